@@ -1,0 +1,3 @@
+"""Diffusion models with the exact empirical score: dynamics, speciation, collapse."""
+
+__all__: list[str] = []
