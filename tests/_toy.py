@@ -1,0 +1,71 @@
+"""Tiny experiments for the registry/archive/scan/CLI tests.
+
+Worker processes find them through ``STATMECH_EXPERIMENTS="toy=_toy:toy,..."``
+with this folder on ``PYTHONPATH`` (see :func:`toy_env` in the tests).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from statmech.registry import ExperimentResult, Parameter, experiment
+
+
+def _plot_toy(result, fig):
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(result.coords["k"], result.arrays["y"][1][0], marker="o")
+    ax.set_xlabel("k")
+    ax.set_ylabel("y")
+    return fig
+
+
+@experiment(
+    name="toy",
+    description="Gaussian draws and their powers: a fast test experiment.",
+    parameters=[
+        Parameter("n", int, 16, "", "number of draws"),
+        Parameter("scale", float, 1.0, "", "standard deviation of the draws"),
+        Parameter("delay", float, 0.0, "s", "sleep before returning (to make runs slow)"),
+        Parameter("fail", bool, False, "", "raise ValueError (to test failed runs)"),
+        Parameter("label", str, "a", "", "a string parameter", choices=("a", "b", "c")),
+    ],
+    plot=_plot_toy,
+    warmup={"n": 2},
+)
+def toy(*, seed, n, scale, delay, fail, label):
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if fail:
+        raise ValueError("asked to fail")
+    if delay > 0:
+        time.sleep(delay)
+    rng = np.random.default_rng(seed)
+    x = scale * rng.standard_normal(n)
+    k = np.arange(1, 4)
+    y = x[None, :] ** k[:, None]
+    return ExperimentResult(
+        arrays={"x": (("sample",), x), "y": (("k", "sample"), y), "positive": (("sample",), x > 0)},
+        coords={"k": k},
+        scalars={"mean": float(x.mean()), "second_moment": float(np.mean(x**2)), "n_draws": n, "tag": label},
+        attrs={"note": "toy", "scale_used": scale},
+    )
+
+
+@experiment(
+    name="toy-threads",
+    description="Reports the Numba thread count and NUMBA_NUM_THREADS seen by the process running it.",
+    parameters=[Parameter("i", int, 0, "", "point index")],
+)
+def threads(*, seed, i):
+    import numba
+
+    return ExperimentResult(
+        scalars={
+            "numba_threads": int(numba.get_num_threads()),
+            "env_threads": os.environ.get("NUMBA_NUM_THREADS", ""),
+            "pid": os.getpid(),
+        }
+    )
