@@ -258,7 +258,7 @@ def _json(value) -> str:
             return obj.tolist()
         return str(obj)
 
-    return json.dumps(value, sort_keys=True, default=default)
+    return json.dumps(value, default=default)  # insertion order: the experiment's order
 
 
 def _compress_kwargs(arr: np.ndarray) -> dict:

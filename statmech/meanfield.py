@@ -232,11 +232,18 @@ class CriticalExponents:
 # --------------------------------------------------------------------------
 
 
+def _cw_temperature(T):
+    if not T > 0:
+        raise ValueError(f"T must be > 0 for Curie–Weiss, got {T!r}")
+
+
 def _cw_g(x, T):
+    _cw_temperature(T)
     return np.tanh(x / T)
 
 
 def _cw_jac(x, T):
+    _cw_temperature(T)
     s = 1.0 / np.cosh(x / T)
     return np.diag(s * s / T)
 
@@ -296,8 +303,9 @@ def _check_h(h, d):
 
 def _call_g(g, x, p, args, d, name="g"):
     try:
-        out = g(x, p, *args)
-    except Exception as exc:
+        with np.errstate(all="ignore"):
+            out = g(x, p, *args)
+    except TypeError as exc:
         raise TypeError(
             f"{name} could not be called as {name}(x, p, *args) with x of shape {x.shape}: "
             f"{type(exc).__name__}: {exc}"
@@ -486,6 +494,8 @@ def solve(g, m0, param, *, h=None, jac=None, args: tuple = (), tol: float = 1e-1
     g0 = _call_g(g, m0 + h, p, args, d)
     if not np.isfinite(g0).all():
         raise ValueError(f"g(m0 + h, p) is not finite at m0={m0.tolist()}, p={p}")
+    if callable(jac):
+        _jacobian(g, m0 + h, p, jac, args)
     m, res = _solve_raw(g, m0, p, h, jac, args, tol)
     if m is None:
         raise RuntimeError(

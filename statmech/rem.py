@@ -29,11 +29,9 @@ result does not depend on how blocks were scheduled over threads.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Callable
 
 import numba

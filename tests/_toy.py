@@ -16,7 +16,7 @@ from statmech.registry import ExperimentResult, Parameter, experiment
 
 def _plot_toy(result, fig):
     ax = fig.add_subplot(1, 1, 1)
-    ax.plot(result.coords["k"], result.arrays["y"][1][0], marker="o")
+    ax.plot(result.coords["k"], result.arrays["y"][1][:, 0], marker="o")
     ax.set_xlabel("k")
     ax.set_ylabel("y")
     return fig
@@ -68,4 +68,36 @@ def threads(*, seed, i):
             "env_threads": os.environ.get("NUMBA_NUM_THREADS", ""),
             "pid": os.getpid(),
         }
+    )
+
+
+# -- helpers shared by the test files ------------------------------------------------
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TOY_REGISTRY = "toy=_toy:toy,toy-threads=_toy:threads"
+
+
+def toy_env(**extra) -> dict:
+    """Environment for a subprocess that can find the toy experiments."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (TESTS_DIR, env.get("PYTHONPATH", "")) if p)
+    env["STATMECH_EXPERIMENTS"] = TOY_REGISTRY
+    env.pop("MPLBACKEND", None)  # the CLI must not need it
+    env.update(extra)
+    return env
+
+
+def cli(*args, env=None, cwd=None, timeout=120, input=None):
+    """Run ``python -m statmech.cli ARGS`` and return the CompletedProcess (text)."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "statmech.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=toy_env() if env is None else env,
+        cwd=cwd,
+        timeout=timeout,
+        input=input,
     )

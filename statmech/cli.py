@@ -1,0 +1,540 @@
+"""The ``statmech`` command line: list, run, scan, inspect and plot archived experiments.
+
+Every subcommand has ``--help`` with an example. User mistakes (unknown
+experiment or parameter, wrong value, missing or foreign file, full disk, a
+scan with no points) print one message on stderr and exit with status 1
+(2 for command-line syntax, 130 after Ctrl-C), never a traceback; ``--debug``
+shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: printed without traceback."""
+
+
+def _err(message: str) -> None:
+    print(f"statmech: error: {message}", file=sys.stderr)
+
+
+def _note(message: str) -> None:
+    print(f"statmech: {message}", file=sys.stderr)
+
+
+def _version() -> str:
+    import statmech
+
+    return getattr(statmech, "__version__", "unknown")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _parse_assignments(items, flag: str) -> dict:
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"{flag} expects key=value, got {item!r}")
+        if key in out:
+            raise UserError(f"{flag} sets {key!r} twice")
+        out[key] = value
+    return out
+
+
+def _format_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _open(path):
+    from statmech.archive import open_archive
+
+    return open_archive(path)
+
+
+def _where(args) -> dict:
+    from statmech.archive import _parse_text
+
+    return {k: _parse_text(v) for k, v in _parse_assignments(getattr(args, "where", None), "--where").items()}
+
+
+def _check_output(path: str, what: str) -> Path:
+    out = Path(path)
+    if out.exists() and out.is_dir():
+        raise UserError(f"{what} {out} is a directory")
+    if not out.absolute().parent.is_dir():
+        raise UserError(f"cannot write {what} {out}: directory {out.absolute().parent} does not exist")
+    return out
+
+
+def _save_figure(fig, path: Path) -> None:
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except ValueError as exc:  # unknown extension
+        raise UserError(f"cannot save figure {path}: {exc}") from None
+    print(f"figure written to {path}")
+
+
+def _plot_result(spec, result, path: Path, title: str = "") -> None:
+    from matplotlib.figure import Figure
+
+    if spec is None or spec.plot is None:
+        name = spec.name if spec is not None else "this experiment"
+        raise UserError(f"{name} has no plot function; use `statmech show` or read the archive")
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    returned = spec.plot(result, fig)
+    fig = returned if returned is not None and hasattr(returned, "savefig") else fig
+    if title:
+        fig.suptitle(title, fontsize=9)
+    _save_figure(fig, path)
+
+
+def _print_result(record, out=sys.stdout) -> None:
+    print(f"run {record.run_id}  {record.experiment}  seed {record.seed}  status {record.status}", file=out)
+    if record.result is not None:
+        for name, value in record.result.scalars.items():
+            print(f"  {name} = {_format_value(value)}", file=out)
+
+
+# -- subcommands -------------------------------------------------------------------------------------
+
+
+def cmd_experiments(args) -> int:
+    from statmech.registry import describe_experiments, get_experiment
+
+    if args.name:
+        spec = get_experiment(args.name)
+        print(f"{spec.name}: {spec.description}")
+        print(f"  from {spec.source or '(registered in this process)'}")
+        print("  parameters:")
+        for p in spec.parameters:
+            print(f"    {p.describe()}")
+        if spec.plot is not None:
+            print("  has a plot (statmech run ... --plot fig.png)")
+        return EXIT_OK
+    rows = describe_experiments()
+    if not rows:
+        print("no experiments registered")
+        return EXIT_OK
+    for name, path, spec, error in rows:
+        if spec is None:
+            print(f"{name}  [not available: {error}]")
+            continue
+        print(f"{name}: {spec.description}")
+        for p in spec.parameters:
+            print(f"    {p.describe()}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from statmech.archive import ArchiveWriter, make_run_id
+    from statmech.scan import run_point
+
+    from statmech.registry import get_experiment
+
+    spec = get_experiment(args.experiment)
+    params = _parse_assignments(args.param, "-p")
+    try:
+        resolved = spec.resolve(params)
+    except (TypeError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    if args.plot:
+        plot_path = _check_output(args.plot, "figure")
+    if args.output:
+        _check_output(args.output, "archive")
+    run_id = make_run_id(spec.name, resolved, args.seed, ())
+    record = None
+    writer = ArchiveWriter(args.output) if args.output else None
+    try:
+        if writer is not None and writer.has_complete(run_id):
+            record = writer.read(run_id)
+            _note(f"run {run_id} (same experiment, parameters and seed) is already in {args.output}; not recomputed")
+        else:
+            try:
+                record = run_point(spec, resolved, args.seed)
+            except (ValueError, TypeError) as exc:
+                raise UserError(f"experiment {spec.name!r} rejected its input: {type(exc).__name__}: {exc}") from None
+            if writer is not None:
+                writer.add(record, publish=True)
+                print(f"archived as run {record.run_id} in {args.output}")
+    finally:
+        if writer is not None:
+            writer.close()
+    _print_result(record)
+    if args.plot:
+        _plot_result(spec, record.result, plot_path, title=f"{spec.name} {record.run_id}")
+    return EXIT_OK
+
+
+def cmd_scan(args) -> int:
+    from statmech.scan import load_scan, run_scan
+
+    scan = load_scan(args.scan)
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs must be >= 1, got {args.jobs}")
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if args.dry_run:
+        print(f"{scan.source}: experiment {scan.experiment}, {len(scan.points)} runs")
+        for p in scan.points:
+            varied = " ".join(f"{k}={_format_value(v)}" for k, v in p.varied.items())
+            print(f"  {p.run_id}  seed {p.seed} rep {p.repetition}  {varied}")
+        return EXIT_OK
+    output = _check_output(args.output, "archive")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        report = run_scan(
+            scan,
+            output,
+            jobs=jobs,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            publish_interval=args.publish_interval,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    where = f"with dask scheduler {args.scheduler}" if args.scheduler else (
+        "in this process" if jobs == 1 else f"on {jobs} worker processes")
+    complete = report.computed - len(report.failed)
+    print(
+        f"{scan.experiment}: {report.total} points, {complete} computed {where}, "
+        f"{report.skipped} already archived, {len(report.failed)} failed; "
+        f"{report.elapsed:.2f} s (warm-up {report.warmup_seconds:.2f} s); archive {output}"
+    )
+    if report.interrupted:
+        _note(
+            f"interrupted: finished runs are kept in {output}; "
+            f"`statmech scan {args.scan} -o {output} --resume` computes the {report.remaining} remaining points"
+        )
+        return EXIT_INTERRUPTED
+    if report.failed:
+        for run_id, params, error in report.failed[:10]:
+            _err(f"run {run_id} {json.dumps(params)} failed: {error}")
+        _err(f"{len(report.failed)} points failed (archived with status 'failed'; --resume retries them)")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def cmd_ls(args) -> int:
+    with _open(args.archive) as arc:
+        table = arc.runs(experiment=args.experiment, where=_where(args), status=args.status)
+        if args.json:
+            print(json.dumps(table.records(), indent=1, default=list))
+        elif len(table):
+            print(table.format())
+        n_failed = sum(r.status != "complete" for r in table)
+        print(f"{len(table)} of {len(arc)} runs" + (f" ({n_failed} failed)" if n_failed else ""),
+              file=sys.stderr if args.json else sys.stdout)
+        if arc.pending:
+            _note(f"{arc.pending} finished runs are staged but not yet in the archive (a scan is running or was "
+                  "interrupted; `statmech scan SCAN.toml --resume` publishes them)")
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    with _open(args.archive) as arc:
+        try:
+            info = arc.info(args.run_id)
+        except KeyError as exc:
+            raise UserError(exc.args[0]) from None
+        print(f"run {info.run_id}")
+        print(f"  experiment  {info.experiment}")
+        print(f"  status      {info.status}" + (f"  ({info.error.splitlines()[0]})" if info.error else ""))
+        print(f"  seed        {info.seed}  spawn key {list(info.spawn_key)}")
+        print(f"  started     {info.started}")
+        print(f"  finished    {info.finished}")
+        print("  parameters")
+        for k, v in info.params.items():
+            print(f"    {k} = {_format_value(v)}")
+        if info.scalars:
+            print("  scalars")
+            for k, v in info.scalars.items():
+                print(f"    {k} = {_format_value(v)}")
+        if info.status == "complete":
+            result = arc.load(info.run_id)
+            if result.arrays:
+                print("  arrays")
+                for name, (dims, arr) in result.arrays.items():
+                    shape = ", ".join(f"{d}={n}" for d, n in zip(dims, arr.shape))
+                    print(f"    {name}({shape}) {arr.dtype}")
+            if result.coords:
+                print("  coordinates")
+                for name, values in result.coords.items():
+                    lo, hi = (values[0], values[-1]) if len(values) else ("", "")
+                    print(f"    {name}: {len(values)} values {_format_value(lo)} .. {_format_value(hi)}")
+        if info.attrs:
+            print("  metadata")
+            for k, v in info.attrs.items():
+                print(f"    {k} = {v}")
+        print("  provenance")
+        for k, v in info.provenance.items():
+            print(f"    {k} = {v}")
+    return EXIT_OK
+
+
+def _spec_or_none(name):
+    from statmech.registry import RegistryError, get_experiment
+
+    try:
+        return get_experiment(name)
+    except RegistryError:
+        return None
+
+
+def cmd_plot(args) -> int:
+    out = _check_output(args.output, "figure")
+    if bool(args.run_id) == bool(args.experiment):
+        raise UserError("give either a RUN_ID or --experiment NAME")
+    with _open(args.archive) as arc:
+        if args.run_id:
+            try:
+                info = arc.info(args.run_id)
+            except KeyError as exc:
+                raise UserError(exc.args[0]) from None
+            if info.status != "complete":
+                raise UserError(f"run {info.run_id} has status {info.status!r}; nothing to plot")
+            spec = _spec_or_none(info.experiment)
+            if spec is None:
+                raise UserError(f"experiment {info.experiment!r} cannot be loaded here, so its plot is unavailable")
+            params = " ".join(f"{k}={_format_value(v)}" for k, v in info.params.items())
+            _plot_result(spec, arc.load(info.run_id), out, title=f"{info.experiment} {info.run_id}: {params}")
+            return EXIT_OK
+        return _plot_summary(arc, args, out)
+
+
+def _plot_summary(arc, args, out: Path) -> int:
+    from matplotlib.figure import Figure
+
+    where = _where(args)
+    table = arc.runs(experiment=args.experiment, where=where, status="complete")
+    if not len(table):
+        raise UserError(f"no complete runs of {args.experiment!r} in {args.archive}" + (f" matching {where}" if where else ""))
+    if len(table) == 1:
+        spec = _spec_or_none(args.experiment)
+        info = table[0]
+        _plot_result(spec, arc.load(info.run_id), out, title=f"{info.experiment} {info.run_id}")
+        return EXIT_OK
+    varying = table.varying
+    numeric = [v for v in varying if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in table.column(v))]
+    x_name = args.x or (numeric[0] if numeric else None)
+    if x_name is None:
+        raise UserError(f"the runs of {args.experiment!r} vary no numeric parameter; plot one run by RUN_ID")
+    if x_name not in varying:
+        raise UserError(f"--x {x_name!r} does not vary among the selected runs (varying: {varying})")
+    series = [v for v in varying if v != x_name]
+    scalars = args.scalar or []
+    if not scalars:
+        first = table[0].scalars
+        scalars = [k for k, v in first.items()
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)
+                   and all(isinstance(r.scalars.get(k), (int, float)) for r in table)][:6]
+    if not scalars:
+        raise UserError(f"the runs of {args.experiment!r} have no numeric scalar summaries to plot")
+    fig = Figure(figsize=(5 * min(len(scalars), 3), 3.8 * math.ceil(len(scalars) / 3)), layout="constrained")
+    ncols = min(len(scalars), 3)
+    nrows = math.ceil(len(scalars) / 3)
+    for i, name in enumerate(scalars):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        try:
+            summary = arc.collect(name, experiment=args.experiment, by=[x_name] + series, where=where)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        xs = summary.coords[x_name]
+        if series:
+            import itertools
+
+            combos = itertools.product(*[range(len(summary.coords[s])) for s in series])
+            for combo in combos:
+                index = (slice(None),) + combo
+                if not (summary.count[index] > 0).any():
+                    continue
+                label = ", ".join(f"{s}={_format_value(summary.coords[s][j])}" for s, j in zip(series, combo))
+                ax.errorbar(xs, summary.mean[index], yerr=summary.sem[index], marker="o", capsize=2, label=label)
+            ax.legend(fontsize=7)
+        else:
+            ax.errorbar(xs, summary.mean, yerr=summary.sem, marker="o", capsize=2)
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(name)
+    fig.suptitle(f"{args.experiment}: {len(table)} runs from {args.archive} (mean ± s.e. over seeds)", fontsize=9)
+    _save_figure(fig, out)
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    try:
+        import statmech.demo as demo
+    except ModuleNotFoundError as exc:
+        if exc.name == "statmech.demo":
+            raise UserError("the demo is not available in this version (statmech.demo is missing)") from None
+        raise
+    result = demo.main()
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------------------------------
+
+
+def _add_parser(sub, name, help, example, description=None):
+    return sub.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statmech",
+        description="Run, scan and archive statmech experiments (HDF5 archive, one file, many runs).",
+        epilog=(
+            "examples:\n"
+            "  statmech experiments\n"
+            "  statmech run rem -p M=12 --seed 1 -o runs.h5 --plot rem.png\n"
+            "  statmech scan data/scans/rem-over-M.toml -o runs.h5 --jobs 2\n"
+            "  statmech ls runs.h5 --where M=12\n"
+            "\n`statmech COMMAND --help` explains each command."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"statmech {_version()}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = _add_parser(sub, "experiments", "list registered experiments with their parameters and defaults",
+                    "statmech experiments curie-weiss")
+    p.add_argument("name", nargs="?", help="show only this experiment")
+    p.set_defaults(func=cmd_experiments)
+
+    p = _add_parser(sub, "run", "run one experiment point (optionally archive it and plot it)",
+                    "statmech run rem -p M=12 -p samples=32 --seed 1 -o runs.h5 --plot rem.png")
+    p.add_argument("experiment", help="experiment name (see `statmech experiments`)")
+    p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="set a parameter (repeatable)")
+    p.add_argument("--seed", type=_seed_type, default=0, help="seed, an integer >= 0 (default 0)")
+    p.add_argument("-o", "--output", metavar="RUNS.h5", help="append the run to this HDF5 archive")
+    p.add_argument("--plot", metavar="FIG.png", help="draw the experiment's figure into this file")
+    p.set_defaults(func=cmd_run)
+
+    p = _add_parser(sub, "scan", "run a parameter scan described by a TOML file into an archive",
+                    "statmech scan data/scans/rem-over-M.toml -o runs.h5 --jobs 2\n"
+                    "  statmech scan scan.toml -o runs.h5 --scheduler tcp://10.0.0.1:8786   # dask cluster\n"
+                    "  statmech scan scan.toml -o runs.h5 --resume          # after an interruption",
+                    description=(
+                        "Run every point of a scan file (experiment, [fixed], [grid], [zip], seed(s), repetitions)\n"
+                        "and archive each finished run. Ctrl-C stops cleanly, keeping finished runs; --resume\n"
+                        "computes only the points not yet archived."))
+    p.add_argument("scan", metavar="SCAN.toml", help="scan file")
+    p.add_argument("-o", "--output", default="runs.h5", metavar="RUNS.h5", help="HDF5 archive (default runs.h5)")
+    p.add_argument("--jobs", "-j", type=int, default=None,
+                   help="worker processes (default: number of CPUs; 1 runs in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask.distributed scheduler address or scheduler-file.json, or 'local' (needs statmech[dask])")
+    p.add_argument("--resume", action="store_true", help="skip points already in the archive")
+    p.add_argument("--dry-run", action="store_true", help="list the points and exit")
+    p.add_argument("--publish-interval", type=float, default=0.0, metavar="SECONDS",
+                   help="minimum seconds between archive updates (default 0: as often as cheap)")
+    p.set_defaults(func=cmd_scan)
+
+    p = _add_parser(sub, "ls", "list the runs of an archive with their parameters",
+                    "statmech ls runs.h5 --experiment rem --where M=12")
+    p.add_argument("archive", metavar="RUNS.h5")
+    p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep runs with this parameter value (repeatable)")
+    p.add_argument("--experiment", help="keep runs of this experiment")
+    p.add_argument("--status", choices=("complete", "failed"), help="keep runs with this status")
+    p.add_argument("--json", action="store_true", help="print JSON records")
+    p.set_defaults(func=cmd_ls)
+
+    p = _add_parser(sub, "show", "show one run: parameters, seed, scalars, arrays, provenance",
+                    "statmech show runs.h5 3f2a9c01d4e5b6a7")
+    p.add_argument("archive", metavar="RUNS.h5")
+    p.add_argument("run_id", metavar="RUN_ID", help="run id (a unique prefix is enough)")
+    p.set_defaults(func=cmd_show)
+
+    p = _add_parser(sub, "plot", "plot one run, or scalar summaries of an experiment's runs against a parameter",
+                    "statmech plot runs.h5 3f2a9c01 -o run.png\n"
+                    "  statmech plot runs.h5 --experiment rem --scalar y_max -o rem-scan.png")
+    p.add_argument("archive", metavar="RUNS.h5")
+    p.add_argument("run_id", nargs="?", metavar="RUN_ID", help="run to plot with its experiment's figure")
+    p.add_argument("--experiment", help="plot the scalar summaries of this experiment's runs")
+    p.add_argument("--scalar", action="append", help="scalar to plot (repeatable; default: all numeric, up to 6)")
+    p.add_argument("--x", help="parameter on the x axis (default: the first varying numeric one)")
+    p.add_argument("--where", action="append", metavar="KEY=VALUE", help="select runs (repeatable)")
+    p.add_argument("-o", "--output", required=True, metavar="FIG.png", help="figure file")
+    p.set_defaults(func=cmd_plot)
+
+    p = _add_parser(sub, "demo", "run the statmech demonstration", "statmech demo")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _seed_type(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an integer >= 0, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"seed must be an integer in [0, 2**63), got {value}")
+    return value
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``statmech`` command; returns the exit status (and exits with it when run as a script)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    from statmech.archive import ArchiveError, is_disk_full
+    from statmech.registry import RegistryError
+    from statmech.scan import ScanError
+
+    try:
+        return args.func(args)
+    except (UserError, ScanError, ArchiveError, RegistryError) as exc:
+        if args.debug:
+            raise
+        _err(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        if args.debug:
+            raise
+        if is_disk_full(exc):
+            _err(f"disk full{': ' + str(exc.filename) if getattr(exc, 'filename', None) else ''}; nothing was "
+                 "half-written; free some space and try again (scans: --resume)")
+        elif getattr(exc, "filename", None):
+            _err(f"{exc.filename}: {exc.strerror or exc}")
+        else:
+            _err(str(exc))
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "build_parser", "UserError"]
