@@ -761,7 +761,8 @@ def locate_critical_points(g, branches: Branches, *, jac=None, args: tuple = (),
                         raise RuntimeError(f"the branch could not be re-solved at p={p}")
                     return _eig_summary(_jacobian(g, m + h, p, jac, args))[1] - 1.0
 
-                root = float(optimize.brentq(excess, p_a, p_b, xtol=xtol, rtol=4 * np.finfo(float).eps))
+                root = float(optimize.brentq(excess, p_a, p_b, xtol=xtol,
+                                             rtol=4 * np.finfo(float).eps))
             else:
                 continue
             found.append(CriticalPoint(param=root, bracket=(float(params[i]), float(params[i + 1])),

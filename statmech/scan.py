@@ -261,7 +261,7 @@ def _expand_values(value, param, loc: _Locator, table: str, occurrence: int = 0)
                 values = []
                 for x in raw:
                     if abs(x - round(x)) > 1e-9 * max(1.0, abs(x)):
-                        raise loc.error(f"parameter {name!r} is an int but the range gives {x!r}", table, name, occurrence)
+                        raise loc.error(f"parameter {name!r} is an int but the range gives {float(x)!r}", table, name, occurrence)
                     values.append(int(round(x)))
                 value = values
             else:
@@ -275,11 +275,12 @@ def _expand_values(value, param, loc: _Locator, table: str, occurrence: int = 0)
             out.append(param.coerce(item))
         except (TypeError, ValueError) as exc:
             raise loc.error(f"item {i}: {exc}", table, name, occurrence) from None
-    seen = set()
-    for item in out:
-        if item in seen:
-            raise loc.error(f"the value {item!r} is listed twice", table, name, occurrence)
-        seen.add(item)
+    if table == "grid":
+        seen = set()
+        for item in out:
+            if item in seen:
+                raise loc.error(f"the value {item!r} is listed twice", table, name, occurrence)
+            seen.add(item)
     return out
 
 
@@ -294,6 +295,10 @@ def parse_scan(text: str, source: str = "<scan>") -> Scan:
         if m:
             bare = msg[: m.start()].strip()
             raise ScanError(f"{source}:{m.group(1)}:{m.group(2)}: invalid TOML: {bare}") from None
+        if "(at end of document)" in msg:
+            bare = msg.replace("(at end of document)", "").strip()
+            last = max(1, len(text.rstrip().splitlines()))
+            raise ScanError(f"{source}:{last}: invalid TOML: {bare} (at end of file)") from None
         raise ScanError(f"{source}: invalid TOML: {msg}") from None
 
     for key in data:
@@ -386,6 +391,9 @@ def parse_scan(text: str, source: str = "<scan>") -> Scan:
             )
         if not columns[0]:
             raise loc.error("gives no values: the scan has zero points", "zip", names[0], occurrence)
+        rows = list(zip(*columns))
+        if len(set(rows)) != len(rows):
+            raise loc.error(f"zipped rows repeat: {names} = {rows}", "zip", names[0], occurrence)
         axes.append((tuple(names), [tuple(row) for row in zip(*columns)]))
 
     points = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import textwrap
 
 import numpy as np
@@ -106,7 +107,8 @@ def test_point_seed_depends_only_on_the_point_not_on_the_scan_layout():
 @pytest.mark.parametrize(
     "body, fragment",
     [
-        ('experiment = "toy"\n[grid]\nn = [1, 2\n', r"s.toml:4:1: invalid TOML"),
+        ('experiment = "toy"\n[grid]\nn = [1, 2\n', r"s.toml:3: invalid TOML: Unclosed array"),
+        ('experiment = "toy"\nseed = = 3\n[grid]\n', r"s.toml:2:8: invalid TOML"),
         ('experiment = "toy"\nsteps = 3\n', r"s.toml:2: steps: unknown key"),
         ('experiment = "toyy"\n', r"s.toml:1: experiment: unknown experiment 'toyy'"),
         ("seed = 1\n", r"missing required key 'experiment'"),
@@ -200,7 +202,7 @@ def test_pool_workers_run_one_numba_thread(tmp_path):
         for info in arc.runs():
             assert info.scalars["numba_threads"] == 1
             assert info.scalars["env_threads"] == "1"
-        assert len({info.scalars["pid"] for info in arc.runs()}) == 2  # two spawned workers, not this process
+        assert os.getpid() not in {info.scalars["pid"] for info in arc.runs()}  # spawned workers did the work
 
 
 def test_resume_is_required_and_skips_finished_points(tmp_path):

@@ -1,0 +1,585 @@
+r"""Exponential capacity of the modern Hopfield network: theory and simulation.
+
+Theory: the typical-pattern retrieval threshold ``alpha_1(beta)``
+==================================================================
+
+Setting (PHYSICS.md §6; Lucibello & Mézard, PRL 132, 077301 (2024)). ``P =
+e^{alpha N}`` i.i.d. patterns with ``|xi|^2 = N`` (spherical, binary; on
+average for Gaussian), the update ``x <- Xi^T softmax(beta Xi x)``
+(:mod:`hopfield.modern`), ``beta = O(1)``. Retrieval of pattern 1 means: the
+dynamics started *at* ``xi_1`` has a fixed point that stays at ``xi_1``
+(overlap ``m = xi_1.x / N -> 1``), not one that drifts away.
+
+Derivation (ours, from the signal-to-noise principle of Lucibello–Mézard).
+
+1. *Signal and noise.* At ``x = xi_1`` the softmax weights are
+   ``w_1 = e^{beta N} / (e^{beta N} + Z)`` with the *noise* partition function
+   ``Z = sum_{nu >= 2} exp(beta N q_nu)``, ``q_nu = xi_nu.xi_1 / N``.
+2. *Auxiliary REM.* The ``q_nu`` are i.i.d.; the number of patterns with
+   overlap near ``q`` is ``exp(N (alpha + s(q)))`` with the ensemble's
+   overlap entropy ``s(q) <= 0``: spherical ``1/2 ln(1 - q^2)`` (density
+   ``∝ (1-q^2)^{(N-3)/2}``), Gaussian ``-q^2/2``, binary ``H((1+q)/2) - ln
+   2``. ``Z`` is a REM at inverse temperature ``beta`` with energies ``e =
+   -q`` and entropy ``Sigma(e) = alpha + s(-e)``; its quenched
+   ``phi(beta) = lim (1/N) ln Z = max_{q: alpha + s(q) >= 0} [alpha + s(q) + beta q]``
+   comes from :class:`statmech.rem.GeneralREM` (Legendre transform,
+   condensed where ``alpha + s(q*) = 0``).
+3. *Threshold.* ``w_1 -> 1`` iff ``beta > phi(beta; alpha)``. Then ``x =
+   xi_1 + O(e^{-N(beta - phi)})`` is a fixed point; otherwise the first
+   update already moves the state away. ``phi`` increases with ``alpha``, so
+   ``alpha_1(beta) = sup{alpha : beta > phi(beta; alpha)}``.
+4. *Closed forms* (used as independent checks in the tests). Let
+   ``psi(beta) = max_q [s(q) + beta q]`` (annealed) with maximiser
+   ``q_beta``. If ``q_beta <= 1`` (the signal overlap), the noise REM is
+   uncondensed at the threshold and ``alpha_1 = beta - psi(beta)``;
+   otherwise the REM is frozen there, ``phi = beta q_max(alpha)`` and
+   ``alpha_1 = -s(1)`` (the load at which the best noise overlap reaches 1):
+
+   - spherical: ``q_beta = (sqrt(1 + 4 beta^2) - 1) / (2 beta)``,
+     ``alpha_1 = beta (1 - q_beta) - 1/2 ln(1 - q_beta^2)`` (``-> inf`` as
+     ``beta -> inf``: at ``beta = inf`` a pattern is always its own nearest);
+   - Gaussian: ``alpha_1 = beta - beta^2 / 2`` for ``beta <= 1``, ``1/2``
+     for ``beta >= 1`` (frozen side: ``q_max = sqrt(2 alpha) < 1``);
+   - binary: ``q_beta = tanh(beta)``, ``alpha_1 = beta - ln cosh beta =
+     ln 2 - ln(1 + e^{-2 beta}) -> ln 2`` as ``beta -> inf``.
+
+5. *What happens on failure* (why the retrieval criterion is not "nearest
+   pattern"). Above ``alpha_1`` the noise REM is uncondensed; the average of
+   its exponentially many dominant patterns is ``q* xi_1`` (their
+   orthogonal parts cancel), so the state stays *aligned* with ``xi_1`` and
+   shrinks: ``m <- q*(beta m)``, converging to ``m_fail`` with ``m_fail =
+   q*(beta m_fail)``: ``sqrt(1 - 1/beta)`` (spherical, ``beta > 1``), the
+   Curie–Weiss root of ``m = tanh(beta m)`` (binary), 0 otherwise. The
+   failed state's nearest pattern is still ``xi_1``; only its overlap tells.
+   A query therefore counts as retrieved when its nearest pattern is the
+   target *and* ``|m - 1| < (1 - m_fail) / 2`` (the final overlaps are
+   bimodal, at ``~1`` and ``~m_fail``, so the midpoint separates them). For
+   Gaussian patterns with ``beta > 1`` failure is condensation onto another
+   pattern, caught by the nearest-pattern test (``m_fail := 0``).
+
+6. *Finite N* (ours; for comparing with simulations at N = 12..40). Along
+   ``x = m xi_1`` the annealed noise gives the map
+   ``m <- [e^{beta N m} + (P-1) M_0 R] / [e^{beta N m} + (P-1) M_0]`` with
+   ``M_0(kappa) = E e^{kappa q}``, ``R = E[q e^{kappa q}] / M_0``, ``kappa =
+   beta N m`` computed exactly at finite N (spherical: ``M_0 = Gamma(N/2)
+   (2/kappa)^{N/2-1} I_{N/2-1}(kappa)``, ``R = I_{N/2}/I_{N/2-1}``; binary:
+   ``cosh^N(kappa/N)``, ``tanh``; Gaussian: ``e^{kappa^2/(2N)}``, ``R =
+   kappa/N``, with ``|xi_1|^2`` at the median of ``chi^2_N``).
+   :func:`finite_size_alpha_1` iterates it from ``m = 1``. Expanding near
+   ``m = 1`` shows the fixed point disappears when ``N (beta - phi) < 1 +
+   ln(N beta (1 - q_beta)^2)``: the finite-N threshold is lower than
+   ``alpha_1`` by ``~ ln(N) / N``, a large shift at the sizes one can
+   simulate (``P = e^{alpha N}`` must fit in memory).
+
+Simulation
+==========
+:func:`capacity_simulation` draws nested pattern sets (prefixes of one draw),
+starts each target query at its pattern, runs :func:`hopfield.modern.retrieve`
+and records the fraction retrieved on a grid of ``alpha`` for each ``N``.
+:func:`estimate_threshold` turns those curves into ``alpha_{1/2}(N)`` (where
+the fraction crosses 1/2) with a bootstrap error, and extrapolates to
+``N -> inf`` with ``alpha(N) = alpha_inf + (a - ln N) / N`` (the ``ln N``
+coefficient from item 6), giving ``alpha_1`` with its uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.special
+import scipy.stats
+
+from statmech.rem import GeneralREM
+from statmech._validation import as_float, as_float_array, as_int, as_seed_sequence
+
+from hopfield.modern import retrieval_measures, retrieve
+from hopfield.patterns import check_ensemble, patterns_for_alpha, random_patterns
+
+LN2 = math.log(2.0)
+
+
+# --------------------------------------------------------------------------
+# Overlap ensembles
+# --------------------------------------------------------------------------
+
+
+def overlap_entropy(ensemble, q):
+    """Entropy per dimension ``s(q)`` of the overlap of a random pattern with a fixed state.
+
+    spherical ``1/2 ln(1 - q^2)``; Gaussian ``-q^2/2``; binary ``H((1+q)/2) -
+    ln 2`` (nats). PHYSICS.md §6; ``-inf`` outside the support ``[-1, 1]``.
+    """
+    ensemble = check_ensemble(ensemble)
+    q = np.asarray(as_float_array(q, "q", ndim=(0, 1), dtype=np.float64, contiguous=False), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ensemble == "gaussian":
+            out = -0.5 * q * q
+        elif ensemble == "spherical":
+            out = np.where(np.abs(q) < 1, 0.5 * np.log(np.clip(1 - q * q, 1e-300, None)), -np.inf)
+        else:
+            p = 0.5 * (1 + q)
+            inside = (p >= 0) & (p <= 1)
+            pc = np.clip(p, 0, 1)
+            h = -scipy.special.xlogy(pc, pc) - scipy.special.xlogy(1 - pc, 1 - pc)
+            out = np.where(inside, h - LN2, -np.inf)
+    return float(out) if out.ndim == 0 else out
+
+
+def overlap_rem(ensemble, alpha) -> GeneralREM:
+    """The auxiliary REM of the noise patterns at load ``alpha`` (energy ``e = -q``).
+
+    ``Sigma(e) = alpha + s(-e)`` with the overlap entropy of the ensemble
+    (statmech's general REM solver; module docstring, item 2).
+    """
+    ensemble = check_ensemble(ensemble)
+    alpha = as_float(alpha, "alpha", nonnegative=True)
+    factory = {
+        "spherical": GeneralREM.spherical_overlap,
+        "gaussian": GeneralREM.gaussian_overlap,
+        "binary": GeneralREM.binary_overlap,
+    }[ensemble]
+    return factory(alpha)
+
+
+def noise_log_partition(ensemble, alpha, beta) -> float:
+    """``phi(beta; alpha) = lim (1/N) ln sum_{nu>=2} exp(beta N q_nu)`` (quenched REM)."""
+    return float(overlap_rem(ensemble, alpha).log_partition(as_float(beta, "beta", positive=True)))
+
+
+def dominant_overlap(ensemble, b):
+    """Annealed dominant overlap ``q*(b) = argmax_q [s(q) + b q]`` (module docstring, item 4)."""
+    ensemble = check_ensemble(ensemble)
+    b = as_float(b, "b", nonnegative=True)
+    if ensemble == "gaussian":
+        return b
+    if ensemble == "binary":
+        return math.tanh(b)
+    if b == 0:
+        return 0.0
+    return (math.sqrt(1.0 + 4.0 * b * b) - 1.0) / (2.0 * b)
+
+
+def failure_overlap(ensemble, beta) -> float:
+    """``m_fail``: the overlap a failed retrieval ends at, ``m = q*(beta m)`` from ``m = 1``.
+
+    Spherical ``sqrt(1 - 1/beta)`` for ``beta > 1``; binary the positive root
+    of ``m = tanh(beta m)``; otherwise 0 (module docstring, item 5).
+    """
+    ensemble = check_ensemble(ensemble)
+    beta = as_float(beta, "beta", positive=True, finite=False)
+    if ensemble == "gaussian" or beta <= 1.0:
+        return 0.0
+    if ensemble == "spherical":
+        return 1.0 if math.isinf(beta) else math.sqrt(1.0 - 1.0 / beta)
+    if math.isinf(beta):
+        return 1.0
+    m = 1.0
+    for _ in range(100000):
+        new = math.tanh(beta * m)
+        if abs(new - m) < 1e-15:
+            break
+        m = new
+    return m
+
+
+def success_window(ensemble, beta) -> float:
+    """Half-width ``(1 - m_fail) / 2`` of the overlap window ``|m - 1| <`` that counts as retrieved."""
+    return 0.5 * (1.0 - failure_overlap(ensemble, beta))
+
+
+def alpha_1(ensemble, beta) -> float:
+    """Typical-pattern retrieval threshold ``alpha_1(beta)`` (N -> inf).
+
+    ``alpha_1 = sup{alpha : beta > phi(beta; alpha)}`` with ``phi`` the
+    quenched log-partition function of the auxiliary REM of the other
+    patterns, from :class:`statmech.rem.GeneralREM` with the ensemble's
+    overlap entropy (Lucibello & Mézard 2024 principle; derivation in the
+    module docstring, ours). Solved by bisection in ``alpha`` to ~1e-12.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        Hopfield inverse temperature ``> 0`` (``inf`` allowed: ``-s(1)``,
+        i.e. ``inf``, ``1/2``, ``ln 2``).
+
+    Returns
+    -------
+    float
+        ``alpha_1`` in nats per dimension (``P = e^{alpha N}``).
+    """
+    ensemble = check_ensemble(ensemble)
+    beta = as_float(beta, "beta", positive=True, finite=False)
+    if math.isinf(beta):
+        return {"spherical": math.inf, "gaussian": 0.5, "binary": LN2}[ensemble]
+
+    def retrieves(alpha):
+        return beta > overlap_rem(ensemble, alpha).log_partition(beta)
+
+    lo, hi = 0.0, 1.0
+    while retrieves(hi):
+        lo, hi = hi, 2.0 * hi
+        if hi > 1e6:
+            return math.inf
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if retrieves(mid):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def alpha_1_closed_form(ensemble, beta) -> float:
+    """Closed forms of ``alpha_1(beta)`` (module docstring, item 4); the test reference."""
+    ensemble = check_ensemble(ensemble)
+    beta = as_float(beta, "beta", positive=True)
+    if ensemble == "spherical":
+        q = dominant_overlap("spherical", beta)
+        return beta * (1 - q) - 0.5 * math.log(1 - q * q)
+    if ensemble == "gaussian":
+        return beta - 0.5 * beta * beta if beta <= 1 else 0.5
+    return beta - math.log(math.cosh(beta))
+
+
+# --------------------------------------------------------------------------
+# Finite-N mean-field map (module docstring, item 6)
+# --------------------------------------------------------------------------
+
+
+def _noise_moments(ensemble, kappa, n_features, signal_norm):
+    """``(ln M_0, R)`` of the noise overlaps at ``kappa = beta N m`` (finite N, exact laws)."""
+    n = n_features
+    if ensemble == "binary":
+        b = kappa / n
+        return n * (abs(b) + math.log1p(math.exp(-2 * abs(b))) - LN2), math.tanh(b)
+    if ensemble == "gaussian":
+        # overlaps xi_nu.x / N with x = m xi_1, |xi_1|^2 = r N: variance r m^2 / N.
+        return 0.5 * kappa * kappa * signal_norm / n, kappa / n
+    nu = 0.5 * n - 1.0
+    if kappa == 0:
+        return 0.0, 0.0
+    log_i0, log_i1 = _log_bessel_i(nu, kappa), _log_bessel_i(nu + 1.0, kappa)
+    log_m0 = scipy.special.gammaln(0.5 * n) + nu * math.log(2.0 / kappa) + log_i0
+    return log_m0, math.exp(log_i1 - log_i0)
+
+
+def _log_bessel_i(nu, x):
+    """``ln I_nu(x)`` for ``nu >= 0``, ``x > 0``: scaled Bessel, or its power series when that underflows."""
+    value = scipy.special.ive(nu, x)
+    if value > 1e-250 and math.isfinite(value):
+        return math.log(value) + x
+    # I_nu(x) = (x/2)^nu / Gamma(nu+1) * sum_k (x^2/4)^k / (k! (nu+1)_k); here x^2 << nu.
+    term, total, y = 1.0, 1.0, 0.25 * x * x
+    for k in range(1, 500):
+        term *= y / (k * (nu + k))
+        total += term
+        if term < 1e-17 * total:
+            break
+    return nu * math.log(0.5 * x) - scipy.special.gammaln(nu + 1.0) + math.log(total)
+
+
+def _map_retrieves(ensemble, beta, n_features, alpha, window, signal_norm, max_iter=20000):
+    y = alpha * n_features  # ln(P - 1) with P = e^y
+    log_noise_count = y + math.log1p(-math.exp(-y)) if y > 1e-300 else -math.inf
+    m = 1.0
+    for _ in range(max_iter):
+        kappa = beta * n_features * m
+        log_m0, ratio = _noise_moments(ensemble, kappa, n_features, signal_norm)
+        log_signal = kappa * signal_norm
+        log_noise = log_noise_count + log_m0
+        w1 = scipy.special.expit(log_signal - log_noise)
+        new = w1 + (1 - w1) * ratio
+        if abs(new - m) < 1e-13:
+            m = new
+            break
+        m = new
+        if abs(m - 1) >= 4 * window:
+            break
+    return abs(m - 1) < window
+
+
+def finite_size_alpha_1(ensemble, beta, n_features) -> float:
+    """Finite-N retrieval threshold of the annealed mean-field map (module docstring, item 6).
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0``, finite.
+    n_features : int
+        ``N >= 2``.
+
+    Returns
+    -------
+    float
+        Largest ``alpha`` (to ~1e-6) for which the map started at ``m = 1``
+        stays within the success window. Tends to :func:`alpha_1` as
+        ``N -> inf`` (with ``-ln(N)/N`` corrections).
+    """
+    ensemble = check_ensemble(ensemble)
+    beta = as_float(beta, "beta", positive=True)
+    n_features = as_int(n_features, "n_features", minimum=2)
+    window = success_window(ensemble, beta)
+    signal_norm = scipy.stats.chi2.median(n_features) / n_features if ensemble == "gaussian" else 1.0
+    lo, hi = 0.0, max(2.0 * alpha_1(ensemble, beta), 0.1) if ensemble != "spherical" or beta < 50 else 50.0
+    if not _map_retrieves(ensemble, beta, n_features, 1e-9, window, signal_norm):
+        return 0.0
+    while _map_retrieves(ensemble, beta, n_features, hi, window, signal_norm):
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1e-7:
+        mid = 0.5 * (lo + hi)
+        if _map_retrieves(ensemble, beta, n_features, mid, window, signal_norm):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+# --------------------------------------------------------------------------
+# Simulation
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapacityCurve:
+    """Retrieval fraction against load for one ``(ensemble, beta, N)``.
+
+    Attributes
+    ----------
+    ensemble : str
+    beta : float
+    n_features : int
+    alphas : ndarray, shape (K,)
+        Loads ``alpha = ln(P)/N`` requested.
+    n_patterns : ndarray of int64, shape (K,)
+        ``P = round(e^{alpha N})``.
+    successes : ndarray of int64, shape (S, K)
+        Targets retrieved per pattern set ``s`` and load.
+    trials : ndarray of int64, shape (K,)
+        Targets tried per pattern set (``min(n_targets, P)``).
+    mean_overlap : ndarray, shape (K,)
+        Mean final overlap ``m``.
+    mean_iterations : ndarray, shape (K,)
+    window : float
+        Success window ``|m - 1| <`` used.
+    """
+
+    ensemble: str
+    beta: float
+    n_features: int
+    alphas: np.ndarray
+    n_patterns: np.ndarray
+    successes: np.ndarray
+    trials: np.ndarray
+    mean_overlap: np.ndarray
+    mean_iterations: np.ndarray
+    window: float
+
+    @property
+    def probability(self) -> np.ndarray:
+        """Fraction retrieved per load (all pattern sets pooled)."""
+        return self.successes.sum(axis=0) / (self.trials * self.successes.shape[0])
+
+
+def capacity_simulation(
+    ensemble,
+    beta,
+    n_features,
+    alphas,
+    *,
+    n_targets=64,
+    n_sets=4,
+    seed=None,
+    tol=1e-9,
+    max_iter=2000,
+    dtype=np.float64,
+    memory_limit=None,
+) -> CapacityCurve:
+    """Fraction of patterns retrieved against ``alpha = ln(P)/N``, by simulation.
+
+    For each of ``n_sets`` pattern sets (one draw of ``P_max`` patterns whose
+    prefixes are the smaller sets), the first ``min(n_targets, P)`` patterns
+    are used as queries *started at the pattern* and iterated to a fixed point
+    (:func:`hopfield.modern.retrieve`); a query is retrieved when its nearest
+    pattern is the target and ``|m - 1| <`` :func:`success_window` (module
+    docstring, item 5).
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0``.
+    n_features : int
+        ``N >= 2``.
+    alphas : array_like, shape (K,)
+        Loads ``>= 0``; the largest fixes ``P_max``, refused (with the memory it
+        would need) if it does not fit.
+    n_targets, n_sets : int
+    seed : None, int or SeedSequence
+        Set ``s`` uses the child ``spawn_key + (s,)``.
+    tol, max_iter, dtype
+        Passed to :func:`hopfield.modern.retrieve`.
+    memory_limit : int, optional
+        Bytes allowed for the pattern matrix.
+
+    Returns
+    -------
+    CapacityCurve
+    """
+    ensemble = check_ensemble(ensemble)
+    beta = as_float(beta, "beta", positive=True)
+    n_features = as_int(n_features, "n_features", minimum=2)
+    alphas = as_float_array(alphas, "alphas", ndim=1, dtype=np.float64)
+    if (alphas < 0).any():
+        raise ValueError(f"alphas must be >= 0, got {alphas.min()!r}")
+    n_targets = as_int(n_targets, "n_targets", minimum=1)
+    n_sets = as_int(n_sets, "n_sets", minimum=1)
+    seq = as_seed_sequence(seed)
+    sizes = np.array([patterns_for_alpha(a, n_features, dtype=dtype, memory_limit=memory_limit) for a in alphas])
+    p_max = int(sizes.max())
+    window = success_window(ensemble, beta)
+    trials = np.minimum(n_targets, sizes)
+    successes = np.zeros((n_sets, alphas.shape[0]), dtype=np.int64)
+    overlap_sum = np.zeros(alphas.shape[0])
+    iter_sum = np.zeros(alphas.shape[0])
+    for s in range(n_sets):
+        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (s,))
+        xi = random_patterns(ensemble, p_max, n_features, seed=child, dtype=dtype, memory_limit=memory_limit)
+        for k, n_pat in enumerate(sizes):
+            subset = xi[:n_pat]
+            n_q = int(trials[k])
+            targets = np.arange(n_q)
+            result = retrieve(subset, subset[:n_q], beta, tol=tol, max_iter=max_iter)
+            meas = retrieval_measures(subset, result.states, targets)
+            ok = meas.nearest_is_target & (np.abs(meas.overlap - 1.0) < window)
+            successes[s, k] = int(ok.sum())
+            overlap_sum[k] += meas.overlap.sum()
+            iter_sum[k] += result.iterations.sum()
+    total = trials * n_sets
+    return CapacityCurve(
+        ensemble=ensemble,
+        beta=beta,
+        n_features=n_features,
+        alphas=alphas,
+        n_patterns=sizes.astype(np.int64),
+        successes=successes,
+        trials=trials.astype(np.int64),
+        mean_overlap=overlap_sum / total,
+        mean_iterations=iter_sum / total,
+        window=window,
+    )
+
+
+def _half_crossing(alphas, prob) -> float:
+    """Where the (decreasing) fraction first crosses 1/2, by linear interpolation."""
+    above = prob >= 0.5
+    if above.all():
+        return float(alphas[-1])
+    if not above.any():
+        return float(alphas[0])
+    k = int(np.flatnonzero(~above)[0])
+    if k == 0:
+        return float(alphas[0])
+    a0, a1, p0, p1 = alphas[k - 1], alphas[k], prob[k - 1], prob[k]
+    return float(a0 + (p0 - 0.5) * (a1 - a0) / (p0 - p1))
+
+
+@dataclass(frozen=True)
+class ThresholdEstimate:
+    """``alpha_{1/2}(N)`` per size and its extrapolation to ``N -> inf``.
+
+    Attributes
+    ----------
+    n_features : ndarray of int64, shape (L,)
+    alpha_half : ndarray, shape (L,)
+        Load where the retrieved fraction crosses 1/2.
+    alpha_half_err : ndarray, shape (L,)
+        Bootstrap standard error (resampling pattern sets and targets).
+    alpha_inf, alpha_inf_err : float
+        Extrapolated threshold ``alpha_1`` and its standard error (weighted
+        least squares of ``alpha(N) + ln(N)/N = alpha_inf + a/N``).
+    slope : float
+        Fitted ``a``.
+    chi2 : float
+        Weighted residual sum of squares of the fit (``L - 2`` degrees of freedom).
+    """
+
+    n_features: np.ndarray
+    alpha_half: np.ndarray
+    alpha_half_err: np.ndarray
+    alpha_inf: float
+    alpha_inf_err: float
+    slope: float
+    chi2: float
+
+
+def estimate_threshold(curves, *, n_boot=400, seed=0, resolution=None) -> ThresholdEstimate:
+    """Per-size thresholds ``alpha_{1/2}(N)`` and the extrapolated ``alpha_1``.
+
+    The fraction retrieved at each load is bootstrapped (pattern sets, then
+    per-set binomial resampling of the targets) to give the standard error of
+    the crossing. A grid-resolution floor ``resolution / sqrt(12)`` (uniform
+    error within one grid step, default the grid step) is added in quadrature,
+    since a step sharper than the grid cannot be located more finely.
+    Extrapolation: ``alpha(N) = alpha_inf + (a - ln N)/N`` (module docstring,
+    item 6), weighted least squares in ``1/N``.
+    """
+    curves = list(curves)
+    if len(curves) < 2:
+        raise ValueError(f"estimate_threshold needs curves at >= 2 sizes N, got {len(curves)}")
+    rng = np.random.default_rng(seed)
+    n_list, mids, errs = [], [], []
+    for curve in curves:
+        prob = curve.probability
+        mids.append(_half_crossing(curve.alphas, prob))
+        n_sets = curve.successes.shape[0]
+        boots = np.empty(n_boot)
+        for b in range(n_boot):
+            pick = rng.integers(0, n_sets, n_sets)
+            p_set = curve.successes[pick] / curve.trials
+            resampled = rng.binomial(curve.trials, np.clip(p_set, 0, 1)).sum(axis=0)
+            boots[b] = _half_crossing(curve.alphas, resampled / (curve.trials * n_sets))
+        step = resolution if resolution is not None else float(np.min(np.diff(curve.alphas))) if curve.alphas.size > 1 else 0.0
+        errs.append(math.sqrt(np.var(boots, ddof=1) + step**2 / 12.0))
+        n_list.append(curve.n_features)
+    n_arr = np.array(n_list, dtype=np.float64)
+    mids = np.array(mids)
+    errs = np.array(errs)
+    y = mids + np.log(n_arr) / n_arr
+    design = np.column_stack([np.ones_like(n_arr), 1.0 / n_arr])
+    weights = 1.0 / errs**2
+    cov = np.linalg.inv(design.T @ (design * weights[:, None]))
+    coef = cov @ (design.T @ (weights * y))
+    resid = y - design @ coef
+    chi2 = float(np.sum(weights * resid**2))
+    return ThresholdEstimate(
+        n_features=n_arr.astype(np.int64),
+        alpha_half=mids,
+        alpha_half_err=errs,
+        alpha_inf=float(coef[0]),
+        alpha_inf_err=float(math.sqrt(cov[0, 0])),
+        slope=float(coef[1]),
+        chi2=chi2,
+    )
+
+
+__all__ = [
+    "overlap_entropy",
+    "overlap_rem",
+    "noise_log_partition",
+    "dominant_overlap",
+    "failure_overlap",
+    "success_window",
+    "alpha_1",
+    "alpha_1_closed_form",
+    "finite_size_alpha_1",
+    "CapacityCurve",
+    "capacity_simulation",
+    "ThresholdEstimate",
+    "estimate_threshold",
+]

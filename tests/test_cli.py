@@ -1,0 +1,440 @@
+"""The `statmech` command line, run as subprocesses: commands, user errors, kill/resume, dask."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from statmech.archive import open_archive
+from statmech.scan import load_scan, run_scan
+
+import _toy
+from _toy import cli, toy_env
+
+
+@pytest.fixture(autouse=True)
+def toy_registry(monkeypatch):
+    monkeypatch.setenv("STATMECH_EXPERIMENTS", _toy.TOY_REGISTRY)
+
+
+def _ok(proc, code=0):
+    assert proc.returncode == code, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def _write_scan(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def _contents(path):
+    """run_id -> (params, seed, spawn key, status, arrays, scalars) of every run."""
+    out = {}
+    with open_archive(path) as arc:
+        for rid in arc.run_ids:
+            info = arc.info(rid)
+            res = arc.load(rid) if info.status == "complete" else None
+            arrays = {k: v[1] for k, v in res.arrays.items()} if res else {}
+            out[rid] = (info.params, info.seed, info.spawn_key, info.status, arrays, dict(info.scalars))
+    return out
+
+
+def _assert_runs_equal(got: dict, want: dict):
+    for rid, g in got.items():
+        assert rid in want, rid
+        w = want[rid]
+        assert g[:4] == w[:4] and g[5] == w[5]
+        assert g[4].keys() == w[4].keys()
+        for name in g[4]:
+            np.testing.assert_array_equal(g[4][name], w[4][name])
+
+
+# -- commands ---------------------------------------------------------------------------------------------------
+
+
+def test_version_and_help_with_examples(capsys):
+    import statmech
+    from statmech.cli import main
+
+    proc = _ok(cli("--version"))
+    assert proc.stdout.strip() == f"statmech {statmech.__version__}"
+    # argparse help is the same in-process; one subprocess above checks the real entry
+    for command in ["experiments", "run", "scan", "ls", "show", "plot", "demo"]:
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+        text = capsys.readouterr().out
+        assert "example:" in text and f"statmech {command}" in text, command
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_experiments_lists_every_entry_point_and_flags_unavailable_ones():
+    proc = _ok(cli("experiments"))
+    for name in ("rem", "curie-weiss", "speciation", "hopfield-capacity", "retrieval", "toy"):
+        assert name in proc.stdout
+    assert "n (int, default 16): number of draws" in proc.stdout
+    listed = {line.split()[0].rstrip(":") for line in proc.stdout.splitlines() if line and not line.startswith(" ")}
+    for name in ("speciation", "bridge"):
+        assert name in listed
+    proc = _ok(cli("experiments", "toy"))
+    assert "from _toy:toy" in proc.stdout and "has a plot" in proc.stdout
+
+
+def test_run_archive_recognise_show_ls_and_plot(tmp_path):
+    out = tmp_path / "runs.h5"
+    proc = _ok(cli("run", "toy", "-p", "n=5", "-p", "label=c", "--seed", "4", "-o", out, "--plot", tmp_path / "a.png"))
+    assert "archived as run" in proc.stdout and (tmp_path / "a.png").stat().st_size > 1000
+    run_id = proc.stdout.split("archived as run ")[1].split()[0]
+    again = _ok(cli("run", "toy", "-p", "label=c", "-p", "n=5", "--seed", "4", "-o", out))
+    assert "already in" in again.stderr and "not recomputed" in again.stderr
+    _ok(cli("run", "toy", "-p", "n=6", "-o", out))
+    with open_archive(out) as arc:
+        assert len(arc) == 2
+        np.testing.assert_array_equal(arc.load(run_id).arrays["x"][1], np.random.default_rng(4).standard_normal(5))
+    ls = _ok(cli("ls", out, "--where", "n=5"))
+    assert run_id in ls.stdout and "1 of 2 runs" in ls.stdout
+    show = _ok(cli("show", out, run_id[:8]))
+    for text in ("experiment  toy", "label = c", "y(k=3, sample=5) float64", "hdf5_version", "seed        4"):
+        assert text in show.stdout
+    _ok(cli("plot", out, run_id, "-o", tmp_path / "b.png"))
+    _ok(cli("plot", out, "--experiment", "toy", "-o", tmp_path / "c.png"))
+    assert (tmp_path / "b.png").exists() and (tmp_path / "c.png").exists()
+
+
+def _mistakes(tmp_path):
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = 1
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    empty = _write_scan(tmp_path / "empty.toml", 'experiment = "toy"\n[grid]\nn = []\n')
+    bad = _write_scan(tmp_path / "bad.toml", 'experiment = "toy"\n[grid]\nscale = [1.0, "x"]\n')
+    ghost = "speciation" if not _importable("diffusion.experiments") else "nope2"
+    return foreign, [
+        (("run", "nope"), "unknown experiment 'nope'"),
+        (("run", "toy", "-p", "m=1"), "has no parameter 'm'"),
+        (("run", "toy", "-p", "n=1.5"), "parameter 'n' expects int"),
+        (("run", "toy", "-p", "n"), "-p expects key=value"),
+        (("run", "toy", "-p", "n=0"), "rejected its input: ValueError: n must be >= 1"),
+        (("run", ghost), "cannot be loaded" if ghost == "speciation" else "unknown experiment"),
+        (("ls", tmp_path / "missing.h5"), "no such file"),
+        (("ls", text), "not an HDF5 file"),
+        (("ls", foreign), "not a statmech archive"),
+        (("run", "toy", "-o", foreign), "not a statmech archive"),
+        (("show", foreign, "abc"), "not a statmech archive"),
+        (("scan", tmp_path / "missing.toml"), "no such scan file"),
+        (("scan", empty, "-o", tmp_path / "e.h5"), "empty.toml:3: [grid] n: gives no values: the scan has zero points"),
+        (("scan", bad, "-o", tmp_path / "b.h5"), "bad.toml:3: [grid] scale: item 1: parameter 'scale' expects float"),
+        (("run", "toy", "-o", tmp_path / "no" / "dir.h5"), "does not exist"),
+        (("plot", foreign, "-o", tmp_path / "f.png"), "give either a RUN_ID or --experiment"),
+    ]
+
+
+def _check_error(args, fragment, code, stderr):
+    assert code == 1, (args, code, stderr)
+    assert "Traceback" not in stderr, (args, stderr)
+    assert stderr.startswith("statmech: error: "), (args, stderr)
+    assert fragment in stderr, (args, stderr)
+
+
+def test_user_mistakes_in_subprocesses(tmp_path):
+    foreign, cases = _mistakes(tmp_path)
+    chosen = [cases[i] for i in (0, 2, 8, 12)]  # unknown name, wrong type, foreign file, zero points
+    with ThreadPoolExecutor(2) as pool:
+        procs = list(pool.map(lambda c: cli(*c[0]), chosen))
+    for (args, fragment), proc in zip(chosen, procs):
+        _check_error(args, fragment, proc.returncode, proc.stderr)
+    usage = cli("run", "toy", "--seed", "-3")
+    assert usage.returncode == 2 and "seed must be" in usage.stderr
+
+
+def test_user_mistakes_give_one_line_errors_without_traceback(tmp_path, capsys):
+    from statmech.cli import main
+
+    foreign, cases = _mistakes(tmp_path)
+    for args, fragment in cases:
+        code = main([str(a) for a in args])
+        _check_error(args, fragment, code, capsys.readouterr().err)
+    assert not foreign.with_name("foreign.h5.staging").exists()
+    assert not foreign.with_name("foreign.h5.lock").exists()
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def test_show_and_plot_unknown_run(tmp_path):
+    out = tmp_path / "runs.h5"
+    _ok(cli("run", "toy", "-o", out))
+    for args in (("show", out, "ffff"), ("plot", out, "ffff", "-o", tmp_path / "x.png")):
+        proc = cli(*args)
+        assert proc.returncode == 1 and "no run 'ffff'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- scans: kill, interrupt, resume ------------------------------------------------------------------------------------
+
+KILL_SCAN = """
+experiment = "toy"
+seed = 5
+[fixed]
+n = 20000
+delay = 0.03
+[grid]
+scale = { start = 0.5, stop = 3.0, num = 24 }
+"""
+
+
+def _check_consistent(path: Path, reference: dict) -> int:
+    """The archive (if any) opens, holds only complete runs equal to the reference; staged files too."""
+    n = 0
+    if path.exists():
+        got = _contents(path)
+        assert all(v[3] == "complete" for v in got.values())
+        _assert_runs_equal(got, reference)
+        with h5py.File(path, "r") as f:  # and plain h5py agrees
+            assert set(f["runs"]) == set(got)
+        n = len(got)
+    staging = path.with_name(path.name + ".staging")
+    if staging.exists():
+        for staged in staging.glob("*.h5"):
+            _assert_runs_equal(_contents(staged), reference)
+    return n
+
+
+def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
+    scan_file = _write_scan(tmp_path / "kill.toml", KILL_SCAN)
+    reference_path = tmp_path / "reference.h5"
+    run_scan(load_scan(scan_file), reference_path, jobs=1)
+    reference = _contents(reference_path)
+    assert len(reference) == 24
+
+    path = tmp_path / "runs.h5"
+    rng = random.Random(seed)
+    env = toy_env()
+    for k in range(kills):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "statmech.cli", "scan", scan_file, "-o", path, "--jobs", str(jobs), "--resume"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        time.sleep(rng.uniform(0.3, 2.0))
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its workers, at a random moment
+        proc.communicate()
+        _check_consistent(path, reference)
+
+    # finish; meanwhile a reader keeps opening the archive being written
+    finished_before = 0
+    if path.exists():
+        finished_before = len(_contents(path))
+    staging = path.with_name(path.name + ".staging")
+    finished_before += len([p for p in staging.glob("*.h5")]) if staging.exists() else 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statmech.cli", "scan", scan_file, "-o", path, "--jobs", str(jobs), "--resume"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    snapshots = 0
+    while proc.poll() is None:
+        if path.exists():
+            with open_archive(path) as arc:
+                assert all(info.status == "complete" for info in arc.runs())
+            snapshots += 1
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    computed = int(out.split(" computed")[0].rsplit(" ", 1)[1])
+    assert computed == 24 - finished_before  # nothing finished was computed again
+    final = _contents(path)
+    assert final.keys() == reference.keys()
+    _assert_runs_equal(final, reference)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith((".runs.h5", "runs.h5."))]
+    assert leftovers == [], leftovers
+    return snapshots
+
+
+def test_sigkill_at_random_moments_then_resume(tmp_path):
+    _kill_and_resume(tmp_path, kills=3, jobs=1, seed=1)
+
+
+@pytest.mark.slow
+def test_sigkill_many_times_with_a_pool_then_resume(tmp_path):
+    _kill_and_resume(tmp_path, kills=8, jobs=2, seed=2)
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
+    scan_file = _write_scan(
+        tmp_path / "slow.toml",
+        """
+        experiment = "toy"
+        [fixed]
+        delay = 0.25
+        [grid]
+        n = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        """,
+    )
+    path = tmp_path / "runs.h5"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statmech.cli", "scan", scan_file, "-o", path, "--jobs", "2"],
+        env=toy_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and "interrupted" in err and "--resume" in err
+    with open_archive(path) as arc:
+        kept = len(arc)
+        assert 1 <= kept < 10 and all(i.status == "complete" for i in arc.runs())
+    assert not path.with_name("runs.h5.lock").exists()
+    done = _ok(cli("scan", scan_file, "-o", path, "--jobs", "2", "--resume"))
+    assert f"{10 - kept} computed" in done.stdout and f"{kept} already archived" in done.stdout
+
+
+def test_scan_prints_summary_and_failures(tmp_path):
+    scan_file = _write_scan(tmp_path / "f.toml", 'experiment = "toy"\n[grid]\nfail = [false, true]\n')
+    proc = cli("scan", scan_file, "-o", tmp_path / "f.h5", "--jobs", "1")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "1 failed" in proc.stdout and "asked to fail" in proc.stderr
+    ls = _ok(cli("ls", tmp_path / "f.h5", "--status", "failed"))
+    assert "failed" in ls.stdout and "1 of 2 runs" in ls.stdout
+    dry = _ok(cli("scan", scan_file, "--dry-run"))
+    assert "2 runs" in dry.stdout
+
+
+# -- disk full -----------------------------------------------------------------------------------------------------------
+
+
+def _can_mount_tmpfs() -> bool:
+    if shutil.which("unshare") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs root and unshare to mount a private tiny tmpfs")
+def test_full_disk_is_a_clear_error_and_keeps_the_archive_readable(tmp_path):
+    scan_file = _write_scan(
+        tmp_path / "big.toml",
+        """
+        experiment = "toy"
+        [fixed]
+        n = 3000
+        [grid]
+        scale = { start = 1.0, stop = 2.0, num = 12 }
+        """,
+    )
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    py = sys.executable
+    script = (
+        f"mount -t tmpfs -o size=400k tmpfs {mount} && cd {mount} && "
+        f"{py} -m statmech.cli scan {scan_file} -o runs.h5 --jobs 1; echo EXIT=$?; "
+        f"{py} -m statmech.cli ls runs.h5; echo LS=$?"
+    )
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
+                          env=toy_env(), timeout=120)
+    assert "EXIT=1" in proc.stdout, (proc.stdout, proc.stderr)
+    assert "disk full" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert "LS=0" in proc.stdout and " of " in proc.stdout  # the archive still opens and lists its runs
+    kept = int(proc.stdout.split(" of ")[0].rsplit("\n", 1)[-1])
+    assert 1 <= kept < 12
+
+
+# -- dask --------------------------------------------------------------------------------------------------------------------
+
+
+def _dask_cluster(tmp_path, n_workers=2):
+    pytest.importorskip("distributed")
+    sched_file = tmp_path / "scheduler.json"
+    env = toy_env(NUMBA_NUM_THREADS="1")
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+         "--no-dashboard", "--scheduler-file", sched_file],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not sched_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", sched_file,
+         "--nworkers", str(n_workers), "--nthreads", "1", "--no-dashboard"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    return sched_file, (scheduler, workers)
+
+
+def _stop(procs):
+    for p in procs:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def test_dask_cluster_gives_the_same_archive_as_the_embedded_pool(tmp_path):
+    sched_file, procs = _dask_cluster(tmp_path)
+    try:
+        scan_file = _write_scan(
+            tmp_path / "d.toml",
+            """
+            experiment = "toy"
+            seed = 3
+            repetitions = 2
+            [grid]
+            n = [4, 9, 16]
+            scale = [0.5, 1.5]
+            """,
+        )
+        threads_file = _write_scan(tmp_path / "t.toml", 'experiment = "toy-threads"\n[grid]\ni = [0, 1, 2]\n')
+        proc = _ok(cli("scan", scan_file, "-o", tmp_path / "dask.h5", "--scheduler", sched_file))
+        assert "12 computed with dask scheduler" in proc.stdout
+        _ok(cli("scan", threads_file, "-o", tmp_path / "t.h5", "--scheduler", sched_file))
+    finally:
+        _stop(procs)
+    run_scan(load_scan(scan_file), tmp_path / "pool.h5", jobs=2)
+    dask_runs, pool_runs = _contents(tmp_path / "dask.h5"), _contents(tmp_path / "pool.h5")
+    assert dask_runs.keys() == pool_runs.keys()
+    _assert_runs_equal(dask_runs, pool_runs)
+    with open_archive(tmp_path / "t.h5") as arc:
+        assert {info.scalars["numba_threads"] for info in arc.runs()} == {1}
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    scan_file = _write_scan(tmp_path / "d.toml", 'experiment = "toy"\n[grid]\nn = [1, 2]\n')
+    proc = cli("scan", scan_file, "-o", tmp_path / "x.h5", "--scheduler", "tcp://127.0.0.1:9")
+    assert proc.returncode == 1 and "cannot reach the dask scheduler" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_local_dask_cluster_option(tmp_path):
+    pytest.importorskip("distributed")
+    scan_file = _write_scan(tmp_path / "d.toml", 'experiment = "toy"\nseed = 2\n[grid]\nn = [3, 5, 7, 9]\n')
+    _ok(cli("scan", scan_file, "-o", tmp_path / "dask.h5", "--scheduler", "local", "--jobs", "2"))
+    run_scan(load_scan(scan_file), tmp_path / "one.h5", jobs=1)
+    _assert_runs_equal(_contents(tmp_path / "dask.h5"), _contents(tmp_path / "one.h5"))
