@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from statmech._numba import kernel
-from statmech._validation import as_float, as_float_array, as_generator, as_int, check_same
+from statmech._validation import as_float, as_float_array, as_generator, as_int
 
 __all__ = [
     "LabelledData",
@@ -240,7 +240,7 @@ def digits_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "digits.h5"
 
 
-def load_digits(classes=None, *, path=None, scale=True) -> LabelledData:
+def load_digits(classes=None, *, path=None, scale="symmetric") -> LabelledData:
     """The 8x8 UCI handwritten digits shipped as ``data/digits.h5`` (1797 x 64).
 
     E. Alpaydin and C. Kaynak (1998), UCI Machine Learning Repository,
@@ -253,8 +253,10 @@ def load_digits(classes=None, *, path=None, scale=True) -> LabelledData:
         experiments). Default: all ten.
     path : str or Path, optional
         Another copy of the file.
-    scale : bool
-        Divide the pixel counts (0..16) by 16, so pixels lie in [0, 1].
+    scale : {"symmetric", "unit", "counts"}
+        Pixels mapped to ``[-1, 1]`` (``count/8 - 1``, the usual diffusion
+        convention, default), to ``[0, 1]`` (``count/16``), or left as the
+        counts 0..16.
 
     Returns
     -------
@@ -281,9 +283,13 @@ def load_digits(classes=None, *, path=None, scale=True) -> LabelledData:
         raise ValueError(
             f"{path} must hold images (n, 64) and labels (n,), got {images.shape} and {labels.shape}"
         )
+    if scale not in ("symmetric", "unit", "counts"):
+        raise ValueError(f"scale must be 'symmetric', 'unit' or 'counts', got {scale!r}")
     data = images.astype(np.float64)
-    if scale:
+    if scale == "unit":
         data /= 16.0
+    elif scale == "symmetric":
+        data = data / 8.0 - 1.0
     labels = labels.astype(np.int64)
     if classes is not None:
         wanted = np.asarray(classes)
@@ -294,7 +300,7 @@ def load_digits(classes=None, *, path=None, scale=True) -> LabelledData:
             raise ValueError(f"classes must be digits 0..9, got {int(bad[0])}")
         keep = np.isin(labels, wanted)
         data, labels = data[keep], labels[keep]
-    attrs = dict(attrs, scale="pixels/16" if scale else "pixel counts 0..16")
+    attrs = dict(attrs, scale=scale)
     return LabelledData(data=np.ascontiguousarray(data), labels=labels, name="digits", attrs=attrs)
 
 
@@ -359,7 +365,3 @@ def load_array(path, key=None, *, dtype=np.float64) -> np.ndarray:
     if arr.ndim != 2:
         raise ValueError(f"the data in {file} must be a 2-D array (n x d), got shape {arr.shape}")
     return as_float_array(arr, f"data in {file}", ndim=2, dtype=dtype)
-
-
-def _check_same_rows(data, labels):
-    check_same(data.shape[0], labels.shape[0], "data", "labels", "number of rows")

@@ -485,6 +485,8 @@ def _run(model, process, times, *, n_trajectories, method, ode, clone_times, sna
                                          init, dtype)
         X4 = X[: nb * n_sets].reshape(n_sets, nb, d)
         xi4 = xi[: nb * n_sets].reshape(n_sets, nb, d)
+        if 0 in snap_slot:
+            snaps[snap_slot[0], b0:b0 + nb] = X[:nb]
         previous[:] = -1
         t_hat[:] = times[0]
         active = 1

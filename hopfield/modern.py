@@ -202,6 +202,27 @@ def _retrieve_kernel(
     return it
 
 
+@kernel
+def _hopfield_drift(
+    X, t, out, patterns, offsets, beta, chunk, scaled, mean_acc, product, block, running_max, s0, s2,
+    argmax, log_z, participation,
+):
+    """Langevin drift (nonlinear part) ``out = Xi^T softmax(beta Xi x)``; the ``-x`` is exact.
+
+    Signature ``drift(X, t, out, *args)`` of :func:`statmech.langevin.integrate`.
+    """
+    n_patterns = patterns.shape[0]
+    _scale_states(X, beta, 1.0, scaled)
+    gibbs_reset(running_max, s0, s2, argmax, mean_acc)
+    for start in range(0, n_patterns, chunk):
+        stop = min(start + chunk, n_patterns)
+        gibbs_chunk_update(
+            scaled, beta, patterns[start:stop], offsets[start:stop], start, block, product,
+            running_max, s0, s2, argmax, mean_acc,
+        )
+    gibbs_finalize(running_max, s0, s2, mean_acc, log_z, participation, out)
+
+
 # --------------------------------------------------------------------------
 # Public functions
 # --------------------------------------------------------------------------
@@ -361,6 +382,112 @@ def retrieve(
     )
 
 
+@dataclass(frozen=True)
+class StochasticRetrievalResult:
+    """Outcome of :func:`stochastic_retrieve` (Langevin dynamics on the Hopfield energy).
+
+    Attributes
+    ----------
+    states : ndarray, shape (B, N)
+        States at the final time.
+    snapshots : ndarray, shape (S, B, N)
+        States at ``snapshot_times``.
+    snapshot_times : ndarray, shape (S,)
+    temperature : float
+    beta : ndarray, shape (B,)
+    seed_entropy : int or None
+    spawn_key : tuple
+    """
+
+    states: np.ndarray
+    snapshots: np.ndarray
+    snapshot_times: np.ndarray
+    temperature: float
+    beta: np.ndarray
+    seed_entropy: int | None
+    spawn_key: tuple
+
+
+def stochastic_retrieve(
+    patterns,
+    queries,
+    beta=1.0,
+    *,
+    temperature=0.1,
+    duration=10.0,
+    n_steps=200,
+    n_snapshots=1,
+    seed=None,
+    chunk_size=None,
+) -> StochasticRetrievalResult:
+    """Stochastic retrieval: overdamped Langevin dynamics on the modern-Hopfield energy.
+
+    ``dx = -grad E(x) dt + sqrt(2 T) dW`` with ``grad E = x - Xi^T
+    softmax(beta Xi x)`` (PHYSICS.md §6), whose stationary law is
+    ``∝ exp(-E(x)/T)``. Integrated by :func:`statmech.langevin.integrate`
+    with the exponential-Euler scheme: the linear part ``-x`` is exact (rate
+    ``lam = 1``), the softmax mean is the nonlinear drift. ``T = 0`` gives the
+    gradient flow, whose fixed points are those of :func:`retrieve`.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    queries : array_like, shape (B, N)
+    beta : float or array_like of shape (B,)
+        Softmax inverse temperature ``> 0``.
+    temperature : float
+        Langevin temperature ``T >= 0`` (energy units of ``E``).
+    duration : float
+        Integration time ``> 0``.
+    n_steps : int
+        Uniform time steps ``>= 1``.
+    n_snapshots : int
+        States stored at ``n_snapshots`` evenly spaced grid times ending at
+        ``duration``.
+    seed : None, int or SeedSequence
+        Noise seed (the result depends only on it).
+    chunk_size : int, optional
+        Gibbs chunk length.
+
+    Returns
+    -------
+    StochasticRetrievalResult
+    """
+    from statmech.langevin import integrate
+
+    patterns, queries = _prepare(patterns, queries, np.float64, "queries")
+    n_queries, n_features = queries.shape
+    n_patterns = patterns.shape[0]
+    betas = as_beta(beta, "beta", size=n_queries)
+    temperature = as_float(temperature, "temperature", nonnegative=True)
+    duration = as_float(duration, "duration", positive=True)
+    n_steps = as_int(n_steps, "n_steps", minimum=1)
+    n_snapshots = as_int(n_snapshots, "n_snapshots", minimum=1, maximum=n_steps)
+    if chunk_size is None:
+        chunk_size = default_chunk_size(n_queries, n_patterns)
+    chunk_size = min(as_int(chunk_size, "chunk_size", minimum=1), n_patterns)
+    times = np.linspace(0.0, duration, n_steps + 1)
+    snap_idx = np.linspace(n_steps, 0, n_snapshots, endpoint=False)[::-1].round().astype(np.int64)
+    args = (
+        patterns, np.zeros(n_patterns), betas, chunk_size, np.empty_like(queries), np.zeros_like(queries),
+        np.empty_like(queries), np.empty(n_queries * chunk_size), np.empty(n_queries), np.empty(n_queries),
+        np.empty(n_queries), np.empty(n_queries, dtype=np.int64), np.empty(n_queries), np.empty(n_queries),
+    )
+    result = integrate(
+        _hopfield_drift, queries, times, g=float(np.sqrt(2.0 * temperature)), method="exponential",
+        lam=1.0, drift_args=args, seed=seed if temperature > 0 else None, snapshot_times=times[snap_idx],
+    )
+    return StochasticRetrievalResult(
+        states=result.x,
+        snapshots=result.snapshots,
+        snapshot_times=result.snapshot_times,
+        temperature=temperature,
+        beta=betas,
+        seed_entropy=result.seed_entropy,
+        spawn_key=result.spawn_key,
+    )
+
+
 def retrieval_measures(patterns, states, targets) -> RetrievalMeasures:
     """Overlap with the target, cosine, Euclidean nearest pattern, and whether it is the target.
 
@@ -423,6 +550,8 @@ __all__ = [
     "hopfield_gradient",
     "hopfield_update",
     "retrieve",
+    "StochasticRetrievalResult",
+    "stochastic_retrieve",
     "retrieval_measures",
     "nearest_pattern",
 ]

@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import fcntl
 import hashlib
 import json
@@ -122,7 +123,9 @@ def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
     text = str(exc)
-    return "No space left on device" in text or "Disk quota exceeded" in text or "errno = 28" in text
+    return (
+        "No space left on device" in text or "Disk quota exceeded" in text or "errno = 28" in text
+    )
 
 
 # -- records and identity --------------------------------------------------------
@@ -133,7 +136,9 @@ def canonical_params(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def make_run_id(experiment: str, params: Mapping[str, Any], seed: int, spawn_key: Iterable[int] = ()) -> str:
+def make_run_id(
+    experiment: str, params: Mapping[str, Any], seed: int, spawn_key: Iterable[int] = ()
+) -> str:
     """16 hex digits of BLAKE2b(experiment, canonical params, seed entropy, spawn key).
 
     ``params`` must already be resolved (every parameter present, typed); see
@@ -300,7 +305,11 @@ def write_run(parent, record: RunRecord):
         attrs[key] = str(record.provenance.get(key, "unknown"))
     attrs["provenance_json"] = _json(dict(record.provenance))
     result = record.result
-    scalars = {} if result is None else {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.scalars.items()}
+    scalars = (
+        {}
+        if result is None
+        else {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.scalars.items()}
+    )
     extra = {} if result is None else dict(result.attrs)
     attrs["scalars_json"] = _json(scalars)
     attrs["attrs_json"] = _json(extra)
@@ -476,7 +485,9 @@ def _check_root(f, path: Path) -> int:
             "upgrade statmech to read it"
         )
     if version < 1 or "runs" not in f:
-        raise NotAnArchiveError(f"{path} claims to be a statmech archive but has no valid schema/runs group")
+        raise NotAnArchiveError(
+            f"{path} claims to be a statmech archive but has no valid schema/runs group"
+        )
     return version
 
 
@@ -503,9 +514,15 @@ def _matches(value, wanted) -> bool:
     if isinstance(wanted, str) and not isinstance(value, str):
         wanted = _parse_text(wanted)
     if isinstance(value, bool) or isinstance(wanted, bool):
-        return bool(value) == bool(wanted) and not isinstance(value, str) and not isinstance(wanted, str)
+        return (
+            bool(value) == bool(wanted)
+            and not isinstance(value, str)
+            and not isinstance(wanted, str)
+        )
     if isinstance(value, (int, float)) and isinstance(wanted, (int, float)):
-        return math.isclose(float(value), float(wanted), rel_tol=1e-12, abs_tol=0.0) or value == wanted
+        return (
+            math.isclose(float(value), float(wanted), rel_tol=1e-12, abs_tol=0.0) or value == wanted
+        )
     return value == wanted
 
 
@@ -572,8 +589,13 @@ class RunTable:
     def records(self) -> list[dict]:
         out = []
         for row in self.rows:
-            rec = {"run_id": row.run_id, "experiment": row.experiment, "status": row.status,
-                   "seed": row.seed, "spawn_key": row.spawn_key}
+            rec = {
+                "run_id": row.run_id,
+                "experiment": row.experiment,
+                "status": row.status,
+                "seed": row.seed,
+                "spawn_key": row.spawn_key,
+            }
             rec.update(row.params)
             out.append(rec)
         return out
@@ -706,7 +728,9 @@ class Archive:
         return run_id in self._all_infos()
 
     def __repr__(self):
-        return f"<statmech Archive {str(self.path)!r}: {len(self)} runs, schema {self.schema_version}>"
+        return (
+            f"<statmech Archive {str(self.path)!r}: {len(self)} runs, schema {self.schema_version}>"
+        )
 
     @property
     def file(self):
@@ -790,7 +814,9 @@ class Archive:
         group = self._group(run_id)
         info = read_info(group)
         if info.status != STATUS_COMPLETE:
-            raise ArchiveError(f"run {info.run_id} has status {info.status!r} ({info.error}); it holds no result")
+            raise ArchiveError(
+                f"run {info.run_id} has status {info.status!r} ({info.error}); it holds no result"
+            )
         return read_result(group)
 
     def attributes(self, run_id: str) -> dict:
@@ -809,8 +835,9 @@ class Archive:
 
         ``by`` defaults to the parameters that vary among the selected runs.
         Runs that differ only in their seed are repetitions and are averaged.
-        Raises ``ValueError`` if the selection mixes experiments or varies a
-        parameter not in ``by``.
+        Parameters varied together with ``by`` (zipped axes) are allowed.
+        Raises ``ValueError`` if the selection mixes experiments or varies
+        another parameter independently of ``by``.
         """
         table = self.runs(experiment=experiment, where=where, status=STATUS_COMPLETE)
         rows = [r for r in table if scalar in r.scalars]
@@ -822,13 +849,28 @@ class Archive:
             )
         experiments = sorted({r.experiment for r in rows})
         if len(experiments) > 1:
-            raise ValueError(f"runs of several experiments {experiments} have {scalar!r}; pass experiment=")
+            raise ValueError(
+                f"runs of several experiments {experiments} have {scalar!r}; pass experiment="
+            )
         table = RunTable(rows)
         by = tuple(table.varying if by is None else by)
         missing = [b for b in by if b not in table.parameter_names]
         if missing:
-            raise ValueError(f"by= names unknown parameters {missing}; parameters: {table.parameter_names}")
-        others = [v for v in table.varying if v not in by]
+            raise ValueError(
+                f"by= names unknown parameters {missing}; parameters: {table.parameter_names}"
+            )
+        # parameters varied together with `by` (zipped axes) are no ambiguity
+        others = []
+        for name in table.varying:
+            if name in by:
+                continue
+            seen: dict[tuple, str] = {}
+            for r in rows:
+                key = tuple(json.dumps(r.params[b]) for b in by)
+                value = json.dumps(r.params.get(name), sort_keys=True)
+                if seen.setdefault(key, value) != value:
+                    others.append(name)
+                    break
         if others:
             raise ValueError(
                 f"runs also differ in {others}; add them to by= or select with where= (e.g. where={{{others[0]!r}: ...}})"
@@ -892,13 +934,42 @@ def _staged_files(staging: Path) -> list[Path]:
     return sorted(p for p in staging.iterdir() if p.suffix == ".h5" and not p.name.startswith("."))
 
 
-def _fsync_path(path: Path, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    fd = os.open(path, flags)
+def _fsync(fd: int) -> None:
+    os.fsync(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        os.fsync(fd)
+        _fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_durably(tmp: Path, data) -> None:
+    """Write ``data`` (bytes-like) to a new file ``tmp`` and fsync it.
+
+    Plain ``os.write``: a full disk raises a clean ``OSError(ENOSPC)`` here,
+    instead of inside HDF5, whose error path leaves h5py objects that cannot
+    be closed (measured: it can crash the interpreter at exit).
+    """
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data).cast("B")
+        while len(view):
+            written = os.write(fd, view[: 1 << 30])
+            view = view[written:]
+        _fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _check_free_space(directory: Path, needed: int, what: str) -> None:
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise DiskFullError(
+            f"disk full: {what} needs about {needed / 1e6:.1f} MB in {directory}, only {free / 1e6:.1f} MB free"
+        )
 
 
 class ArchiveWriter:
@@ -919,6 +990,8 @@ class ArchiveWriter:
 
     #: Wait at least this many times the last publish's duration before the next.
     COST_FACTOR = 9.0
+    #: Archives up to this size (bytes) are rebuilt in memory when publishing.
+    IN_MEMORY_LIMIT = 256 * 2**20
 
     def __init__(self, path, *, publish_interval: float = 0.0):
         self.path = Path(path).absolute()
@@ -929,7 +1002,9 @@ class ArchiveWriter:
         self._last_publish_cost = 0.0
         self.published_count = 0
         if not self.path.parent.is_dir():
-            raise NotAnArchiveError(f"cannot write {self.path}: directory {self.path.parent} does not exist")
+            raise NotAnArchiveError(
+                f"cannot write {self.path}: directory {self.path.parent} does not exist"
+            )
         self._acquire_lock()
         try:
             self._complete: set[str] = set()
@@ -1021,21 +1096,26 @@ class ArchiveWriter:
             self.publish()
 
     def stage(self, record: RunRecord) -> Path:
-        """Write ``record`` to ``<archive>.staging/<run_id>.h5`` atomically and durably."""
+        """Write ``record`` to ``<archive>.staging/<run_id>.h5`` atomically and durably.
+
+        The HDF5 image is built in memory and written with plain ``os.write``
+        to a temporary name, fsync-ed and renamed into place.
+        """
         import h5py
 
-        self.staging.mkdir(exist_ok=True)
         # failed runs get their own name so a staged failure never counts as finished
         suffix = ".h5" if record.status == STATUS_COMPLETE else ".failed.h5"
         final = self.staging / f"{record.run_id}{suffix}"
         tmp = self.staging / f".{record.run_id}.{os.getpid()}.tmp"
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as f:
+            _init_root(f)
+            write_run(f["runs"], record)
         try:
-            with h5py.File(tmp, "w") as f:
-                _init_root(f)
-                write_run(f["runs"], record)
-            _fsync_path(tmp)
+            self.staging.mkdir(exist_ok=True)
+            _write_durably(tmp, buffer.getbuffer())
             os.replace(tmp, final)
-            _fsync_path(self.staging, directory=True)
+            _fsync_dir(self.staging)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -1052,7 +1132,13 @@ class ArchiveWriter:
         return time.monotonic() - self._last_publish_end >= wait
 
     def publish(self) -> int:
-        """Merge every staged run into the archive with one atomic replace. Returns how many."""
+        """Merge every staged run into the archive with one atomic replace. Returns how many.
+
+        Archives up to :attr:`IN_MEMORY_LIMIT` bytes are rebuilt in memory and
+        written with plain ``os.write`` (a full disk is a clean error); bigger
+        ones are copied on disk and appended to by HDF5, after checking that
+        the disk has room for the copy.
+        """
         import h5py
 
         staged = _staged_files(self.staging)
@@ -1063,9 +1149,19 @@ class ArchiveWriter:
         added: list[tuple[str, str]] = []
         try:
             exists = self.path.exists()
-            if exists:
-                shutil.copyfile(self.path, tmp)
-            with h5py.File(tmp, "a" if exists else "w") as dst:
+            size = self.path.stat().st_size if exists else 0
+            extra = sum(p.stat().st_size for p in staged)
+            in_memory = size + extra <= self.IN_MEMORY_LIMIT
+            if in_memory:
+                target = io.BytesIO(self.path.read_bytes() if exists else b"")
+            else:
+                _check_free_space(
+                    self.path.parent, size + 2 * extra + (1 << 20), f"publishing into {self.path}"
+                )
+                if exists:
+                    shutil.copyfile(self.path, tmp)
+                target = tmp
+            with h5py.File(target, "r+" if exists else "w") as dst:
                 if not exists:
                     _init_root(dst)
                 runs = dst["runs"]
@@ -1085,9 +1181,17 @@ class ArchiveWriter:
                                 del runs[run_id]
                             write_run(runs, record)
                             added.append((run_id, record.status))
-            _fsync_path(tmp)
+            if in_memory:
+                _write_durably(tmp, target.getbuffer())
+                del target
+            else:
+                fd = os.open(tmp, os.O_RDONLY)
+                try:
+                    _fsync(fd)
+                finally:
+                    os.close(fd)
             os.replace(tmp, self.path)
-            _fsync_path(self.path.parent, directory=True)
+            _fsync_dir(self.path.parent)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -1106,7 +1210,7 @@ class ArchiveWriter:
             with contextlib.suppress(OSError):
                 src_path.unlink()
         with contextlib.suppress(OSError):
-            _fsync_path(self.staging, directory=True)
+            _fsync_dir(self.staging)
         self.published_count += len(added)
         self._last_publish_end = time.monotonic()
         self._last_publish_cost = self._last_publish_end - t0

@@ -73,7 +73,10 @@ def _open(path):
 def _where(args) -> dict:
     from statmech.archive import _parse_text
 
-    return {k: _parse_text(v) for k, v in _parse_assignments(getattr(args, "where", None), "--where").items()}
+    return {
+        k: _parse_text(v)
+        for k, v in _parse_assignments(getattr(args, "where", None), "--where").items()
+    }
 
 
 def _check_output(path: str, what: str) -> Path:
@@ -81,7 +84,9 @@ def _check_output(path: str, what: str) -> Path:
     if out.exists() and out.is_dir():
         raise UserError(f"{what} {out} is a directory")
     if not out.absolute().parent.is_dir():
-        raise UserError(f"cannot write {what} {out}: directory {out.absolute().parent} does not exist")
+        raise UserError(
+            f"cannot write {what} {out}: directory {out.absolute().parent} does not exist"
+        )
     return out
 
 
@@ -107,8 +112,12 @@ def _plot_result(spec, result, path: Path, title: str = "") -> None:
     _save_figure(fig, path)
 
 
-def _print_result(record, out=sys.stdout) -> None:
-    print(f"run {record.run_id}  {record.experiment}  seed {record.seed}  status {record.status}", file=out)
+def _print_result(record, out=None) -> None:
+    out = sys.stdout if out is None else out
+    print(
+        f"run {record.run_id}  {record.experiment}  seed {record.seed}  status {record.status}",
+        file=out,
+    )
     if record.result is not None:
         for name, value in record.result.scalars.items():
             print(f"  {name} = {_format_value(value)}", file=out)
@@ -166,12 +175,16 @@ def cmd_run(args) -> int:
     try:
         if writer is not None and writer.has_complete(run_id):
             record = writer.read(run_id)
-            _note(f"run {run_id} (same experiment, parameters and seed) is already in {args.output}; not recomputed")
+            _note(
+                f"run {run_id} (same experiment, parameters and seed) is already in {args.output}; not recomputed"
+            )
         else:
             try:
                 record = run_point(spec, resolved, args.seed)
             except (ValueError, TypeError) as exc:
-                raise UserError(f"experiment {spec.name!r} rejected its input: {type(exc).__name__}: {exc}") from None
+                raise UserError(
+                    f"experiment {spec.name!r} rejected its input: {type(exc).__name__}: {exc}"
+                ) from None
             if writer is not None:
                 writer.add(record, publish=True)
                 print(f"archived as run {record.run_id} in {args.output}")
@@ -214,8 +227,11 @@ def cmd_scan(args) -> int:
         )
     finally:
         signal.signal(signal.SIGTERM, old)
-    where = f"with dask scheduler {args.scheduler}" if args.scheduler else (
-        "in this process" if jobs == 1 else f"on {jobs} worker processes")
+    where = (
+        f"with dask scheduler {args.scheduler}"
+        if args.scheduler
+        else ("in this process" if jobs == 1 else f"on {jobs} worker processes")
+    )
     complete = report.computed - len(report.failed)
     print(
         f"{scan.experiment}: {report.total} points, {complete} computed {where}, "
@@ -231,7 +247,9 @@ def cmd_scan(args) -> int:
     if report.failed:
         for run_id, params, error in report.failed[:10]:
             _err(f"run {run_id} {json.dumps(params)} failed: {error}")
-        _err(f"{len(report.failed)} points failed (archived with status 'failed'; --resume retries them)")
+        _err(
+            f"{len(report.failed)} points failed (archived with status 'failed'; --resume retries them)"
+        )
         return EXIT_ERROR
     return EXIT_OK
 
@@ -244,11 +262,15 @@ def cmd_ls(args) -> int:
         elif len(table):
             print(table.format())
         n_failed = sum(r.status != "complete" for r in table)
-        print(f"{len(table)} of {len(arc)} runs" + (f" ({n_failed} failed)" if n_failed else ""),
-              file=sys.stderr if args.json else sys.stdout)
+        print(
+            f"{len(table)} of {len(arc)} runs" + (f" ({n_failed} failed)" if n_failed else ""),
+            file=sys.stderr if args.json else sys.stdout,
+        )
         if arc.pending:
-            _note(f"{arc.pending} finished runs are staged but not yet in the archive (a scan is running or was "
-                  "interrupted; `statmech scan SCAN.toml --resume` publishes them)")
+            _note(
+                f"{arc.pending} finished runs are staged but not yet in the archive (a scan is running or was "
+                "interrupted; `statmech scan SCAN.toml --resume` publishes them)"
+            )
     return EXIT_OK
 
 
@@ -260,7 +282,10 @@ def cmd_show(args) -> int:
             raise UserError(exc.args[0]) from None
         print(f"run {info.run_id}")
         print(f"  experiment  {info.experiment}")
-        print(f"  status      {info.status}" + (f"  ({info.error.splitlines()[0]})" if info.error else ""))
+        print(
+            f"  status      {info.status}"
+            + (f"  ({info.error.splitlines()[0]})" if info.error else "")
+        )
         print(f"  seed        {info.seed}  spawn key {list(info.spawn_key)}")
         print(f"  started     {info.started}")
         print(f"  finished    {info.finished}")
@@ -282,7 +307,9 @@ def cmd_show(args) -> int:
                 print("  coordinates")
                 for name, values in result.coords.items():
                     lo, hi = (values[0], values[-1]) if len(values) else ("", "")
-                    print(f"    {name}: {len(values)} values {_format_value(lo)} .. {_format_value(hi)}")
+                    print(
+                        f"    {name}: {len(values)} values {_format_value(lo)} .. {_format_value(hi)}"
+                    )
         if info.attrs:
             print("  metadata")
             for k, v in info.attrs.items():
@@ -316,9 +343,13 @@ def cmd_plot(args) -> int:
                 raise UserError(f"run {info.run_id} has status {info.status!r}; nothing to plot")
             spec = _spec_or_none(info.experiment)
             if spec is None:
-                raise UserError(f"experiment {info.experiment!r} cannot be loaded here, so its plot is unavailable")
+                raise UserError(
+                    f"experiment {info.experiment!r} cannot be loaded here, so its plot is unavailable"
+                )
             params = " ".join(f"{k}={_format_value(v)}" for k, v in info.params.items())
-            _plot_result(spec, arc.load(info.run_id), out, title=f"{info.experiment} {info.run_id}: {params}")
+            _plot_result(
+                spec, arc.load(info.run_id), out, title=f"{info.experiment} {info.run_id}: {params}"
+            )
             return EXIT_OK
         return _plot_summary(arc, args, out)
 
@@ -329,35 +360,67 @@ def _plot_summary(arc, args, out: Path) -> int:
     where = _where(args)
     table = arc.runs(experiment=args.experiment, where=where, status="complete")
     if not len(table):
-        raise UserError(f"no complete runs of {args.experiment!r} in {args.archive}" + (f" matching {where}" if where else ""))
+        raise UserError(
+            f"no complete runs of {args.experiment!r} in {args.archive}"
+            + (f" matching {where}" if where else "")
+        )
     if len(table) == 1:
         spec = _spec_or_none(args.experiment)
         info = table[0]
         _plot_result(spec, arc.load(info.run_id), out, title=f"{info.experiment} {info.run_id}")
         return EXIT_OK
     varying = table.varying
-    numeric = [v for v in varying if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in table.column(v))]
+    numeric = [
+        v
+        for v in varying
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in table.column(v))
+    ]
     x_name = args.x or (numeric[0] if numeric else None)
     if x_name is None:
-        raise UserError(f"the runs of {args.experiment!r} vary no numeric parameter; plot one run by RUN_ID")
+        raise UserError(
+            f"the runs of {args.experiment!r} vary no numeric parameter; plot one run by RUN_ID"
+        )
     if x_name not in varying:
-        raise UserError(f"--x {x_name!r} does not vary among the selected runs (varying: {varying})")
-    series = [v for v in varying if v != x_name]
+        raise UserError(
+            f"--x {x_name!r} does not vary among the selected runs (varying: {varying})"
+        )
+    # parameters zipped with x (one value per x) are not separate series
+    series = []
+    for v in varying:
+        if v == x_name:
+            continue
+        pairs = {}
+        for row in table:
+            if pairs.setdefault(
+                json.dumps(row.params[x_name]), json.dumps(row.params[v])
+            ) != json.dumps(row.params[v]):
+                series.append(v)
+                break
     scalars = args.scalar or []
     if not scalars:
         first = table[0].scalars
-        scalars = [k for k, v in first.items()
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)
-                   and all(isinstance(r.scalars.get(k), (int, float)) for r in table)][:6]
+        # numeric scalars that differ between runs (theory constants are left out)
+        scalars = [
+            k
+            for k, v in first.items()
+            if isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and all(isinstance(r.scalars.get(k), (int, float)) for r in table)
+            and len({r.scalars[k] for r in table}) > 1
+        ][:6]
     if not scalars:
         raise UserError(f"the runs of {args.experiment!r} have no numeric scalar summaries to plot")
-    fig = Figure(figsize=(5 * min(len(scalars), 3), 3.8 * math.ceil(len(scalars) / 3)), layout="constrained")
+    fig = Figure(
+        figsize=(5 * min(len(scalars), 3), 3.8 * math.ceil(len(scalars) / 3)), layout="constrained"
+    )
     ncols = min(len(scalars), 3)
     nrows = math.ceil(len(scalars) / 3)
     for i, name in enumerate(scalars):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         try:
-            summary = arc.collect(name, experiment=args.experiment, by=[x_name] + series, where=where)
+            summary = arc.collect(
+                name, experiment=args.experiment, by=[x_name] + series, where=where
+            )
         except ValueError as exc:
             raise UserError(str(exc)) from None
         xs = summary.coords[x_name]
@@ -369,14 +432,26 @@ def _plot_summary(arc, args, out: Path) -> int:
                 index = (slice(None),) + combo
                 if not (summary.count[index] > 0).any():
                     continue
-                label = ", ".join(f"{s}={_format_value(summary.coords[s][j])}" for s, j in zip(series, combo))
-                ax.errorbar(xs, summary.mean[index], yerr=summary.sem[index], marker="o", capsize=2, label=label)
+                label = ", ".join(
+                    f"{s}={_format_value(summary.coords[s][j])}" for s, j in zip(series, combo)
+                )
+                ax.errorbar(
+                    xs,
+                    summary.mean[index],
+                    yerr=summary.sem[index],
+                    marker="o",
+                    capsize=2,
+                    label=label,
+                )
             ax.legend(fontsize=7)
         else:
             ax.errorbar(xs, summary.mean, yerr=summary.sem, marker="o", capsize=2)
         ax.set_xlabel(x_name)
         ax.set_ylabel(name)
-    fig.suptitle(f"{args.experiment}: {len(table)} runs from {args.archive} (mean ± s.e. over seeds)", fontsize=9)
+    fig.suptitle(
+        f"{args.experiment}: {len(table)} runs from {args.archive} (mean ± s.e. over seeds)",
+        fontsize=9,
+    )
     _save_figure(fig, out)
     return EXIT_OK
 
@@ -386,7 +461,9 @@ def cmd_demo(args) -> int:
         import statmech.demo as demo
     except ModuleNotFoundError as exc:
         if exc.name == "statmech.demo":
-            raise UserError("the demo is not available in this version (statmech.demo is missing)") from None
+            raise UserError(
+                "the demo is not available in this version (statmech.demo is missing)"
+            ) from None
         raise
     result = demo.main()
     return int(result) if isinstance(result, int) else EXIT_OK
@@ -423,62 +500,119 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = _add_parser(sub, "experiments", "list registered experiments with their parameters and defaults",
-                    "statmech experiments curie-weiss")
+    p = _add_parser(
+        sub,
+        "experiments",
+        "list registered experiments with their parameters and defaults",
+        "statmech experiments curie-weiss",
+    )
     p.add_argument("name", nargs="?", help="show only this experiment")
     p.set_defaults(func=cmd_experiments)
 
-    p = _add_parser(sub, "run", "run one experiment point (optionally archive it and plot it)",
-                    "statmech run rem -p M=12 -p samples=32 --seed 1 -o runs.h5 --plot rem.png")
+    p = _add_parser(
+        sub,
+        "run",
+        "run one experiment point (optionally archive it and plot it)",
+        "statmech run rem -p M=12 -p samples=32 --seed 1 -o runs.h5 --plot rem.png",
+    )
     p.add_argument("experiment", help="experiment name (see `statmech experiments`)")
-    p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="set a parameter (repeatable)")
+    p.add_argument(
+        "-p", "--param", action="append", metavar="KEY=VALUE", help="set a parameter (repeatable)"
+    )
     p.add_argument("--seed", type=_seed_type, default=0, help="seed, an integer >= 0 (default 0)")
     p.add_argument("-o", "--output", metavar="RUNS.h5", help="append the run to this HDF5 archive")
     p.add_argument("--plot", metavar="FIG.png", help="draw the experiment's figure into this file")
     p.set_defaults(func=cmd_run)
 
-    p = _add_parser(sub, "scan", "run a parameter scan described by a TOML file into an archive",
-                    "statmech scan data/scans/rem-over-M.toml -o runs.h5 --jobs 2\n"
-                    "  statmech scan scan.toml -o runs.h5 --scheduler tcp://10.0.0.1:8786   # dask cluster\n"
-                    "  statmech scan scan.toml -o runs.h5 --resume          # after an interruption",
-                    description=(
-                        "Run every point of a scan file (experiment, [fixed], [grid], [zip], seed(s), repetitions)\n"
-                        "and archive each finished run. Ctrl-C stops cleanly, keeping finished runs; --resume\n"
-                        "computes only the points not yet archived."))
+    p = _add_parser(
+        sub,
+        "scan",
+        "run a parameter scan described by a TOML file into an archive",
+        "statmech scan data/scans/rem-over-M.toml -o runs.h5 --jobs 2\n"
+        "  statmech scan scan.toml -o runs.h5 --scheduler tcp://10.0.0.1:8786   # dask cluster\n"
+        "  statmech scan scan.toml -o runs.h5 --resume          # after an interruption",
+        description=(
+            "Run every point of a scan file (experiment, [fixed], [grid], [zip], seed(s), repetitions)\n"
+            "and archive each finished run. Ctrl-C stops cleanly, keeping finished runs; --resume\n"
+            "computes only the points not yet archived."
+        ),
+    )
     p.add_argument("scan", metavar="SCAN.toml", help="scan file")
-    p.add_argument("-o", "--output", default="runs.h5", metavar="RUNS.h5", help="HDF5 archive (default runs.h5)")
-    p.add_argument("--jobs", "-j", type=int, default=None,
-                   help="worker processes (default: number of CPUs; 1 runs in this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="dask.distributed scheduler address or scheduler-file.json, or 'local' (needs statmech[dask])")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="runs.h5",
+        metavar="RUNS.h5",
+        help="HDF5 archive (default runs.h5)",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help="worker processes (default: number of CPUs; 1 runs in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="dask.distributed scheduler address or scheduler-file.json, or 'local' (needs statmech[dask])",
+    )
     p.add_argument("--resume", action="store_true", help="skip points already in the archive")
     p.add_argument("--dry-run", action="store_true", help="list the points and exit")
-    p.add_argument("--publish-interval", type=float, default=0.0, metavar="SECONDS",
-                   help="minimum seconds between archive updates (default 0: as often as cheap)")
+    p.add_argument(
+        "--publish-interval",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="minimum seconds between archive updates (default 0: as often as cheap)",
+    )
     p.set_defaults(func=cmd_scan)
 
-    p = _add_parser(sub, "ls", "list the runs of an archive with their parameters",
-                    "statmech ls runs.h5 --experiment rem --where M=12")
+    p = _add_parser(
+        sub,
+        "ls",
+        "list the runs of an archive with their parameters",
+        "statmech ls runs.h5 --experiment rem --where M=12",
+    )
     p.add_argument("archive", metavar="RUNS.h5")
-    p.add_argument("--where", action="append", metavar="KEY=VALUE", help="keep runs with this parameter value (repeatable)")
+    p.add_argument(
+        "--where",
+        action="append",
+        metavar="KEY=VALUE",
+        help="keep runs with this parameter value (repeatable)",
+    )
     p.add_argument("--experiment", help="keep runs of this experiment")
     p.add_argument("--status", choices=("complete", "failed"), help="keep runs with this status")
     p.add_argument("--json", action="store_true", help="print JSON records")
     p.set_defaults(func=cmd_ls)
 
-    p = _add_parser(sub, "show", "show one run: parameters, seed, scalars, arrays, provenance",
-                    "statmech show runs.h5 3f2a9c01d4e5b6a7")
+    p = _add_parser(
+        sub,
+        "show",
+        "show one run: parameters, seed, scalars, arrays, provenance",
+        "statmech show runs.h5 3f2a9c01d4e5b6a7",
+    )
     p.add_argument("archive", metavar="RUNS.h5")
     p.add_argument("run_id", metavar="RUN_ID", help="run id (a unique prefix is enough)")
     p.set_defaults(func=cmd_show)
 
-    p = _add_parser(sub, "plot", "plot one run, or scalar summaries of an experiment's runs against a parameter",
-                    "statmech plot runs.h5 3f2a9c01 -o run.png\n"
-                    "  statmech plot runs.h5 --experiment rem --scalar y_max -o rem-scan.png")
+    p = _add_parser(
+        sub,
+        "plot",
+        "plot one run, or scalar summaries of an experiment's runs against a parameter",
+        "statmech plot runs.h5 3f2a9c01 -o run.png\n"
+        "  statmech plot runs.h5 --experiment rem --scalar y_max -o rem-scan.png",
+    )
     p.add_argument("archive", metavar="RUNS.h5")
-    p.add_argument("run_id", nargs="?", metavar="RUN_ID", help="run to plot with its experiment's figure")
+    p.add_argument(
+        "run_id", nargs="?", metavar="RUN_ID", help="run to plot with its experiment's figure"
+    )
     p.add_argument("--experiment", help="plot the scalar summaries of this experiment's runs")
-    p.add_argument("--scalar", action="append", help="scalar to plot (repeatable; default: all numeric, up to 6)")
+    p.add_argument(
+        "--scalar",
+        action="append",
+        help="scalar to plot (repeatable; default: all numeric, up to 6)",
+    )
     p.add_argument("--x", help="parameter on the x axis (default: the first varying numeric one)")
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="select runs (repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="FIG.png", help="figure file")
@@ -524,8 +658,10 @@ def main(argv=None) -> int:
         if args.debug:
             raise
         if is_disk_full(exc):
-            _err(f"disk full{': ' + str(exc.filename) if getattr(exc, 'filename', None) else ''}; nothing was "
-                 "half-written; free some space and try again (scans: --resume)")
+            _err(
+                f"disk full{': ' + str(exc.filename) if getattr(exc, 'filename', None) else ''}; nothing was "
+                "half-written; free some space and try again (scans: --resume)"
+            )
         elif getattr(exc, "filename", None):
             _err(f"{exc.filename}: {exc.strerror or exc}")
         else:

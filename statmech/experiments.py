@@ -83,7 +83,9 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
     beta_min = as_float(beta_min, "beta_min", positive=True)
     beta_max = as_float(beta_max, "beta_max", positive=True)
     if not beta_max > beta_min:
-        raise ValueError(f"beta_max must be > beta_min, got beta_min={beta_min}, beta_max={beta_max}")
+        raise ValueError(
+            f"beta_max must be > beta_min, got beta_min={beta_min}, beta_max={beta_max}"
+        )
     n_levels = 2**M
     betas = np.linspace(beta_min, beta_max, n_beta)
     res = sampled_rem(n_levels, betas, n_samples=samples, seed=seed)
@@ -122,7 +124,12 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
             "ground_state_per_M": float(ground.mean()),
             "ground_state_theory": -math.sqrt(LN2),
         },
-        attrs={"M": M, "n_levels": n_levels, "variance": res.variance, "block_size": res.block_size},
+        attrs={
+            "M": M,
+            "n_levels": n_levels,
+            "variance": res.variance,
+            "block_size": res.block_size,
+        },
     )
 
 
@@ -144,16 +151,37 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
     ax1.set_ylabel("m (solid: stable, dotted: unstable)")
     ax2 = fig.add_subplot(1, 3, 2)
     tau = result.coords["tau"]
-    ax2.loglog(tau, result.arrays["m_below"][1], "o", ms=3, label=f"|m|, β = {result.scalars['beta_exponent']:.4f}")
-    ax2.loglog(tau, result.arrays["chi_below"][1], "s", ms=3,
-               label=f"χ below, γ = {result.scalars['gamma_minus']:.4f}")
-    ax2.loglog(tau, result.arrays["chi_above"][1], "^", ms=3,
-               label=f"χ above, γ = {result.scalars['gamma_plus']:.4f}")
+    ax2.loglog(
+        tau,
+        result.arrays["m_below"][1],
+        "o",
+        ms=3,
+        label=f"|m|, β = {result.scalars['beta_exponent']:.4f}",
+    )
+    ax2.loglog(
+        tau,
+        result.arrays["chi_below"][1],
+        "s",
+        ms=3,
+        label=f"χ below, γ = {result.scalars['gamma_minus']:.4f}",
+    )
+    ax2.loglog(
+        tau,
+        result.arrays["chi_above"][1],
+        "^",
+        ms=3,
+        label=f"χ above, γ = {result.scalars['gamma_plus']:.4f}",
+    )
     ax2.set_xlabel("|τ| = |T − T_c|")
     ax2.legend(fontsize=7)
     ax3 = fig.add_subplot(1, 3, 3)
-    ax3.loglog(result.arrays["m_field"][1], result.coords["field"], "o", ms=3,
-               label=f"h ~ m^δ, δ = {result.scalars['delta_exponent']:.4f}")
+    ax3.loglog(
+        result.arrays["m_field"][1],
+        result.coords["field"],
+        "o",
+        ms=3,
+        label=f"h ~ m^δ, δ = {result.scalars['delta_exponent']:.4f}",
+    )
     ax3.set_xlabel("m at T_c")
     ax3.set_ylabel("h")
     ax3.legend(fontsize=7)
@@ -194,12 +222,16 @@ def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_ma
     T_min = as_float(T_min, "T_min", positive=True)
     T_max = as_float(T_max, "T_max", positive=True)
     if not (T_min < 1.0 < T_max):
-        raise ValueError(f"the grid must straddle T_c = 1: need T_min < 1 < T_max, got {T_min}, {T_max}")
+        raise ValueError(
+            f"the grid must straddle T_c = 1: need T_min < 1 < T_max, got {T_min}, {T_max}"
+        )
     n_T = as_int(n_T, "n_T", minimum=3)
     tau_min = as_float(tau_min, "tau_min", positive=True)
     tau_max = as_float(tau_max, "tau_max", positive=True)
     if not tau_min < tau_max < min(1.0 - T_min, T_max - 1.0):
-        raise ValueError(f"need 0 < tau_min < tau_max < min(1 - T_min, T_max - 1), got {tau_min}, {tau_max}")
+        raise ValueError(
+            f"need 0 < tau_min < tau_max < min(1 - T_min, T_max - 1), got {tau_min}, {tau_max}"
+        )
     n_tau = as_int(n_tau, "n_tau", minimum=3)
     h_min = as_float(h_min, "h_min", positive=True)
     h_max = as_float(h_max, "h_max", positive=True)
@@ -219,8 +251,14 @@ def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_ma
     t_c = critical[0].param
 
     # ordered branch: m > 0 at the lowest temperature; disordered: m = 0 at the highest
-    first = [b for b in range(branches.n_branches) if branches.exists[b, 0] and branches.m[b, 0, 0] > 0]
-    last = [b for b in range(branches.n_branches) if branches.exists[b, -1] and abs(branches.m[b, -1, 0]) < 1e-12]
+    first = [
+        b for b in range(branches.n_branches) if branches.exists[b, 0] and branches.m[b, 0, 0] > 0
+    ]
+    last = [
+        b
+        for b in range(branches.n_branches)
+        if branches.exists[b, -1] and abs(branches.m[b, -1, 0]) < 1e-12
+    ]
     if not first or not last:
         raise RuntimeError("could not identify the ordered and disordered branches")
     ordered, disordered = first[0], last[0]
@@ -235,8 +273,12 @@ def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_ma
     m_field = np.array([mf.solve(model.g, [1.0], t_c, h=[h], jac=model.jac).m[0] for h in field])
     # tau is measured from the located T_c; window in |tau| and in m covers the data
     exps = mf.critical_exponents(
-        control, m_fit, chi_fit, t_c,
-        field=field, m_field=m_field,
+        control,
+        m_fit,
+        chi_fit,
+        t_c,
+        field=field,
+        m_field=m_field,
         window=(0.5 * tau_min, 2.0 * tau_max),
         field_window=(0.5 * m_field.min(), 2.0 * m_field.max()),
     )

@@ -125,15 +125,25 @@ class Parameter:
     choices: tuple = ()
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name.isidentifier() or keyword.iskeyword(self.name):
+        if (
+            not isinstance(self.name, str)
+            or not self.name.isidentifier()
+            or keyword.iskeyword(self.name)
+        ):
             raise ValueError(f"Parameter name must be a Python identifier, got {self.name!r}")
-        if self.name.startswith("_") or self.name.startswith("meta_") or self.name in RESERVED_NAMES:
+        if (
+            self.name.startswith("_")
+            or self.name.startswith("meta_")
+            or self.name in RESERVED_NAMES
+        ):
             raise ValueError(
                 f"Parameter name {self.name!r} is reserved (names starting with '_' or 'meta_' "
                 f"and {sorted(RESERVED_NAMES)} are run attributes)"
             )
         if self.type not in _PARAM_TYPES:
-            raise TypeError(f"Parameter {self.name!r}: type must be one of int, float, str, bool, got {self.type}")
+            raise TypeError(
+                f"Parameter {self.name!r}: type must be one of int, float, str, bool, got {self.type}"
+            )
         object.__setattr__(self, "choices", tuple(self.choices))
         # The default must itself be a valid value.
         object.__setattr__(self, "default", self.coerce(self.default))
@@ -164,14 +174,21 @@ class Parameter:
                 else:
                     value = float(text)
             except ValueError:
-                raise ValueError(f"parameter {self.name!r} expects {kind.__name__}, got {value!r}") from None
+                raise ValueError(
+                    f"parameter {self.name!r} expects {kind.__name__}, got {value!r}"
+                ) from None
         if isinstance(value, np.generic):
             value = value.item()
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if kind is int and isinstance(value, float) and value.is_integer():
             value = int(value)
-        if kind is bool and isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        if (
+            kind is bool
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+            and value in (0, 1)
+        ):
             value = bool(value)
         if kind is bool:
             ok = isinstance(value, bool)
@@ -182,11 +199,15 @@ class Parameter:
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise TypeError(f"parameter {self.name!r} expects {kind.__name__}, got {value!r} ({type(value).__name__})")
+            raise TypeError(
+                f"parameter {self.name!r} expects {kind.__name__}, got {value!r} ({type(value).__name__})"
+            )
         if kind is float and not math.isfinite(value):
             raise ValueError(f"parameter {self.name!r} must be a finite number, got {value!r}")
         if self.choices and value not in self.choices:
-            raise ValueError(f"parameter {self.name!r} must be one of {list(self.choices)}, got {value!r}")
+            raise ValueError(
+                f"parameter {self.name!r} must be one of {list(self.choices)}, got {value!r}"
+            )
         return value
 
     def describe(self) -> str:
@@ -232,9 +253,13 @@ class ExperimentResult:
             dims, arr = item
             arr = np.asarray(arr)
             if arr.dtype.kind not in _NUMERIC_KINDS:
-                raise TypeError(f"arrays[{name!r}] must hold real numbers or booleans, got dtype {arr.dtype}")
+                raise TypeError(
+                    f"arrays[{name!r}] must hold real numbers or booleans, got dtype {arr.dtype}"
+                )
             if len(dims) != arr.ndim:
-                raise ValueError(f"arrays[{name!r}] has {arr.ndim} axes but {len(dims)} dimension names {dims}")
+                raise ValueError(
+                    f"arrays[{name!r}] has {arr.ndim} axes but {len(dims)} dimension names {dims}"
+                )
             if len(set(dims)) != len(dims):
                 raise ValueError(f"arrays[{name!r}] repeats a dimension name: {dims}")
             for dim, size in zip(dims, arr.shape):
@@ -247,19 +272,27 @@ class ExperimentResult:
         for dim, values in self.coords.items():
             values = np.asarray(values)
             if values.ndim != 1 or values.dtype.kind not in _NUMERIC_KINDS + "UO":
-                raise TypeError(f"coords[{dim!r}] must be a 1-D array of numbers or strings, got {values.dtype} {values.shape}")
+                raise TypeError(
+                    f"coords[{dim!r}] must be a 1-D array of numbers or strings, got {values.dtype} {values.shape}"
+                )
         for name, value in self.scalars.items():
             if isinstance(value, np.generic):
                 value = value.item()
             if not isinstance(value, (int, float, str)):
-                raise TypeError(f"scalars[{name!r}] must be an int, float or str, got {type(value).__name__}")
+                raise TypeError(
+                    f"scalars[{name!r}] must be an int, float or str, got {type(value).__name__}"
+                )
         names = list(self.arrays) + list(self.scalars) + sorted(dims_seen)
         for name in names:
             if not isinstance(name, str) or not name.isidentifier():
                 raise ValueError(f"result names must be identifiers, got {name!r}")
-        clash = (set(self.arrays) & set(self.scalars)) | ((set(self.arrays) | set(self.scalars)) & dims_seen)
+        clash = (set(self.arrays) & set(self.scalars)) | (
+            (set(self.arrays) | set(self.scalars)) & dims_seen
+        )
         if clash:
-            raise ValueError(f"names used twice among arrays, scalars and dimensions: {sorted(clash)}")
+            raise ValueError(
+                f"names used twice among arrays, scalars and dimensions: {sorted(clash)}"
+            )
 
     def dims(self) -> dict[str, int]:
         """``dim -> length`` over every array."""
@@ -327,7 +360,9 @@ class ExperimentSpec:
         resolved = self.resolve(params)
         result = self.func(seed=_as_seed_sequence(seed), **resolved)
         if not isinstance(result, ExperimentResult):
-            raise TypeError(f"experiment {self.name!r} returned {type(result).__name__}, not ExperimentResult")
+            raise TypeError(
+                f"experiment {self.name!r} returned {type(result).__name__}, not ExperimentResult"
+            )
         return result
 
 
@@ -417,12 +452,20 @@ def register(func_or_spec, name: str | None = None, *, replace: bool = False) ->
         The registered spec. Processes other than this one (scan workers)
         find it only if its function lives in an importable module.
     """
-    spec = func_or_spec if isinstance(func_or_spec, ExperimentSpec) else getattr(func_or_spec, "spec", None)
+    spec = (
+        func_or_spec
+        if isinstance(func_or_spec, ExperimentSpec)
+        else getattr(func_or_spec, "spec", None)
+    )
     if not isinstance(spec, ExperimentSpec):
-        raise TypeError(f"register() expects a function decorated with statmech.registry.experiment, got {func_or_spec!r}")
+        raise TypeError(
+            f"register() expects a function decorated with statmech.registry.experiment, got {func_or_spec!r}"
+        )
     name = name or spec.name
     if name in _REGISTERED and not replace:
-        raise ValueError(f"experiment {name!r} is already registered; pass replace=True to replace it")
+        raise ValueError(
+            f"experiment {name!r} is already registered; pass replace=True to replace it"
+        )
     spec = dataclasses.replace(spec, name=name)
     _REGISTERED[name] = spec
     return spec
@@ -444,7 +487,9 @@ def _env_entries() -> dict[str, str]:
             continue
         name, sep, path = item.partition("=")
         if not sep or ":" not in path:
-            raise RegistryError(f"{ENV_VARIABLE}: entries look like name=module:function, got {item!r}")
+            raise RegistryError(
+                f"{ENV_VARIABLE}: entries look like name=module:function, got {item!r}"
+            )
         out[name.strip()] = path.strip()
     return out
 

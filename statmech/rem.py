@@ -24,6 +24,14 @@ subnormal numbers, and their slow arithmetic, out of the loops. Any other grid
 (log-spaced, unsorted) takes a direct ``exp`` per level and temperature.
 Block results ``(E_min, sum x, sum x^2)`` are merged in block order, so the
 result does not depend on how blocks were scheduled over threads.
+
+Parallelism: whole blocks are spread over Python worker threads. Both stages
+release the GIL (NumPy's generator filling an ``out=`` buffer, then the
+``nogil`` reduction kernel), so one thread can draw normals while another
+reduces; a ``prange`` kernel could not use NumPy's generators, and Numba's own
+``np.random`` cannot be seeded per block (STYLE.md, Randomness). The random
+stream of block ``b`` of sample ``s`` is ``SeedSequence(entropy, spawn_key=key
++ (s, b))``: a function of the seed alone.
 """
 
 from __future__ import annotations
@@ -36,10 +44,9 @@ from typing import Callable
 
 import numba
 import numpy as np
-from numba import prange
 
 from statmech._fastexp import exp_nonpositive
-from statmech._numba import kernel, pkernel
+from statmech._numba import kernel
 from statmech._validation import (
     as_beta,
     as_float,
@@ -205,33 +212,16 @@ def _finish(betas, acc_shift, acc1, acc2, log_z, log_z2, participation):
             participation[s, k] = a2 / (a1 * a1)
 
 
-@pkernel
-def _quenched_blocks(energies, betas, dbeta, restart, block, e_mins, s1, s2):
-    """Reduce every block of every row of ``energies`` (S, N), blocks in parallel.
-
-    Block ``b`` of row ``s`` writes ``e_mins[s, b]``, ``s1[s, b]``, ``s2[s, b]``.
-    """
-    n_rows, n = energies.shape
-    n_blocks = e_mins.shape[1]
-    for task in prange(n_rows * n_blocks):
-        s = task // n_blocks
-        b = task - s * n_blocks
-        start = b * block
-        stop = min(start + block, n)
-        dbuf = np.empty(_TILE)
-        xbuf = np.empty(_TILE)
-        rbuf = np.empty(_TILE)
-        e_mins[s, b] = _reduce_block(
-            energies[s, start:stop], betas, dbeta, restart, s1[s, b], s2[s, b], dbuf, xbuf, rbuf
-        )
-
-
 @kernel
-def _merge_all(betas, e_mins, s1, s2, acc_shift, acc1, acc2):
-    """Merge per-block results in block order (fixed order: thread-count independent)."""
-    for s in range(e_mins.shape[0]):
-        for b in range(e_mins.shape[1]):
-            _merge_block(betas, e_mins[s, b], s1[s, b], s2[s, b], acc_shift, acc1, acc2, s)
+def _merge_tasks(betas, rows, e_mins, s1, s2, acc_shift, acc1, acc2):
+    """Merge block results ``i = 0, 1, ...`` in that order into sample ``rows[i]``.
+
+    The one merge routine of both :func:`sampled_rem` and :func:`quenched_rem`
+    (same compiled code, so the two agree bit for bit); the fixed order makes
+    the result independent of the thread count.
+    """
+    for i in range(rows.shape[0]):
+        _merge_block(betas, e_mins[i], s1[i], s2[i], acc_shift, acc1, acc2, rows[i])
 
 
 # ---------------------------------------------------------------------------
@@ -293,7 +283,9 @@ class REMResult:
     def free_energy_density(self) -> np.ndarray:
         """``-log Z / (beta M)`` with ``M = log2 N``: comparable with :func:`rem_free_energy`."""
         if self.n_levels < 2:
-            raise ValueError(f"free_energy_density needs n_levels >= 2 (M = log2 N > 0), got {self.n_levels}")
+            raise ValueError(
+                f"free_energy_density needs n_levels >= 2 (M = log2 N > 0), got {self.n_levels}"
+            )
         return -self.log_z / (self.betas * math.log2(self.n_levels))
 
 
@@ -318,10 +310,16 @@ def _grid_step(betas: np.ndarray) -> tuple[float, int]:
 
 
 def _check_overflow(betas: np.ndarray, max_abs_energy: float, what: str) -> None:
-    """Refuse grids where ``2 beta E`` overflows float64 (log Z would be infinite)."""
+    """Refuse inputs where ``2 beta E`` or ``E_j - E_min`` would overflow float64."""
+    if max_abs_energy >= _FLOAT_MAX / 4:
+        raise ValueError(
+            f"{what} up to {max_abs_energy!r} overflow float64 in E_j - E_min; "
+            "expected max|E| < 4e307"
+        )
     if 2.0 * float(np.max(betas)) * max_abs_energy >= _FLOAT_MAX / 4:
         raise ValueError(
-            f"betas up to {np.max(betas)!r} times {what} up to {max_abs_energy!r} overflow float64; "
+            f"betas up to {np.max(betas)!r} times {what} up to {max_abs_energy!r} "
+            "overflow float64; "
             "expected 2 * max(beta) * max|E| < 4e307"
         )
 
@@ -337,7 +335,7 @@ def _default_variance(n_levels: int) -> float:
 
 
 def _block_stream(seq: np.random.SeedSequence, sample: int, block: int) -> np.random.Generator:
-    """The random stream of block ``block`` of sample ``sample`` (SFC64, a fast NumPy bit generator)."""
+    """The random stream of block ``block`` of sample ``sample`` (SFC64: a fast NumPy generator)."""
     child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (sample, block))
     return np.random.Generator(np.random.SFC64(child))
 
@@ -404,6 +402,64 @@ class _Worker(threading.local):
         self.rbuf = np.empty(_TILE)
 
 
+def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads: int) -> dict:
+    """Stream every block through :func:`_reduce_block` and merge in block order.
+
+    ``block_levels(row, block, buffer)`` returns the levels of that block (it
+    may fill and return ``buffer``). Tasks ``(row, block)`` are taken in a fixed
+    order, a wave at a time: a wave is reduced in parallel by ``threads`` worker
+    threads (the kernel releases the GIL, and so does NumPy's generator), then
+    merged in task order by :func:`_merge_tasks`. The wave size only bounds
+    memory; neither it nor the thread count changes a bit of the result.
+    """
+    dbeta, restart = _grid_step(betas)
+    n_betas = betas.shape[0]
+    n_blocks = -(-n_levels // BLOCK_SIZE)
+    acc_shift = np.full(n_rows, np.inf)
+    acc1 = np.zeros((n_rows, n_betas))
+    acc2 = np.zeros((n_rows, n_betas))
+    wave = max(8, 4 * threads)
+    e_mins = np.empty(wave)
+    s1 = np.empty((wave, n_betas))
+    s2 = np.empty((wave, n_betas))
+    local = _Worker()
+
+    def work(i: int, task: int) -> None:
+        row, block = divmod(task, n_blocks)
+        start = block * BLOCK_SIZE
+        levels = block_levels(row, block, local.levels[: min(BLOCK_SIZE, n_levels - start)])
+        e_mins[i] = _reduce_block(
+            levels, betas, dbeta, restart, s1[i], s2[i], local.dbuf, local.xbuf, local.rbuf
+        )
+
+    n_tasks = n_rows * n_blocks
+    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+    try:
+        for first in range(0, n_tasks, wave):
+            tasks = range(first, min(first + wave, n_tasks))
+            if pool is None:
+                for i, task in enumerate(tasks):
+                    work(i, task)
+            else:
+                list(pool.map(work, range(len(tasks)), tasks))
+            rows = np.arange(tasks.start, tasks.stop) // n_blocks
+            _merge_tasks(betas, rows, e_mins, s1, s2, acc_shift, acc1, acc2)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    log_z = np.empty((n_rows, n_betas))
+    log_z2 = np.empty((n_rows, n_betas))
+    participation = np.empty((n_rows, n_betas))
+    _finish(betas, acc_shift, acc1, acc2, log_z, log_z2, participation)
+    return dict(
+        log_z=log_z,
+        log_z_2beta=log_z2,
+        participation=participation,
+        min_energy=acc_shift,
+        betas=betas,
+    )
+
+
 def sampled_rem(
     n_levels,
     betas,
@@ -455,56 +511,14 @@ def sampled_rem(
     # A standard normal drawn by NumPy's ziggurat never exceeds ~40 in practice
     # (P(|z| > 40) ~ 1e-350); 64 leaves margin.
     _check_overflow(betas, 64.0 * scale, "64 standard deviations of the levels")
-    dbeta, restart = _grid_step(betas)
-    n_betas = betas.shape[0]
-    n_blocks = -(-n_levels // BLOCK_SIZE)
 
-    acc_shift = np.full(n_samples, np.inf)
-    acc1 = np.zeros((n_samples, n_betas))
-    acc2 = np.zeros((n_samples, n_betas))
-    # Tasks (sample, block) in a fixed order; a wave of them is computed in
-    # parallel, then merged in order. The wave size only bounds memory.
-    wave = max(8, 4 * threads)
-    e_mins = np.empty(wave)
-    s1 = np.empty((wave, n_betas))
-    s2 = np.empty((wave, n_betas))
-    local = _Worker()
+    def block_levels(row: int, block: int, buffer: np.ndarray) -> np.ndarray:
+        _block_stream(seq, row, block).standard_normal(out=buffer)
+        buffer *= scale  # in NumPy, exactly as rem_levels does: the same bits
+        return buffer
 
-    def work(i: int, task: int) -> None:
-        s, b = divmod(task, n_blocks)
-        start = b * BLOCK_SIZE
-        m = min(BLOCK_SIZE, n_levels - start)
-        buf = local.levels[:m]
-        _block_stream(seq, s, b).standard_normal(out=buf)
-        buf *= scale  # in NumPy, exactly as rem_levels does: the same bits
-        e_mins[i] = _reduce_block(buf, betas, dbeta, restart, s1[i], s2[i], local.dbuf, local.xbuf, local.rbuf)
-
-    n_tasks = n_samples * n_blocks
-    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
-    try:
-        for first in range(0, n_tasks, wave):
-            tasks = range(first, min(first + wave, n_tasks))
-            if pool is None:
-                for i, task in enumerate(tasks):
-                    work(i, task)
-            else:
-                list(pool.map(work, range(len(tasks)), tasks))
-            for i, task in enumerate(tasks):
-                _merge_block(betas, e_mins[i], s1[i], s2[i], acc_shift, acc1, acc2, task // n_blocks)
-    finally:
-        if pool is not None:
-            pool.shutdown()
-
-    log_z = np.empty((n_samples, n_betas))
-    log_z2 = np.empty((n_samples, n_betas))
-    participation = np.empty((n_samples, n_betas))
-    _finish(betas, acc_shift, acc1, acc2, log_z, log_z2, participation)
     return REMResult(
-        log_z=log_z,
-        log_z_2beta=log_z2,
-        participation=participation,
-        min_energy=acc_shift.copy(),
-        betas=betas,
+        **_reduce(n_samples, n_levels, betas, block_levels, threads),
         n_levels=n_levels,
         variance=variance,
         seed_entropy=seq.entropy,
@@ -513,7 +527,7 @@ def sampled_rem(
     )
 
 
-def quenched_rem(energies, betas) -> REMResult:
+def quenched_rem(energies, betas, *, threads=None) -> REMResult:
     """``log Z``, ``Y`` and the ground state of a REM with given energy levels.
 
     Physics: ``Z(beta) = sum_j exp(-beta E_j)`` (unnormalised), ``Y = Z(2 beta) /
@@ -530,6 +544,8 @@ def quenched_rem(energies, betas) -> REMResult:
         widened). Each row is one disorder sample.
     betas : float or array_like, shape (K,)
         Inverse temperatures ``> 0``, in units of 1/energy.
+    threads : int, optional
+        Worker threads (default ``numba.get_num_threads()``); no effect on the result.
 
     Returns
     -------
@@ -543,32 +559,17 @@ def quenched_rem(energies, betas) -> REMResult:
         energies = energies[None, :]
     n_rows, n_levels = energies.shape
     _check_overflow(betas, float(np.max(np.abs(energies))), "|energies|")
-    dbeta, restart = _grid_step(betas)
-    n_betas = betas.shape[0]
-    n_blocks = -(-n_levels // BLOCK_SIZE)
-    e_mins = np.empty((n_rows, n_blocks))
-    s1 = np.empty((n_rows, n_blocks, n_betas))
-    s2 = np.empty((n_rows, n_blocks, n_betas))
-    _quenched_blocks(energies, betas, dbeta, restart, BLOCK_SIZE, e_mins, s1, s2)
-    acc_shift = np.full(n_rows, np.inf)
-    acc1 = np.zeros((n_rows, n_betas))
-    acc2 = np.zeros((n_rows, n_betas))
-    _merge_all(betas, e_mins, s1, s2, acc_shift, acc1, acc2)
-    log_z = np.empty((n_rows, n_betas))
-    log_z2 = np.empty((n_rows, n_betas))
-    participation = np.empty((n_rows, n_betas))
-    _finish(betas, acc_shift, acc1, acc2, log_z, log_z2, participation)
-    min_energy = acc_shift
+    threads = _as_threads(threads)
+
+    def block_levels(row: int, block: int, buffer: np.ndarray) -> np.ndarray:
+        start = block * BLOCK_SIZE
+        return energies[row, start : start + BLOCK_SIZE]
+
+    out = _reduce(n_rows, n_levels, betas, block_levels, threads)
     if one_d:
-        log_z, log_z2, participation, min_energy = log_z[0], log_z2[0], participation[0], acc_shift[0]
-    return REMResult(
-        log_z=log_z,
-        log_z_2beta=log_z2,
-        participation=participation,
-        min_energy=np.asarray(min_energy),
-        betas=betas,
-        n_levels=n_levels,
-    )
+        out = {key: (value if key == "betas" else value[0]) for key, value in out.items()}
+    out["min_energy"] = np.asarray(out["min_energy"])
+    return REMResult(**out, n_levels=n_levels)
 
 
 # ---------------------------------------------------------------------------
@@ -586,7 +587,9 @@ def _densities(n_levels, variance) -> tuple[float, float]:
     """``(a, v)``: log-count and variance per unit size ``M = log2 N``."""
     if n_levels is None:
         if variance is not None:
-            raise ValueError(f"variance={variance!r} needs n_levels (the variance is per N = 2^M levels)")
+            raise ValueError(
+                f"variance={variance!r} needs n_levels (the variance is per N = 2^M levels)"
+            )
         return LN2, 0.5
     n_levels = as_int(n_levels, "n_levels", minimum=2)
     size = math.log2(n_levels)
@@ -682,7 +685,8 @@ def rem_free_energy(beta, *, n_levels=None, variance=None, normalised=False):
         ``f(beta)`` in energy units per ``M``.
     """
     betas, scalar = _beta_values(beta)
-    out = -rem_log_partition(betas, n_levels=n_levels, variance=variance, normalised=normalised) / betas
+    phi = rem_log_partition(betas, n_levels=n_levels, variance=variance, normalised=normalised)
+    out = -phi / betas
     return float(out[0]) if scalar else out
 
 
@@ -865,13 +869,17 @@ class GeneralREM:
     def gaussian_overlap(cls, alpha) -> "GeneralREM":
         """Overlaps of Gaussian patterns: ``s = -q^2/2``, ``e = -q`` (PHYSICS.md §6)."""
         return cls(
-            _Partial(_gaussian_entropy, 1.0), -math.inf, math.inf, alpha, _Partial(_gaussian_slope, 1.0),
+            _Partial(_gaussian_entropy, 1.0),
+            -math.inf,
+            math.inf,
+            alpha,
+            _Partial(_gaussian_slope, 1.0),
             "gaussian overlap",
         )
 
     @classmethod
     def binary_overlap(cls, alpha) -> "GeneralREM":
-        """Overlaps of binary patterns: ``s = H((1+q)/2) - ln 2`` in nats, ``e = -q`` (PHYSICS.md §6)."""
+        """Binary patterns' overlaps: ``s = H((1+q)/2) - ln 2`` (nats), ``e = -q`` (PHYSICS §6)."""
         return cls(_binary_entropy, -1.0, 1.0, alpha, _binary_slope, "binary overlap")
 
     # -- the entropy and its slope ----------------------------------------
@@ -896,7 +904,9 @@ class GeneralREM:
         room = min(e - self.lower, self.upper - e)
         h = min(1e-3 * max(1.0, abs(e)), room / 2.5)
         if not h > 0:
-            raise ValueError(f"cannot differentiate the entropy at the end e={e!r} of its support; pass slope")
+            raise ValueError(
+                f"cannot differentiate the entropy at the end e={e!r} of its support; pass slope"
+            )
         f = self.entropy
         return (-f(e + 2 * h) + 8 * f(e + h) - 8 * f(e - h) + f(e - 2 * h)) / (12.0 * h)
 
@@ -911,7 +921,7 @@ class GeneralREM:
         return 0.0
 
     def _expand(self, pred, start: float, direction: float) -> tuple[float, float]:
-        """From ``start`` (``pred`` true) step by doubling towards ``direction`` until ``pred`` fails."""
+        """From ``start`` (``pred`` true), double the step towards ``direction`` till it fails."""
         step = 1.0
         while step < _FAR:
             point = start + direction * step
@@ -944,7 +954,8 @@ class GeneralREM:
         top = self.total_entropy(peak)
         if top < 0:
             raise ValueError(
-                f"{self.name}: log_count + entropy(e) < 0 for every e (maximum {top!r} at e={peak!r}); "
+                f"{self.name}: log_count + entropy(e) < 0 for every e "
+                f"(maximum {top!r} at e={peak!r}); "
                 "no level is populated"
             )
         good, bad = self._edge(lambda e: self.total_entropy(e) >= 0, peak, -1.0)
@@ -972,7 +983,7 @@ class GeneralREM:
 
     @property
     def lowest_level(self) -> float:
-        """``e_0``: the lowest energy density with ``Sigma(e) >= 0`` (ground state per unit size)."""
+        """``e_0``: lowest energy density with ``Sigma(e) >= 0`` (ground state per unit size)."""
         return self._geometry[1]
 
     def critical_beta(self) -> float:

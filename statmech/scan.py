@@ -99,7 +99,9 @@ class ScanError(ValueError):
 # -- points and seeds ------------------------------------------------------------------------
 
 
-def point_seed(experiment: str, params: Mapping[str, Any], seed: int, repetition: int) -> tuple[int, tuple[int, ...]]:
+def point_seed(
+    experiment: str, params: Mapping[str, Any], seed: int, repetition: int
+) -> tuple[int, tuple[int, ...]]:
     """``(entropy, spawn_key)`` of a scan point's seed sequence (see the module docstring)."""
     digest = hashlib.blake2b(
         f"{experiment}\n{canonical_params(params)}".encode(), digest_size=8
@@ -192,7 +194,12 @@ class _Locator:
                     if key is None and count == occurrence:
                         return number
                 continue
-            if key_re and key_re.match(raw) and current == table and (table is None or count == occurrence):
+            if (
+                key_re
+                and key_re.match(raw)
+                and current == table
+                and (table is None or count == occurrence)
+            ):
                 return number
         # inline tables (grid = { M = [...] }): any line mentioning the key
         if key:
@@ -202,7 +209,9 @@ class _Locator:
                     return number
         return None
 
-    def error(self, message: str, table: str | None = None, key: str | None = None, occurrence: int = 0) -> ScanError:
+    def error(
+        self, message: str, table: str | None = None, key: str | None = None, occurrence: int = 0
+    ) -> ScanError:
         line = self.line(table, key, occurrence) if (key or table) else None
         where = f"{self.source}:{line}" if line else self.source
         label = ""
@@ -222,53 +231,86 @@ def _expand_values(value, param, loc: _Locator, table: str, occurrence: int = 0)
         allowed = {"start", "stop", "num", "step", "log", "values"}
         extra = sorted(set(value) - allowed)
         if extra:
-            raise loc.error(f"unknown range key(s) {extra}; a range is {{start, stop, num}} or {{start, stop, step}} "
-                            "(optionally log = true), or {values = [...]}", table, name, occurrence)
+            raise loc.error(
+                f"unknown range key(s) {extra}; a range is {{start, stop, num}} or {{start, stop, step}} "
+                "(optionally log = true), or {values = [...]}",
+                table,
+                name,
+                occurrence,
+            )
         if "values" in value:
             value = value["values"]
         else:
             try:
                 start, stop = value["start"], value["stop"]
             except KeyError as exc:
-                raise loc.error(f"a range needs 'start' and 'stop' (missing {exc.args[0]!r})", table, name, occurrence) from None
+                raise loc.error(
+                    f"a range needs 'start' and 'stop' (missing {exc.args[0]!r})",
+                    table,
+                    name,
+                    occurrence,
+                ) from None
             for k in ("start", "stop", "step"):
-                if k in value and (isinstance(value[k], bool) or not isinstance(value[k], (int, float))):
-                    raise loc.error(f"range '{k}' must be a number, got {value[k]!r}", table, name, occurrence)
+                if k in value and (
+                    isinstance(value[k], bool) or not isinstance(value[k], (int, float))
+                ):
+                    raise loc.error(
+                        f"range '{k}' must be a number, got {value[k]!r}", table, name, occurrence
+                    )
             if ("num" in value) == ("step" in value):
-                raise loc.error("a range needs exactly one of 'num' or 'step'", table, name, occurrence)
+                raise loc.error(
+                    "a range needs exactly one of 'num' or 'step'", table, name, occurrence
+                )
             log = value.get("log", False)
             if not isinstance(log, bool):
-                raise loc.error(f"range 'log' must be true or false, got {log!r}", table, name, occurrence)
+                raise loc.error(
+                    f"range 'log' must be true or false, got {log!r}", table, name, occurrence
+                )
             if "num" in value:
                 num = value["num"]
                 if isinstance(num, bool) or not isinstance(num, int) or num < 0:
-                    raise loc.error(f"range 'num' must be an integer >= 0, got {num!r}", table, name, occurrence)
+                    raise loc.error(
+                        f"range 'num' must be an integer >= 0, got {num!r}", table, name, occurrence
+                    )
                 if log:
                     if start <= 0 or stop <= 0:
-                        raise loc.error("a log range needs start > 0 and stop > 0", table, name, occurrence)
+                        raise loc.error(
+                            "a log range needs start > 0 and stop > 0", table, name, occurrence
+                        )
                     raw = np.geomspace(start, stop, num) if num else np.empty(0)
                 else:
                     raw = np.linspace(start, stop, num)
             else:
                 step = value["step"]
                 if log:
-                    raise loc.error("log = true goes with 'num', not 'step'", table, name, occurrence)
+                    raise loc.error(
+                        "log = true goes with 'num', not 'step'", table, name, occurrence
+                    )
                 if step == 0 or (stop - start) * step < 0:
-                    raise loc.error(f"step {step} never goes from {start} to {stop}", table, name, occurrence)
+                    raise loc.error(
+                        f"step {step} never goes from {start} to {stop}", table, name, occurrence
+                    )
                 count = int(math.floor((stop - start) / step * (1 + 1e-12) + 1e-9)) + 1
                 raw = start + step * np.arange(count)
             if param.type is int:
                 values = []
                 for x in raw:
                     if abs(x - round(x)) > 1e-9 * max(1.0, abs(x)):
-                        raise loc.error(f"parameter {name!r} is an int but the range gives {float(x)!r}", table, name, occurrence)
+                        raise loc.error(
+                            f"parameter {name!r} is an int but the range gives {float(x)!r}",
+                            table,
+                            name,
+                            occurrence,
+                        )
                     values.append(int(round(x)))
                 value = values
             else:
                 # round off linspace/arange noise: 0.30000000000000004 -> 0.3
                 value = [float(f"{x:.12g}") for x in raw]
     if not isinstance(value, list):
-        raise loc.error(f"expected a list of values or a range table, got {value!r}", table, name, occurrence)
+        raise loc.error(
+            f"expected a list of values or a range table, got {value!r}", table, name, occurrence
+        )
     out = []
     for i, item in enumerate(value):
         try:
@@ -305,7 +347,9 @@ def parse_scan(text: str, source: str = "<scan>") -> Scan:
         if key not in _TOP_KEYS:
             raise loc.error(f"unknown key (expected one of {', '.join(_TOP_KEYS)})", None, key)
     if "experiment" not in data:
-        raise ScanError(f"{source}: missing required key 'experiment' (a name from `statmech experiments`)")
+        raise ScanError(
+            f"{source}: missing required key 'experiment' (a name from `statmech experiments`)"
+        )
     name = data["experiment"]
     if not isinstance(name, str):
         raise loc.error(f"must be a string, got {name!r}", None, "experiment")
@@ -346,7 +390,12 @@ def parse_scan(text: str, source: str = "<scan>") -> Scan:
         except ValueError as exc:
             raise loc.error(str(exc), table, param_name, occurrence) from None
         if param_name in where_set:
-            raise loc.error(f"parameter {param_name!r} is also set in [{where_set[param_name]}]", table, param_name, occurrence)
+            raise loc.error(
+                f"parameter {param_name!r} is also set in [{where_set[param_name]}]",
+                table,
+                param_name,
+                occurrence,
+            )
         where_set[param_name] = table
         return param
 
@@ -375,7 +424,9 @@ def parse_scan(text: str, source: str = "<scan>") -> Scan:
     zip_raw = data.get("zip", [])
     zip_tables = [zip_raw] if isinstance(zip_raw, dict) else zip_raw
     if not isinstance(zip_tables, list) or not all(isinstance(t, dict) for t in zip_tables):
-        raise loc.error("must be a table [zip] (or tables [[zip]]) of parameter = [values]", None, "zip")
+        raise loc.error(
+            "must be a table [zip] (or tables [[zip]]) of parameter = [values]", None, "zip"
+        )
     for occurrence, table in enumerate(zip_tables):
         if not table:
             raise loc.error("is empty", "zip", None, occurrence)
@@ -387,10 +438,15 @@ def parse_scan(text: str, source: str = "<scan>") -> Scan:
         lengths = {n: len(c) for n, c in zip(names, columns)}
         if len(set(lengths.values())) > 1:
             raise loc.error(
-                f"zipped lists must have the same length, got {lengths}", "zip", names[0], occurrence
+                f"zipped lists must have the same length, got {lengths}",
+                "zip",
+                names[0],
+                occurrence,
             )
         if not columns[0]:
-            raise loc.error("gives no values: the scan has zero points", "zip", names[0], occurrence)
+            raise loc.error(
+                "gives no values: the scan has zero points", "zip", names[0], occurrence
+            )
         rows = list(zip(*columns))
         if len(set(rows)) != len(rows):
             raise loc.error(f"zipped rows repeat: {names} = {rows}", "zip", names[0], occurrence)
@@ -463,7 +519,11 @@ def _spec_for(task: _Task) -> ExperimentSpec:
     key = (task.experiment, task.source)
     spec = _SPEC_CACHE.get(key)
     if spec is None:
-        spec = load_experiment(task.source, task.experiment) if task.source else get_experiment(task.experiment)
+        spec = (
+            load_experiment(task.source, task.experiment)
+            if task.source
+            else get_experiment(task.experiment)
+        )
         _SPEC_CACHE[key] = spec
     return spec
 
@@ -567,8 +627,10 @@ class Progress:
         width = 28
         filled = int(round(width * frac))
         fail = f", {self.failed} failed" if self.failed else ""
-        line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {self.label}{fail}"
-                f"  {_clock(elapsed)} elapsed, ETA {_clock(eta)} ")
+        line = (
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {self.label}{fail}"
+            f"  {_clock(elapsed)} elapsed, ETA {_clock(eta)} "
+        )
         self.stream.write(line)
         self.stream.flush()
 
@@ -617,7 +679,9 @@ class ScanReport:
         return self.total - self.skipped - self.computed + len(self.failed)
 
 
-def _tasks(scan: Scan, todo: Sequence[ScanPoint], single_thread: bool, require_source: bool) -> list[_Task]:
+def _tasks(
+    scan: Scan, todo: Sequence[ScanPoint], single_thread: bool, require_source: bool
+) -> list[_Task]:
     source = scan.spec.source
     if require_source and not source:
         raise ScanError(
@@ -638,7 +702,9 @@ def _warm_up(spec: ExperimentSpec) -> float:
     try:
         spec.run(spec.warmup, seed=0)
     except Exception as exc:
-        raise ScanError(f"the warm-up run of {spec.name!r} ({spec.warmup}) failed: {type(exc).__name__}: {exc}") from exc
+        raise ScanError(
+            f"the warm-up run of {spec.name!r} ({spec.warmup}) failed: {type(exc).__name__}: {exc}"
+        ) from exc
     return time.perf_counter() - t0
 
 
@@ -704,7 +770,9 @@ def run_scan(
             writer.add(record)
             report.computed += 1
             if record.status != STATUS_COMPLETE:
-                report.failed.append((record.run_id, dict(record.params), record.error.splitlines()[0]))
+                report.failed.append(
+                    (record.run_id, dict(record.params), record.error.splitlines()[0])
+                )
             bar.update(1, failed=int(record.status != STATUS_COMPLETE))
             if on_record is not None:
                 on_record(record)
@@ -760,11 +828,15 @@ def _run_pool(tasks: list[_Task], jobs: int, consume: Callable[[RunRecord], None
     pool.shutdown(wait=True)
 
 
-def _run_dask(tasks: list[_Task], scheduler: str, jobs: int, consume: Callable[[RunRecord], None]) -> None:
+def _run_dask(
+    tasks: list[_Task], scheduler: str, jobs: int, consume: Callable[[RunRecord], None]
+) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise ScanError("--scheduler needs dask.distributed: pip install 'statmech[dask]'") from None
+        raise ScanError(
+            "--scheduler needs dask.distributed: pip install 'statmech[dask]'"
+        ) from None
 
     cluster = None
     if scheduler == "local":
@@ -777,14 +849,21 @@ def _run_dask(tasks: list[_Task], scheduler: str, jobs: int, consume: Callable[[
         )
         client = Client(cluster)
     else:
-        kwargs = {"scheduler_file": scheduler} if scheduler.endswith(".json") and Path(scheduler).exists() else {"address": scheduler}
-        try:
-            client = Client(timeout="20s", **kwargs)
+        kwargs = (
+            {"scheduler_file": scheduler}
+            if scheduler.endswith(".json") and Path(scheduler).exists()
+            else {"address": scheduler}
+        )
+        try:  # connect timeout: dask's distributed.comm.timeouts.connect (default 30 s)
+            client = Client(**kwargs)
         except OSError as exc:
             raise ScanError(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
     futures = []
     try:
-        futures = [client.submit(execute, task, pure=False, key=f"statmech-{task.run_id}") for task in tasks]
+        futures = [
+            client.submit(execute, task, pure=False, key=f"statmech-{task.run_id}")
+            for task in tasks
+        ]
         for fut in as_completed(futures):
             consume(fut.result())
     except BaseException:
@@ -802,9 +881,15 @@ def _run_dask(tasks: list[_Task], scheduler: str, jobs: int, consume: Callable[[
 # -- a single run ----------------------------------------------------------------------------------------
 
 
-def run_point(spec: ExperimentSpec, params: Mapping[str, Any] | None = None, seed: int = 0) -> RunRecord:
+def run_point(
+    spec: ExperimentSpec, params: Mapping[str, Any] | None = None, seed: int = 0
+) -> RunRecord:
     """Run one point of ``spec`` here (``statmech run``); failures raise instead of being recorded."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= _MAX_SEED:
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or not 0 <= seed <= _MAX_SEED
+    ):
         raise ValueError(f"seed must be an integer in [0, 2**63), got {seed!r}")
     resolved = spec.resolve(params)
     run_id = make_run_id(spec.name, resolved, int(seed), ())

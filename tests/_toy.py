@@ -49,7 +49,12 @@ def toy(*, seed, n, scale, delay, fail, label):
     return ExperimentResult(
         arrays={"x": (("sample",), x), "y": (("k", "sample"), y), "positive": (("sample",), x > 0)},
         coords={"k": k},
-        scalars={"mean": float(x.mean()), "second_moment": float(np.mean(x**2)), "n_draws": n, "tag": label},
+        scalars={
+            "mean": float(x.mean()),
+            "second_moment": float(np.mean(x**2)),
+            "n_draws": n,
+            "tag": label,
+        },
         attrs={"note": "toy", "scale_used": scale},
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from collections import namedtuple
 
 import h5py
 import numpy as np
@@ -25,6 +26,8 @@ from statmech.provenance import PROVENANCE_KEYS, provenance
 from statmech.registry import ExperimentResult
 
 import _toy
+
+shutil_usage = namedtuple("usage", "total used free")
 
 
 def _record(experiment="toy", seed=1, status="complete", **params):
@@ -169,7 +172,9 @@ def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
 
 
 def test_runs_table_filters_and_collect_averages_repetitions(tmp_path):
-    records = [_record(seed=s, n=n, scale=sc) for n in (4, 8) for sc in (0.5, 2.0) for s in (1, 2, 3)]
+    records = [
+        _record(seed=s, n=n, scale=sc) for n in (4, 8) for sc in (0.5, 2.0) for s in (1, 2, 3)
+    ]
     path = _write(tmp_path / "a.h5", records)
     with open_archive(path) as arc:
         assert len(arc) == 12
@@ -188,11 +193,17 @@ def test_runs_table_filters_and_collect_averages_repetitions(tmp_path):
         np.testing.assert_array_equal(summary.coords["scale"], [0.5, 2.0])
         for i, n in enumerate((4, 8)):
             for j, sc in enumerate((0.5, 2.0)):
-                values = [r.result.scalars["second_moment"] for r in records if r.params["n"] == n and r.params["scale"] == sc]
+                values = [
+                    r.result.scalars["second_moment"]
+                    for r in records
+                    if r.params["n"] == n and r.params["scale"] == sc
+                ]
                 assert summary.count[i, j] == 3
                 np.testing.assert_allclose(summary.mean[i, j], np.mean(values), rtol=1e-15)
                 np.testing.assert_allclose(summary.std[i, j], np.std(values, ddof=1), rtol=1e-13)
-                np.testing.assert_allclose(summary.sem[i, j], np.std(values, ddof=1) / np.sqrt(3), rtol=1e-13)
+                np.testing.assert_allclose(
+                    summary.sem[i, j], np.std(values, ddof=1) / np.sqrt(3), rtol=1e-13
+                )
         with pytest.raises(ValueError, match="also differ in \\['scale'\\]"):
             arc.collect("mean", by=["n"])
         one = arc.collect("mean", by=["n"], where={"scale": 2.0})
@@ -255,8 +266,13 @@ def test_open_reader_keeps_a_consistent_snapshot_across_publishes(tmp_path):
         arc.close()
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "on-disk"])
 @pytest.mark.parametrize("stage", ["write", "fsync", "replace"])
-def test_crash_during_publish_leaves_old_archive_and_staged_runs(tmp_path, monkeypatch, stage):
+def test_crash_during_publish_leaves_old_archive_and_staged_runs(
+    tmp_path, monkeypatch, stage, in_memory
+):
+    if not in_memory:  # the path taken by archives bigger than IN_MEMORY_LIMIT
+        monkeypatch.setattr(ArchiveWriter, "IN_MEMORY_LIMIT", 0)
     path = _write(tmp_path / "a.h5", [_record(seed=1)])
     before = path.read_bytes()
     new = [_record(seed=2), _record(seed=3)]
@@ -282,13 +298,16 @@ def test_crash_during_publish_leaves_old_archive_and_staged_runs(tmp_path, monke
 
         monkeypatch.setattr(ar, "write_run", second_fails)
     elif stage == "fsync":
-        monkeypatch.setattr(ar, "_fsync_path", boom)
+        monkeypatch.setattr(ar, "_fsync", boom)
     else:
         monkeypatch.setattr(ar.os, "replace", boom)
     with pytest.raises(Crash):
         w.publish()
     w.abandon()
     monkeypatch.undo()
+    monkeypatch.setattr(
+        ArchiveWriter, "IN_MEMORY_LIMIT", ArchiveWriter.IN_MEMORY_LIMIT if in_memory else 0
+    )
     assert path.read_bytes() == before  # the live archive was never touched
     assert not list(tmp_path.glob(".a.h5.publish-*"))  # the temporary copy was removed
     with open_archive(path) as arc:
@@ -339,13 +358,31 @@ def test_disk_full_is_reported_and_leaves_the_archive_unchanged(tmp_path, monkey
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with ArchiveWriter(path) as w:
-        monkeypatch.setattr(ar, "_fsync_path", full)
+        monkeypatch.setattr(ar, "_fsync", full)
         with pytest.raises(DiskFullError, match="disk full"):
             w.add(_record(seed=2), publish=True)
         monkeypatch.undo()
     assert path.read_bytes() == before
-    assert not list(tmp_path.glob(".a.h5.publish-*")) and not list((tmp_path).glob("a.h5.staging/.*"))
-    assert ar.is_disk_full(OSError("Can't write data (file write failed: errno = 28, error message = 'No space left on device')"))
+    assert not list(tmp_path.glob(".a.h5.publish-*")) and not list(
+        (tmp_path).glob("a.h5.staging/.*")
+    )
+    # an archive too big to rebuild in memory is copied on disk only if there is room
+    monkeypatch.setattr(ArchiveWriter, "IN_MEMORY_LIMIT", 0)
+    monkeypatch.setattr(
+        ar.shutil, "disk_usage", lambda p: shutil_usage(total=10**9, used=10**9 - 1000, free=1000)
+    )
+    with ArchiveWriter(path) as w:
+        with pytest.raises(DiskFullError, match="disk full while publishing.*stay staged"):
+            w.add(_record(seed=3), publish=True)
+        assert w.staged_ids() == {_record(seed=3).run_id}  # kept for later
+        w.abandon()
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert ar.is_disk_full(
+        OSError(
+            "Can't write data (file write failed: errno = 28, error message = 'No space left on device')"
+        )
+    )
     assert not ar.is_disk_full(OSError(errno.EACCES, "Permission denied"))
 
 
@@ -363,3 +400,25 @@ def test_publishing_is_throttled_to_a_fraction_of_wall_time(tmp_path, monkeypatc
         w.add(_record(seed=2))
         assert w.staged_ids() == set()  # due: both published at once
     assert len(open_archive(path)) == 2
+
+
+def test_a_foreign_writer_holding_the_file_gives_a_clear_message(tmp_path):
+    import subprocess
+    import sys
+
+    path = _write(tmp_path / "a.h5", [_record()])
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import h5py, sys, time; f = h5py.File(sys.argv[1], 'a'); print('open', flush=True); time.sleep(60)",
+         str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(ArchiveBusyError, match="locked by another process.*HDF5 file lock"):
+            open_archive(path)
+    finally:
+        holder.kill()
+        holder.communicate()
+    with open_archive(path) as arc:
+        assert len(arc) == 1

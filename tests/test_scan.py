@@ -28,8 +28,7 @@ def scan(text: str):
 
 
 def test_grid_zip_ranges_seeds_and_repetitions():
-    s = scan(
-        """
+    s = scan("""
         experiment = "toy"
         seeds = [3, 4]
         repetitions = 2
@@ -41,8 +40,7 @@ def test_grid_zip_ranges_seeds_and_repetitions():
         [zip]
         delay = [0.0, 0.001]
         fail = [false, false]
-        """
-    )
+        """)
     assert s.experiment == "toy" and s.seeds == (3, 4) and s.repetitions == 2
     assert s.axis_names == ["n", "scale", "delay", "fail"]
     assert [v for (v,) in s.axes[0][1]] == [2, 5, 8]
@@ -57,8 +55,7 @@ def test_grid_zip_ranges_seeds_and_repetitions():
 
 
 def test_log_range_and_several_zip_groups():
-    s = scan(
-        """
+    s = scan("""
         experiment = "toy"
         [grid]
         scale = { start = 0.01, stop = 100, num = 5, log = true }
@@ -67,32 +64,27 @@ def test_log_range_and_several_zip_groups():
         label = ["a", "b"]
         [[zip]]
         delay = [0.0, 0.5, 1.0]
-        """
-    )
+        """)
     np.testing.assert_allclose([v for (v,) in s.axes[0][1]], [0.01, 0.1, 1, 10, 100], rtol=1e-12)
     assert len(s.points) == 5 * 2 * 3
 
 
 def test_point_seed_depends_only_on_the_point_not_on_the_scan_layout():
-    a = scan(
-        """
+    a = scan("""
         experiment = "toy"
         seed = 9
         [grid]
         n = [1, 2, 3]
         scale = [1.0, 2.0]
-        """
-    )
-    b = scan(
-        """
+        """)
+    b = scan("""
         experiment = "toy"
         seed = 9
         [fixed]
         n = 2
         [grid]
         scale = [2.0, 1.0]
-        """
-    )
+        """)
     ids_a = {p.run_id: p for p in a.points}
     for p in b.points:
         assert p.run_id in ids_a
@@ -112,23 +104,65 @@ def test_point_seed_depends_only_on_the_point_not_on_the_scan_layout():
         ('experiment = "toy"\nsteps = 3\n', r"s.toml:2: steps: unknown key"),
         ('experiment = "toyy"\n', r"s.toml:1: experiment: unknown experiment 'toyy'"),
         ("seed = 1\n", r"missing required key 'experiment'"),
-        ('experiment = "toy"\n[grid]\nscale = [1.0]\nm = [1, 2]\n', r"s.toml:4: \[grid\] m: experiment 'toy' has no parameter 'm'"),
-        ('experiment = "toy"\n[grid]\n\nn = [1, 2.5]\n', r"s.toml:4: \[grid\] n: item 1: parameter 'n' expects int"),
-        ('experiment = "toy"\n[fixed]\nscale = "big"\n', r"s.toml:3: \[fixed\] scale: parameter 'scale' expects float"),
-        ('experiment = "toy"\n[grid]\nn = []\n', r"s.toml:3: \[grid\] n: gives no values: the scan has zero points"),
+        (
+            'experiment = "toy"\n[grid]\nscale = [1.0]\nm = [1, 2]\n',
+            r"s.toml:4: \[grid\] m: experiment 'toy' has no parameter 'm'",
+        ),
+        (
+            'experiment = "toy"\n[grid]\n\nn = [1, 2.5]\n',
+            r"s.toml:4: \[grid\] n: item 1: parameter 'n' expects int",
+        ),
+        (
+            'experiment = "toy"\n[fixed]\nscale = "big"\n',
+            r"s.toml:3: \[fixed\] scale: parameter 'scale' expects float",
+        ),
+        (
+            'experiment = "toy"\n[grid]\nn = []\n',
+            r"s.toml:3: \[grid\] n: gives no values: the scan has zero points",
+        ),
         ('experiment = "toy"\n[grid]\nn = { start = 5, stop = 1, num = 0 }\n', r"zero points"),
-        ('experiment = "toy"\nseeds = []\n', r"s.toml:2: seeds: is empty: the scan has zero points"),
-        ('experiment = "toy"\nrepetitions = 0\n', r"s.toml:2: repetitions: must be an integer >= 1"),
+        (
+            'experiment = "toy"\nseeds = []\n',
+            r"s.toml:2: seeds: is empty: the scan has zero points",
+        ),
+        (
+            'experiment = "toy"\nrepetitions = 0\n',
+            r"s.toml:2: repetitions: must be an integer >= 1",
+        ),
         ('experiment = "toy"\nseed = -1\n', r"s.toml:2: seed: seeds are integers"),
-        ('experiment = "toy"\n[fixed]\nn = 2\n[grid]\nn = [1, 2]\n', r"s.toml:5: \[grid\] n: parameter 'n' is also set in \[fixed\]"),
-        ('experiment = "toy"\n[zip]\nn = [1, 2]\nscale = [1.0]\n', r"s.toml:3: \[zip\] n: zipped lists must have the same length"),
-        ('experiment = "toy"\n[grid]\nn = { start = 1, stop = 4 }\n', r"s.toml:3: \[grid\] n: a range needs exactly one of 'num' or 'step'"),
-        ('experiment = "toy"\n[grid]\nn = { start = 1, stop = 4, num = 3 }\n', r"s.toml:3: \[grid\] n: parameter 'n' is an int but the range gives 2.5"),
-        ('experiment = "toy"\n[grid]\nscale = { start = 1, stop = 4, step = -1 }\n', r"step -1 never goes"),
-        ('experiment = "toy"\n[grid]\nn = [1, 1]\n', r"s.toml:3: \[grid\] n: the value 1 is listed twice"),
-        ('experiment = "toy"\n[grid]\nlabel = ["a", "z"]\n', r"s.toml:3: \[grid\] label: item 1: parameter 'label' must be one of"),
+        (
+            'experiment = "toy"\n[fixed]\nn = 2\n[grid]\nn = [1, 2]\n',
+            r"s.toml:5: \[grid\] n: parameter 'n' is also set in \[fixed\]",
+        ),
+        (
+            'experiment = "toy"\n[zip]\nn = [1, 2]\nscale = [1.0]\n',
+            r"s.toml:3: \[zip\] n: zipped lists must have the same length",
+        ),
+        (
+            'experiment = "toy"\n[grid]\nn = { start = 1, stop = 4 }\n',
+            r"s.toml:3: \[grid\] n: a range needs exactly one of 'num' or 'step'",
+        ),
+        (
+            'experiment = "toy"\n[grid]\nn = { start = 1, stop = 4, num = 3 }\n',
+            r"s.toml:3: \[grid\] n: parameter 'n' is an int but the range gives 2.5",
+        ),
+        (
+            'experiment = "toy"\n[grid]\nscale = { start = 1, stop = 4, step = -1 }\n',
+            r"step -1 never goes",
+        ),
+        (
+            'experiment = "toy"\n[grid]\nn = [1, 1]\n',
+            r"s.toml:3: \[grid\] n: the value 1 is listed twice",
+        ),
+        (
+            'experiment = "toy"\n[grid]\nlabel = ["a", "z"]\n',
+            r"s.toml:3: \[grid\] label: item 1: parameter 'label' must be one of",
+        ),
         ('experiment = "toy"\n[grid]\nn = 3\n', r"s.toml:3: \[grid\] n: expected a list"),
-        ('experiment = "toy"\n[[zip]]\nn = [1]\n[[zip]]\nscale = [1.0, 2.0]\nlabel = ["a"]\n', r"s.toml:5: \[zip\] scale: zipped lists"),
+        (
+            'experiment = "toy"\n[[zip]]\nn = [1]\n[[zip]]\nscale = [1.0, 2.0]\nlabel = ["a"]\n',
+            r"s.toml:5: \[zip\] scale: zipped lists",
+        ),
     ],
 )
 def test_bad_scan_files_name_the_line_and_key(body, fragment):
@@ -164,7 +198,13 @@ def _contents(path):
         out = {}
         for rid in arc.run_ids:
             info = arc.info(rid)
-            out[rid] = (info.params, info.seed, info.spawn_key, info.status, arc.load(rid) if info.status == "complete" else None)
+            out[rid] = (
+                info.params,
+                info.seed,
+                info.spawn_key,
+                info.status,
+                arc.load(rid) if info.status == "complete" else None,
+            )
         return out
 
 
@@ -190,7 +230,9 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     with open_archive(tmp_path / "two.h5") as arc:
         rid = arc.run_ids[0]
         info = arc.info(rid)
-        direct = _toy.toy.spec.run(info.params, seed=np.random.SeedSequence(info.seed, spawn_key=info.spawn_key))
+        direct = _toy.toy.spec.run(
+            info.params, seed=np.random.SeedSequence(info.seed, spawn_key=info.spawn_key)
+        )
         np.testing.assert_array_equal(arc.load(rid).arrays["x"][1], direct.arrays["x"][1])
 
 
@@ -202,7 +244,9 @@ def test_pool_workers_run_one_numba_thread(tmp_path):
         for info in arc.runs():
             assert info.scalars["numba_threads"] == 1
             assert info.scalars["env_threads"] == "1"
-        assert os.getpid() not in {info.scalars["pid"] for info in arc.runs()}  # spawned workers did the work
+        assert os.getpid() not in {
+            info.scalars["pid"] for info in arc.runs()
+        }  # spawned workers did the work
 
 
 def test_resume_is_required_and_skips_finished_points(tmp_path):

@@ -1,0 +1,227 @@
+"""Backward sampler: NumPy reference, reproducibility, nearest-neighbour tracking, cloning, theory."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+import scipy.special
+
+from diffusion.datasets import gaussian_mixture
+from diffusion.processes import ou_process, ve_process
+from diffusion.sampler import backward_sample, backward_sample_two_gaussians
+from diffusion.speciation import gm_phi, speciation_time
+
+
+def reference_sampler(data, process, times, n_traj, seed, ode=False):
+    """Plain NumPy Euler–Maruyama with the same random numbers (one group of n_traj).
+
+    Draw order of diffusion.sampler for one group: nu, z for the start, then one
+    (1, B, d) standard-normal block per step.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
+    n, d = data.shape
+    s0, d0 = process.s(times[0]), process.delta(times[0])
+    nu = rng.integers(0, n, size=n_traj)
+    x = s0 * data[nu] + math.sqrt(d0) * rng.standard_normal((n_traj, d))
+    k_rate, g2 = process.drift_rate, process.noise_variance
+    c2 = g2 * (0.5 if ode else 1.0)
+    path = []
+    for k in range(len(times) - 1):
+        t, h = times[k], times[k] - times[k + 1]
+        s, delta = process.s(t), process.delta(t)
+        sq = ((x[:, None, :] - s * data[None]) ** 2).sum(-1)
+        logw = -sq / (2 * delta)
+        w = np.exp(logw - scipy.special.logsumexp(logw, axis=1, keepdims=True))
+        score = (s * (w @ data) - x) / delta
+        path.append(sq.argmin(1))
+        xi = rng.standard_normal((1, n_traj, d))[0] if not ode else 0.0
+        x = x + h * (k_rate * x + c2 * score) + (0.0 if ode else math.sqrt(g2 * h) * xi)
+    s, delta = process.s(times[-1]), process.delta(times[-1])
+    path.append((((x[:, None, :] - s * data[None]) ** 2).sum(-1)).argmin(1))
+    return x, np.array(path)
+
+
+@pytest.fixture(scope="module")
+def small():
+    ds = gaussian_mixture(60, 5, seed=4)
+    return ds
+
+
+@pytest.mark.parametrize("process,ode", [(ou_process(), False), (ve_process(1.2), False),
+                                         (ou_process(), True)])
+def test_matches_numpy_reference(small, process, ode):
+    times = process.time_grid(0.05, 3.0, 40, spacing="log")
+    res = backward_sample(small.data, process, times, n_trajectories=9, seed=11, group_size=9,
+                          record_nearest=True, ode=ode)
+    x_ref, path_ref = reference_sampler(small.data, process, times, 9, 11, ode=ode)
+    # Same random numbers, same arithmetic up to round-off (chunked log-sum-exp, fast exp):
+    # differences ~1e-14 per step, amplified at most by the step Jacobian over 40 steps.
+    np.testing.assert_allclose(res.x, x_ref, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(res.nearest_path, path_ref)
+    np.testing.assert_array_equal(res.nearest, path_ref[-1])
+
+
+def test_t_collapse_is_last_change_of_nearest_path(small):
+    p = ou_process()
+    times = p.time_grid(0.01, 3.0, 60, spacing="log")
+    res = backward_sample(small.data, p, times, n_trajectories=20, seed=2, record_nearest=True)
+    for i in range(20):
+        changes = np.flatnonzero(res.nearest_path[1:, i] != res.nearest_path[:-1, i])
+        expected = times[changes[-1] + 1] if changes.size else times[0]
+        assert res.t_collapse[i] == expected
+
+
+def test_reproducible_and_independent_of_batch_chunk_and_threads(small):
+    p = ou_process()
+    times = p.time_grid(0.02, 3.0, 30, spacing="log", include=[1.0, 0.3])
+    kw = dict(n_trajectories=40, centre=small.centre, clone_times=[1.0, 0.3], seed=7, group_size=8)
+    a = backward_sample(small.data, p, times, batch_size=8, chunk_size=7, **kw)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        b = backward_sample(small.data, p, times, batch_size=40, **kw)
+    finally:
+        numba.set_num_threads(previous)
+    np.testing.assert_allclose(a.x, b.x, rtol=1e-10, atol=1e-10)  # chunked sums: round-off only
+    np.testing.assert_array_equal(a.nearest, b.nearest)
+    np.testing.assert_array_equal(a.cloning.phi, b.cloning.phi)
+    np.testing.assert_array_equal(a.cloning.phi_c, b.cloning.phi_c)
+    c = backward_sample(small.data, p, times, batch_size=16, **kw)
+    np.testing.assert_array_equal(c.t_collapse, b.t_collapse)
+
+
+def test_late_clones_end_on_the_same_point_and_classes(small):
+    p = ou_process()
+    times = p.time_grid(0.005, 3.0, 80, spacing="log", include=[0.006, 2.9])
+    res = backward_sample(small.data, p, times, n_trajectories=64, labels=small.labels,
+                          clone_times=[0.006, 2.9], seed=3)
+    late = int(np.argmin(res.cloning.clone_times))
+    # Cloned one step before t_min (Delta ~ 0.01 << squared distance between points ~ 10):
+    # both copies stay on the same point.
+    assert res.cloning.phi_c[late] == 1.0
+    assert res.cloning.phi[late] == 1.0
+    # End points sit on training points: |x - s a| ~ sqrt(d Delta(t_min)) ~ 0.2.
+    gap = np.linalg.norm(res.x - p.s(0.005) * small.data[res.nearest], axis=1)
+    assert gap.max() < 6 * math.sqrt(5 * p.delta(0.005))
+    np.testing.assert_array_equal(res.classes, small.labels[res.nearest])
+
+
+def test_population_phi_matches_eq6():
+    # Exact population score, d = 32, 2000 pairs: phi within 3 binomial s.e. of eq. 6.
+    # The Euler step dt = 0.02 biases phi by O(dt) ~ 1e-3 << s.e. ~ 1e-2.
+    d = 32
+    p = ou_process()
+    ts = speciation_time(d + 1.0)
+    clone = np.array([0.8, 1.0, 1.2]) * ts
+    times = p.time_grid(0.02, 5.0, 249, include=clone)
+    res = backward_sample_two_gaussians(np.ones(d), 1.0, p, times, n_trajectories=2000,
+                                        clone_times=clone, seed=21)
+    order = np.argsort(res.cloning.clone_times)
+    theory = gm_phi(np.sort(clone), 1.0, 1.0, d, p)
+    se = np.sqrt(theory * (1 - theory) / 2000)
+    assert np.all(np.abs(res.cloning.phi[order] - theory) < 3 * se)
+
+
+def test_single_gaussian_moments_at_t_min():
+    # centre = 0: N(0, sigma^2 I). At t_min the law is N(0, s^2 sigma^2 + Delta).
+    p = ou_process()
+    d, B, sigma = 4, 20000, 1.5
+    times = p.time_grid(0.01, 4.0, 200, spacing="log")
+    res = backward_sample_two_gaussians(np.zeros(d), sigma, p, times, n_trajectories=B, seed=8,
+                                        method="exponential")
+    var = p.s(0.01) ** 2 * sigma**2 + p.delta(0.01)
+    # mean: 4 s.e. sqrt(var/B); covariance entries: 4 s.e. ~ var sqrt(2/B) (diagonal).
+    np.testing.assert_allclose(res.x.mean(0), 0.0, atol=4 * math.sqrt(var / B))
+    cov = np.cov(res.x.T)
+    np.testing.assert_allclose(cov, var * np.eye(d), atol=4 * var * math.sqrt(2 / B) + 0.01 * var)
+
+
+def test_probability_flow_ode_is_exact_scaling_for_gaussian():
+    # For N(0, v I) the ODE maps x(t0) to x(t) sqrt(Gamma_t / Gamma_t0) exactly; Heun is O(h^2).
+    p = ou_process()
+    times = p.time_grid(0.05, 3.0, 400, spacing="log")
+    res = backward_sample_two_gaussians(np.zeros(3), 0.5, p, times, n_trajectories=16, ode=True,
+                                        method="heun", seed=1, snapshot_times=[times[0]])
+    gamma = lambda t: p.delta(t) + 0.25 * p.s(t) ** 2  # noqa: E731
+    expected = res.snapshots[0] * math.sqrt(gamma(0.05) / gamma(3.0))
+    np.testing.assert_allclose(res.x, expected, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_float32_runs_and_agrees_in_distribution(small):
+    p = ou_process()
+    times = p.time_grid(0.01, 3.0, 50, spacing="log")
+    res = backward_sample(small.data.astype(np.float32), p, times, n_trajectories=32, seed=5,
+                          dtype=np.float32, labels=small.labels)
+    assert res.x.dtype == np.float32
+    gap = np.linalg.norm(res.x - p.s(0.01) * small.data[res.nearest], axis=1)
+    assert gap.max() < 6 * math.sqrt(5 * p.delta(0.01))
+
+
+def test_bad_input(small):
+    p = ou_process()
+    times = p.time_grid(0.01, 3.0, 10)
+    data = small.data
+    with pytest.raises(ValueError, match="empty"):
+        backward_sample(data, p, np.array([]))
+    with pytest.raises(ValueError, match="decreasing"):
+        backward_sample(data, p, times[::-1])
+    with pytest.raises(ValueError, match="> 0"):
+        backward_sample(data, p, np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="2-D"):
+        backward_sample(data[0], p, times)
+    with pytest.raises(ValueError, match="NaN"):
+        backward_sample(np.full_like(data, np.nan), p, times)
+    with pytest.raises(ValueError, match="labels"):
+        backward_sample(data, p, times, labels=np.zeros(3, int))
+    with pytest.raises(ValueError, match="on the time grid"):
+        backward_sample(data, p, times, clone_times=[1.2345])
+    with pytest.raises(ValueError, match="n_trajectories"):
+        backward_sample(data, p, times, n_trajectories=0)
+    with pytest.raises(ValueError, match="method"):
+        backward_sample(data, p, times, method="rk4")
+    with pytest.raises(ValueError, match="multiple of group_size"):
+        backward_sample(data, p, times, batch_size=10, group_size=4)
+    with pytest.raises(ValueError, match="not both"):
+        backward_sample(data, p, times, labels=small.labels, centre=small.centre)
+    with pytest.raises(ValueError, match="dimension"):
+        backward_sample(data, p, times, centre=np.ones(3))
+
+
+@pytest.mark.slow
+def test_empirical_phi_matches_eq6_with_many_data():
+    # Exact empirical score of n = 2000 points from the mixture in d = 16:
+    # t_C = 0.24 << t_S = 1.42, so around t_S P_t^e = P_t and phi follows eq. 6.
+    # 3000 pairs; tolerance 3 binomial s.e. (theory value) per clone time.
+    d, n, pairs = 16, 2000, 3000
+    p = ou_process()
+    ds = gaussian_mixture(n, d, seed=12, balanced=True)
+    ts = speciation_time(d + 1.0)
+    clone = np.array([0.7, 1.0, 1.3]) * ts
+    times = p.time_grid(0.01, 5.0, 300, spacing="log", include=clone)
+    res = backward_sample(ds.data, p, times, n_trajectories=pairs, centre=ds.centre,
+                          clone_times=clone, seed=13, method="exponential")
+    order = np.argsort(res.cloning.clone_times)
+    theory = gm_phi(np.sort(clone), 1.0, 1.0, d, p)
+    se = np.sqrt(theory * (1 - theory) / pairs)
+    assert np.all(np.abs(res.cloning.phi[order] - theory) < 3 * se), (res.cloning.phi[order], theory)
+
+
+@pytest.mark.slow
+def test_empirical_sampler_reproduces_data_mean_and_covariance():
+    # Training points from an anisotropic Gaussian; with the exact empirical score the
+    # end points are (noised) training points drawn uniformly: their mean and covariance
+    # are those of the data, within sampling error (4 s.e.) plus Delta(t_min) on the diagonal.
+    rng = np.random.default_rng(5)
+    d, n, B = 3, 400, 4000
+    data = rng.standard_normal((n, d)) @ np.array([[1.0, 0.3, 0.0], [0.0, 0.7, 0.2], [0, 0, 0.4]])
+    p = ou_process()
+    times = p.time_grid(1e-3, 4.0, 200, spacing="log")
+    res = backward_sample(data, p, times, n_trajectories=B, seed=9, method="exponential")
+    s, delta = p.s(1e-3), p.delta(1e-3)
+    mean, cov = data.mean(0), np.cov(data.T, ddof=0)
+    scale = np.sqrt(np.diag(cov))
+    np.testing.assert_allclose(res.x.mean(0), s * mean, atol=4 * scale.max() / math.sqrt(B))
+    target = s * s * cov + delta * np.eye(d)
+    np.testing.assert_allclose(np.cov(res.x.T), target, atol=4 * scale.max() ** 2 * math.sqrt(2 / B))
