@@ -2,25 +2,72 @@
 
 Layers
 ------
-- :mod:`statmech.lse`       log-sum-exp and softmax over an axis;
-- :mod:`statmech.gibbs`     Gibbs averages over patterns with energies linear in the state;
-- :mod:`statmech.rem`       random energy model: sampled, quenched, theory;
-- :mod:`statmech.langevin`  SDE / probability-flow integrators;
-- :mod:`statmech.meanfield` self-consistency solvers, branches, susceptibility, exponents.
+- :mod:`statmech.lse`        log-sum-exp and softmax over an axis;
+- :mod:`statmech.gibbs`      Gibbs averages over patterns with energies linear in the state;
+- :mod:`statmech.rem`        random energy model: sampled, quenched, theory, general solver;
+- :mod:`statmech.langevin`   SDE / probability-flow integrators;
+- :mod:`statmech.meanfield`  self-consistency solvers, branches, susceptibility, exponents;
+- :mod:`statmech.registry`, :mod:`statmech.archive`, :mod:`statmech.scan`,
+  :mod:`statmech.cli`        experiments, the HDF5 archive, scans and the command line.
 
-``statmech`` never imports :mod:`hopfield` or :mod:`diffusion`.
+``statmech`` never imports :mod:`hopfield` or :mod:`diffusion`. Names below
+are imported lazily on first use, so ``import statmech`` (and every CLI call)
+does not pay for compiling Numba until a kernel is needed.
 """
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from statmech.lse import logsumexp, softmax
-from statmech.gibbs import GibbsAverage, GibbsAccumulator, gibbs_average
+_EXPORTS = {
+    "logsumexp": "statmech.lse",
+    "softmax": "statmech.lse",
+    "GibbsAverage": "statmech.gibbs",
+    "GibbsAccumulator": "statmech.gibbs",
+    "gibbs_average": "statmech.gibbs",
+    "REMResult": "statmech.rem",
+    "GeneralREM": "statmech.rem",
+    "sampled_rem": "statmech.rem",
+    "quenched_rem": "statmech.rem",
+    "rem_levels": "statmech.rem",
+    "rem_critical_beta": "statmech.rem",
+    "rem_log_partition": "statmech.rem",
+    "rem_free_energy": "statmech.rem",
+    "rem_mean_participation": "statmech.rem",
+    "integrate": "statmech.langevin",
+    "LangevinResult": "statmech.langevin",
+    "solve": "statmech.meanfield",
+    "susceptibility": "statmech.meanfield",
+    "follow_branches": "statmech.meanfield",
+    "critical_exponents": "statmech.meanfield",
+    "curie_weiss": "statmech.meanfield",
+    "open_archive": "statmech.archive",
+    "Archive": "statmech.archive",
+    "ArchiveError": "statmech.archive",
+    "RunTable": "statmech.archive",
+    "ScalarSummary": "statmech.archive",
+    "experiment": "statmech.registry",
+    "Parameter": "statmech.registry",
+    "ExperimentResult": "statmech.registry",
+    "get_experiment": "statmech.registry",
+    "available_experiments": "statmech.registry",
+    "load_scan": "statmech.scan",
+    "run_scan": "statmech.scan",
+}
 
-__all__ = [
-    "__version__",
-    "logsumexp",
-    "softmax",
-    "GibbsAverage",
-    "GibbsAccumulator",
-    "gibbs_average",
-]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'statmech' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

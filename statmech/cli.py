@@ -13,7 +13,6 @@ import argparse
 import json
 import math
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -212,21 +211,15 @@ def cmd_scan(args) -> int:
         return EXIT_OK
     output = _check_output(args.output, "archive")
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, on_term)
-    try:
-        report = run_scan(
-            scan,
-            output,
-            jobs=jobs,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            publish_interval=args.publish_interval,
-        )
-    finally:
-        signal.signal(signal.SIGTERM, old)
+    # run_scan turns Ctrl-C and SIGTERM (e.g. a batch system's time limit) into a clean stop
+    report = run_scan(
+        scan,
+        output,
+        jobs=jobs,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        publish_interval=args.publish_interval,
+    )
     where = (
         f"with dask scheduler {args.scheduler}"
         if args.scheduler

@@ -51,6 +51,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import logging
 import math
 import multiprocessing
 import os
@@ -679,6 +680,57 @@ class ScanReport:
         return self.total - self.skipped - self.computed + len(self.failed)
 
 
+class _Stop:
+    """Ctrl-C / SIGTERM as a flag checked between points.
+
+    A handler that only sets a flag cannot be lost: a ``KeyboardInterrupt``
+    raised by Python's default handler can land inside a weakref or GC
+    callback of the executor machinery and be swallowed ("Exception ignored
+    in ..."), letting the scan run on (measured). A second signal raises
+    ``KeyboardInterrupt`` at once (for a long point running in this process).
+    """
+
+    def __init__(self, enabled: bool):
+        import signal
+        import threading
+
+        self.requested = False
+        self._old = {}
+        if not enabled or threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def ignored(self):
+        """Ignore SIGINT while starting child processes: they inherit SIG_IGN and so
+        never die of a Ctrl-C meant for this process (Python keeps an inherited SIG_IGN)."""
+        import signal
+
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN) if self._old else None
+        try:
+            yield
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+
+
 def _tasks(
     scan: Scan, todo: Sequence[ScanPoint], single_thread: bool, require_source: bool
 ) -> list[_Task]:
@@ -718,6 +770,7 @@ def run_scan(
     progress: Progress | bool | None = None,
     publish_interval: float = 0.0,
     on_record: Callable[[RunRecord], None] | None = None,
+    handle_signals: bool = True,
 ) -> ScanReport:
     """Run every point of ``scan`` not yet in ``archive`` and archive the results.
 
@@ -739,6 +792,11 @@ def run_scan(
         ``None``: a bar on stderr when it is a terminal.
     publish_interval : float
         See :class:`statmech.archive.ArchiveWriter`.
+    on_record : callable, optional
+        Called with each archived :class:`RunRecord`.
+    handle_signals : bool
+        In the main thread, turn SIGINT/SIGTERM into a clean stop for the
+        duration of the scan (a second Ctrl-C interrupts at once).
 
     Returns
     -------
@@ -777,31 +835,41 @@ def run_scan(
             if on_record is not None:
                 on_record(record)
 
+        stop = _Stop(handle_signals)
         try:
             if todo:
                 if scheduler:
                     report.warmup_seconds = _warm_up(scan.spec)
-                    _run_dask(_tasks(scan, todo, True, True), scheduler, jobs, consume)
+                    _run_dask(_tasks(scan, todo, True, True), scheduler, jobs, consume, stop)
                 elif jobs > 1 and len(todo) > 1:
                     report.warmup_seconds = _warm_up(scan.spec)
-                    _run_pool(_tasks(scan, todo, True, True), min(jobs, len(todo)), consume)
+                    _run_pool(_tasks(scan, todo, True, True), min(jobs, len(todo)), consume, stop)
                 else:
                     for task in _tasks(scan, todo, False, False):
+                        stop.check()
                         consume(execute(task))
+                stop.check()
         except KeyboardInterrupt:
             report.interrupted = True
+        except Exception:
+            if not stop.requested:
+                raise
+            report.interrupted = True  # e.g. a worker killed by the same Ctrl-C
         finally:
+            stop.restore()
             bar.close()
     report.elapsed = time.monotonic() - t0
     return report
 
 
-def _run_pool(tasks: list[_Task], jobs: int, consume: Callable[[RunRecord], None]) -> None:
+def _run_pool(
+    tasks: list[_Task], jobs: int, consume: Callable[[RunRecord], None], stop: _Stop
+) -> None:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = multiprocessing.get_context("spawn")
     # Spawned children copy os.environ when they start (all at the first submit).
-    with _environment(WORKER_ENV):
+    with _environment(WORKER_ENV), stop.ignored():
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
         pending = set()
         iterator = iter(tasks)
@@ -810,7 +878,8 @@ def _run_pool(tasks: list[_Task], jobs: int, consume: Callable[[RunRecord], None
             pending.add(pool.submit(execute, task))
     try:
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            stop.check()
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for fut in finished:
                 consume(fut.result())
                 nxt = next(iterator, None)
@@ -829,7 +898,11 @@ def _run_pool(tasks: list[_Task], jobs: int, consume: Callable[[RunRecord], None
 
 
 def _run_dask(
-    tasks: list[_Task], scheduler: str, jobs: int, consume: Callable[[RunRecord], None]
+    tasks: list[_Task],
+    scheduler: str,
+    jobs: int,
+    consume: Callable[[RunRecord], None],
+    stop: _Stop,
 ) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -840,13 +913,15 @@ def _run_dask(
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(
-            n_workers=jobs,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            env=dict(WORKER_ENV),
-        )
+        with stop.ignored():
+            cluster = LocalCluster(
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env=dict(WORKER_ENV),
+                silence_logs=logging.CRITICAL,  # shutdown chatter is not the user's business
+            )
         client = Client(cluster)
     else:
         kwargs = (
@@ -864,8 +939,14 @@ def _run_dask(
             client.submit(execute, task, pure=False, key=f"statmech-{task.run_id}")
             for task in tasks
         ]
-        for fut in as_completed(futures):
-            consume(fut.result())
+        stream = as_completed(futures)
+        while not stream.is_empty():
+            stop.check()
+            batch = stream.next_batch(block=False)
+            if not batch:
+                time.sleep(0.05)
+            for fut in batch:
+                consume(fut.result())
     except BaseException:
         with contextlib.suppress(Exception):
             client.cancel(futures)

@@ -590,6 +590,8 @@ def test_local_dask_cluster_option(tmp_path):
     scan_file = _write_scan(
         tmp_path / "d.toml", 'experiment = "toy"\nseed = 2\n[grid]\nn = [3, 5, 7, 9]\n'
     )
-    _ok(cli("scan", scan_file, "-o", tmp_path / "dask.h5", "--scheduler", "local", "--jobs", "2"))
+    proc = cli("scan", scan_file, "-o", tmp_path / "dask.h5", "--scheduler", "local", "--jobs", "2")
+    # (dask may log its own shutdown tracebacks under load; only our exit status is checked)
+    assert proc.returncode == 0 and "statmech: error" not in proc.stderr, proc.stderr
     run_scan(load_scan(scan_file), tmp_path / "one.h5", jobs=1)
     _assert_runs_equal(_contents(tmp_path / "dask.h5"), _contents(tmp_path / "one.h5"))

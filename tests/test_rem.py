@@ -610,20 +610,28 @@ def test_sampled_rem_approaches_theory_as_m_grows():
     assert np.all(np.abs(phi.mean(axis=0) - theory_phi[frozen]) <= bias + 3 * se_phi)
 
 
+# Peak RSS is read from /proc/self/status (VmHWM, in KiB), which starts afresh in
+# the new process; getrusage's ru_maxrss would inherit pytest's own peak across
+# fork and exec and could hide any growth.
 _MEMORY_PROBE = textwrap.dedent(
     """
-    import resource, sys
-    from statmech.rem import sampled_rem
+    import sys
+    from statmech.rem import quenched_rem, rem_levels, sampled_rem
     n = int(sys.argv[1])
-    res = sampled_rem(n, [1.0, 2.0], n_samples=1, seed=7)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, res.min_energy[0], res.log_z[0, 0])
+    if sys.argv[2] == "stored":  # positive control: the levels held in memory
+        res = quenched_rem(rem_levels(n, seed=7), [1.0, 2.0])
+    else:
+        res = sampled_rem(n, [1.0, 2.0], n_samples=1, seed=7)
+    with open("/proc/self/status") as status:
+        hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(hwm, res.min_energy[0], res.log_z[0, 0])
     """
 )
 
 
-def _peak_rss_kib(n_levels):
+def _peak_rss_kib(n_levels, mode="streamed"):
     out = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, str(n_levels)],
+        [sys.executable, "-c", _MEMORY_PROBE, str(n_levels), mode],
         check=True,
         capture_output=True,
         text=True,
@@ -633,6 +641,7 @@ def _peak_rss_kib(n_levels):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc for VmHWM")
 def test_memory_does_not_grow_with_n():
     """N = 2^30 levels (8 GiB if stored) run in the same peak RSS as N = 2^20."""
     small, _, _ = _peak_rss_kib(2**20)
@@ -640,6 +649,9 @@ def test_memory_does_not_grow_with_n():
     # Per-thread block buffers are 0.5 MiB; allow 32 MiB of allocator noise,
     # against the 8192 MiB that storing the levels would take.
     assert large - small < 32 * 1024, (small, large)
+    # The probe does see memory that grows with N: storing 2^23 levels (64 MiB).
+    stored, _, _ = _peak_rss_kib(2**23, "stored")
+    assert stored - small > 48 * 1024, (small, stored)
     # And the huge run is physically sane: its ground state lies within 6
     # Gumbel standard deviations (pi/sqrt(6) / sqrt(2 ln N) sigma) of the exact mean.
     m = 30

@@ -1,0 +1,410 @@
+"""Experiments of the Hopfield side and of the bridge (registered through ``pyproject.toml``).
+
+Each is a function of plain keyword parameters and a ``seed``
+(:class:`numpy.random.SeedSequence`) returning a
+:class:`statmech.registry.ExperimentResult` (named arrays with dimensions and
+coordinates, scalar summaries); its figure is drawn by :mod:`hopfield.plots`.
+Functions that need :mod:`diffusion` go through :mod:`hopfield.bridge`.
+
+- ``hopfield-capacity``: retrieval fraction against ``alpha = ln(P)/N`` for
+  several N and the three ensembles; ``alpha_{1/2}(N)`` against the finite-N
+  theory; extrapolated ``alpha_1`` against the REM theory;
+- ``classical-capacity``: classical (Hebbian, ``alpha = P/N``) against modern
+  (``alpha = ln(P)/N``) capacity scans with finite-size behaviour;
+- ``rem-condensation``: Ambrogioni eq. 38–39 on sphere data;
+- ``bridge``: identities to round-off on random and real (digits) patterns;
+- ``capacity-collapse``: diffusion collapse against Hopfield retrieval at
+  matched ``alpha = ln(n)/d``;
+- ``retrieval``: Hopfield (deterministic, stochastic) against diffusion
+  retrieval from the same cues.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from statmech.registry import ExperimentResult, Parameter, experiment
+
+from hopfield import bridge, plots
+from hopfield.capacity import (
+    alpha_1,
+    capacity_simulation,
+    estimate_threshold,
+    finite_size_alpha_1,
+)
+from hopfield.classical import classical_capacity
+from hopfield.patterns import ENSEMBLES, random_patterns
+
+__all__ = [
+    "capacity",
+    "classical_vs_modern",
+    "rem_condensation",
+    "bridge_identities",
+    "capacity_vs_collapse",
+    "retrieval_comparison",
+    "parse_list",
+]
+
+
+def parse_list(text: str, name: str, kind=int) -> list:
+    """Parse ``"12,16,20"`` into ``[12, 16, 20]`` (non-empty), or raise ``ValueError``."""
+    try:
+        values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
+    except ValueError:
+        raise ValueError(f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
+    if not values:
+        raise ValueError(f"{name} must not be empty, got {text!r}")
+    return values
+
+
+def _child(seed, *key):
+    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(key))
+
+
+def _extrapolation_bias(ensemble, beta, sizes, alpha_limit):
+    """Systematic error of the ``alpha + ln N / N = a + b/N`` extrapolation over these sizes.
+
+    The same fit applied to the finite-N mean-field thresholds (whose N -> inf
+    limit is ``alpha_1``) misses it by this much: the curvature in 1/N.
+    """
+    n = np.asarray(sizes, dtype=np.float64)
+    y = np.array([finite_size_alpha_1(ensemble, beta, int(k)) for k in sizes]) + np.log(n) / n
+    coef = np.polyfit(1.0 / n, y, 1)
+    return float(coef[1] - alpha_limit)
+
+
+# --------------------------------------------------------------------------
+# Capacity
+# --------------------------------------------------------------------------
+
+
+@experiment(
+    name="hopfield-capacity",
+    description="Modern Hopfield exponential capacity: retrieval fraction vs alpha=ln(P)/N, alpha_1 sim vs REM theory",
+    parameters=[
+        Parameter("beta", float, 0.5, "1/overlap", "Hopfield inverse temperature"),
+        Parameter("sizes", str, "12,16,20,24,28", "", "dimensions N, comma-separated"),
+        Parameter("ensembles", str, "spherical,binary,gaussian", "", "pattern ensembles"),
+        Parameter("n_targets", int, 64, "", "queries (started at their pattern) per pattern set"),
+        Parameter("n_sets", int, 4, "", "independent pattern sets per size"),
+        Parameter("below", float, 0.08, "alpha", "grid starts this far below the finite-N theory threshold"),
+        Parameter("above", float, 0.06, "alpha", "grid ends this far above it"),
+        Parameter("step", float, 0.01, "alpha", "grid step"),
+        Parameter("tol", float, 1e-7, "", "retrieval tolerance (max-norm change)"),
+    ],
+    plot=plots.plot_capacity,
+    warmup={"sizes": "8,10", "ensembles": "spherical", "n_targets": 4, "n_sets": 1, "step": 0.05},
+)
+def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol):
+    """Retrieval fraction against load, per ensemble and N; thresholds against theory.
+
+    Per N the load grid is centred on the finite-N mean-field threshold
+    (:func:`hopfield.capacity.finite_size_alpha_1`) only to spend the
+    patterns where the transition is; the fraction must reach ~1 and ~0 at
+    the grid ends (``fraction_low_end``/``fraction_high_end`` are returned).
+    """
+    size_list = parse_list(sizes, "sizes")
+    ens_list = [e for e in parse_list(ensembles, "ensembles", str)]
+    for e in ens_list:
+        if e not in ENSEMBLES:
+            raise ValueError(f"ensembles must be among {ENSEMBLES}, got {e!r}")
+    if not step > 0:
+        raise ValueError(f"step must be > 0, got {step}")
+    offsets = np.arange(-below, above + 0.5 * step, step)
+    k = offsets.shape[0]
+    shape = (len(ens_list), len(size_list), k)
+    prob = np.empty(shape)
+    alphas_all = np.empty(shape)
+    overlap = np.empty(shape)
+    iters = np.empty(shape)
+    half = np.empty(shape[:2])
+    half_err = np.empty(shape[:2])
+    finite = np.empty(shape[:2])
+    scalars = {}
+    for e, ens in enumerate(ens_list):
+        curves = []
+        for i, n in enumerate(size_list):
+            finite[e, i] = finite_size_alpha_1(ens, beta, n) if not (ens == "gaussian" and beta >= 1) else alpha_1(ens, beta)
+            alphas = np.clip(np.round(finite[e, i] + offsets, 6), 1e-6, None)
+            curve = capacity_simulation(ens, beta, n, alphas, n_targets=n_targets, n_sets=n_sets,
+                                        seed=_child(seed, e, i), tol=tol, max_iter=1000)
+            curves.append(curve)
+            prob[e, i], alphas_all[e, i] = curve.probability, alphas
+            overlap[e, i], iters[e, i] = curve.mean_overlap, curve.mean_iterations
+        est = estimate_threshold(curves, seed=_child(seed, e, 99).generate_state(1)[0])
+        half[e], half_err[e] = est.alpha_half, est.alpha_half_err
+        theory = alpha_1(ens, beta)
+        bias = _extrapolation_bias(ens, beta, size_list, theory) if not (ens == "gaussian" and beta >= 1) else 0.0
+        total_err = math.sqrt(est.alpha_inf_err**2 + bias**2)
+        scalars.update({
+            f"alpha_1_theory_{ens}": theory,
+            f"alpha_1_sim_{ens}": est.alpha_inf,
+            f"alpha_1_sim_err_{ens}": est.alpha_inf_err,
+            f"alpha_1_sys_err_{ens}": abs(bias),
+            f"alpha_1_z_{ens}": (est.alpha_inf - theory) / total_err if total_err > 0 else math.inf,
+            f"fit_chi2_{ens}": est.chi2,
+            f"fraction_low_end_{ens}": float(prob[e, :, 0].min()),
+            f"fraction_high_end_{ens}": float(prob[e, :, -1].max()),
+        })
+    return ExperimentResult(
+        arrays={
+            "alpha": (("ensemble", "size", "point"), alphas_all),
+            "probability": (("ensemble", "size", "point"), prob),
+            "mean_overlap": (("ensemble", "size", "point"), overlap),
+            "mean_iterations": (("ensemble", "size", "point"), iters),
+            "alpha_half": (("ensemble", "size"), half),
+            "alpha_half_err": (("ensemble", "size"), half_err),
+            "alpha_finite_theory": (("ensemble", "size"), finite),
+        },
+        coords={"ensemble": np.array(ens_list), "size": np.array(size_list), "point": np.arange(k)},
+        scalars=scalars,
+        attrs={"beta": beta, "criterion": "nearest pattern is target and |m - 1| < (1 - m_fail)/2"},
+    )
+
+
+# --------------------------------------------------------------------------
+# Classical against modern
+# --------------------------------------------------------------------------
+
+
+@experiment(
+    name="classical-capacity",
+    description="Classical Hebbian capacity (alpha=P/N, ~0.138) with finite-size scan, next to the modern network",
+    parameters=[
+        Parameter("sizes", str, "250,500,1000,2000", "", "classical network sizes N"),
+        Parameter("alpha_min", float, 0.10, "P/N", "smallest classical load"),
+        Parameter("alpha_max", float, 0.20, "P/N", "largest classical load"),
+        Parameter("n_alpha", int, 11, "", "classical loads"),
+        Parameter("n_sets", int, 8, "", "pattern sets per load"),
+        Parameter("n_targets", int, 16, "", "starting patterns per set"),
+        Parameter("modern_size", int, 20, "", "modern network N (binary patterns)"),
+        Parameter("modern_beta", float, 0.5, "", "modern network beta"),
+    ],
+    plot=plots.plot_classical,
+    warmup={"sizes": "50,60", "n_alpha": 3, "n_sets": 2, "n_targets": 2, "modern_size": 8},
+)
+def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targets, modern_size,
+                        modern_beta):
+    """Classical capacity scan (AGS alpha_c ~ 0.138) with ``alpha_{1/2}(N)`` extrapolated in
+    ``N^{-1/2}``, and the modern network's retrieval fraction on binary patterns of a small N
+    against ``P/N`` (it keeps retrieving far beyond 0.138)."""
+    size_list = parse_list(sizes, "sizes")
+    alphas = np.linspace(alpha_min, alpha_max, n_alpha)
+    m = np.empty((len(size_list), n_alpha))
+    m_se = np.empty_like(m)
+    prob = np.empty_like(m)
+    half = np.empty(len(size_list))
+    for i, n in enumerate(size_list):
+        c = classical_capacity(n, alphas, n_sets=n_sets, n_targets=n_targets, seed=_child(seed, i))
+        m[i], m_se[i], prob[i] = c.mean_overlap, c.overlap_sem, c.probability
+        above = prob[i] >= 0.5
+        if above.all() or not above.any() or not above[0]:
+            half[i] = np.nan
+        else:
+            j = int(np.flatnonzero(~above)[0])
+            half[i] = alphas[j - 1] + (prob[i, j - 1] - 0.5) * (alphas[j] - alphas[j - 1]) / (prob[i, j - 1] - prob[i, j])
+    ok = np.isfinite(half)
+    scalars = {}
+    if ok.sum() >= 2:
+        x = 1.0 / np.sqrt(np.asarray(size_list, dtype=np.float64)[ok])
+        coef, cov = np.polyfit(x, half[ok], 1, cov=ok.sum() > 2) if ok.sum() > 2 else (np.polyfit(x, half[ok], 1), None)
+        scalars["alpha_c_extrapolated"] = float(coef[1])
+        if cov is not None:
+            scalars["alpha_c_extrapolated_err"] = float(math.sqrt(cov[1, 1]))
+        scalars["finite_size_slope"] = float(coef[0])
+    scalars["alpha_c_ags"] = 0.138
+    # Modern network on binary patterns, loads expressed as P/N for comparison.
+    n_mod = modern_size
+    loads = np.array([0.1, 0.5, 1, 2, 5, 10, 20, 50, 100, 200])
+    mod_alpha = np.log(np.maximum(loads * n_mod, 1.0)) / n_mod
+    curve = capacity_simulation("binary", modern_beta, n_mod, mod_alpha, n_targets=32, n_sets=2,
+                                seed=_child(seed, 100), tol=1e-7, max_iter=1000)
+    scalars["modern_alpha_1_theory"] = alpha_1("binary", modern_beta)
+    return ExperimentResult(
+        arrays={
+            "overlap": (("size", "alpha"), m),
+            "overlap_se": (("size", "alpha"), m_se),
+            "probability": (("size", "alpha"), prob),
+            "alpha_half": (("size",), half),
+            "modern_probability": (("load",), curve.probability),
+            "modern_log_alpha": (("load",), mod_alpha),
+        },
+        coords={"size": np.array(size_list), "alpha": alphas, "load": loads},
+        scalars=scalars,
+        attrs={"modern_size": n_mod, "modern_beta": modern_beta},
+    )
+
+
+# --------------------------------------------------------------------------
+# REM condensation
+# --------------------------------------------------------------------------
+
+
+@experiment(
+    name="rem-condensation",
+    description="Ambrogioni eq. 38-39: E[Y] vs 1 - beta_c/beta on sphere data, N = 2^M, and a sampled REM",
+    parameters=[
+        Parameter("sizes", str, "6,8,10,12,14", "", "M values (N = 2^M data points)"),
+        Parameter("dimension", int, 1024, "", "data dimension d (>> M)"),
+        Parameter("nu", float, 1.0, "", "data scale nu"),
+        Parameter("sigma", float, 1.0, "", "VE noise amplitude"),
+        Parameter("x_norm", float, 1.0, "", "|x| of the state"),
+        Parameter("n_samples", int, 24, "", "data sets per M"),
+        Parameter("n_beta", int, 25, "", "points of beta~/beta_c in [0.25, 4]"),
+    ],
+    plot=plots.plot_rem_condensation,
+    warmup={"sizes": "3,4", "dimension": 16, "n_samples": 2, "n_beta": 3},
+)
+def rem_condensation(*, seed, sizes, dimension, nu, sigma, x_norm, n_samples, n_beta):
+    """Sphere data against the Gaussian REM and eq. 39 (see :func:`hopfield.bridge.rem_condensation`)."""
+    r = bridge.rem_condensation(parse_list(sizes, "sizes"), dimension=dimension, nu=nu, sigma=sigma,
+                                x_norm=x_norm, reduced_betas=np.linspace(0.25, 4.0, n_beta),
+                                n_samples=n_samples, seed=seed)
+    z = (r.y_data - r.y_rem) / np.sqrt(r.y_data_se**2 + r.y_rem_se**2 + 1e-300)
+    dev = np.abs(r.y_data - r.y_theory[None, :])
+    return ExperimentResult(
+        arrays={
+            "y_data": (("M", "reduced_beta"), r.y_data),
+            "y_data_se": (("M", "reduced_beta"), r.y_data_se),
+            "y_rem": (("M", "reduced_beta"), r.y_rem),
+            "y_rem_se": (("M", "reduced_beta"), r.y_rem_se),
+            "y_theory": (("reduced_beta",), r.y_theory),
+            "time": (("reduced_beta",), r.times),
+            "max_dev_theory": (("M",), dev.max(axis=1)),
+        },
+        coords={"M": r.sizes, "reduced_beta": r.reduced_beta},
+        scalars={"t_c": r.t_c, "max_abs_z_data_vs_rem": float(np.nanmax(np.abs(z))),
+                 "beta_c": 2.0 * math.sqrt(math.log(2.0))},
+        attrs={"radius": "nu * sqrt(M d / 2) (consistent with Ambrogioni eq. 37)"},
+    )
+
+
+# --------------------------------------------------------------------------
+# Bridge identities
+# --------------------------------------------------------------------------
+
+
+@experiment(
+    name="bridge",
+    description="Bridge identities: diffusion denoiser = Hopfield update, F~ = Hopfield energy + C (VE, OU), random and digits",
+    parameters=[
+        Parameter("n_patterns", int, 2000, "", "random spherical patterns"),
+        Parameter("dimension", int, 64, "", "their dimension"),
+        Parameter("n_states", int, 64, "", "states per time"),
+        Parameter("n_times", int, 12, "", "times, log-spaced in [t_min, t_max]"),
+        Parameter("t_min", float, 0.01, "", "first time"),
+        Parameter("t_max", float, 5.0, "", "last time"),
+    ],
+    plot=plots.plot_bridge,
+    warmup={"n_patterns": 20, "dimension": 4, "n_states": 2, "n_times": 2},
+)
+def bridge_identities(*, seed, n_patterns, dimension, n_states, n_times, t_min, t_max):
+    """Identities on random spherical patterns and on the digits (equal norms), VE and OU."""
+    times = np.exp(np.linspace(math.log(t_min), math.log(t_max), n_times))
+    sets = {
+        "random": random_patterns("spherical", n_patterns, dimension, seed=_child(seed, 0)),
+        "digits": bridge.digit_patterns(),
+    }
+    keys = [(name, proc) for name in sets for proc in ("ve", "ou")]
+    den = np.empty((len(keys), n_times))
+    fe = np.empty_like(den)
+    ye = np.empty_like(den)
+    yd = np.empty_like(den)
+    yh = np.empty_like(den)
+    beta = np.empty_like(den)
+    for k, (name, proc) in enumerate(keys):
+        r = bridge.bridge_identities(sets[name], times, process=proc, n_states=n_states, seed=_child(seed, 1, k))
+        den[k], fe[k], ye[k] = r.denoiser_error, r.free_energy_error, r.participation_error
+        yd[k], yh[k], beta[k] = r.participation_diffusion, r.participation_hopfield, r.beta
+    case = np.array([f"{n}-{p}" for n, p in keys])
+    return ExperimentResult(
+        arrays={
+            "denoiser_error": (("case", "time"), den),
+            "free_energy_error": (("case", "time"), fe),
+            "participation_error": (("case", "time"), ye),
+            "participation_diffusion": (("case", "time"), yd),
+            "participation_hopfield": (("case", "time"), yh),
+            "beta_hopfield": (("case", "time"), beta),
+        },
+        coords={"case": case, "time": times},
+        scalars={"max_denoiser_error": float(den.max()), "max_free_energy_error": float(fe.max()),
+                 "max_participation_error": float(ye.max())},
+        attrs={"constant": "F~ = s^2 E_H(x/s; s^2/Delta) + Delta ln n + s^2 r^2 / 2"},
+    )
+
+
+# --------------------------------------------------------------------------
+# Capacity against collapse
+# --------------------------------------------------------------------------
+
+
+@experiment(
+    name="capacity-collapse",
+    description="Diffusion collapse time t_C (excess entropy, nearest neighbour) vs Hopfield retrieval time at matched alpha",
+    parameters=[
+        Parameter("alphas", str, "0.15,0.25,0.35,0.45", "", "loads alpha = ln(n)/d"),
+        Parameter("dimension", int, 20, "", "pattern dimension d"),
+        Parameter("n_samples", int, 400, "", "Monte Carlo samples of f^e"),
+        Parameter("n_trajectories", int, 64, "", "backward trajectories for t^_C"),
+        Parameter("n_targets", int, 32, "", "patterns tested for Hopfield retrieval"),
+        Parameter("n_times", int, 40, "", "log-spaced OU times in [0.02, 3]"),
+    ],
+    plot=plots.plot_capacity_collapse,
+    warmup={"alphas": "0.3", "dimension": 6, "n_samples": 20, "n_trajectories": 4, "n_targets": 2, "n_times": 4},
+)
+def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times):
+    """See :func:`hopfield.bridge.capacity_vs_collapse`."""
+    r = bridge.capacity_vs_collapse(parse_list(alphas, "alphas", float), dimension=dimension,
+                                    n_samples=n_samples, n_trajectories=n_trajectories,
+                                    n_targets=n_targets, n_times=n_times, seed=seed)
+    fine = np.linspace(0.05, max(0.6, float(r.alphas.max()) + 0.05), 40)
+    arrays = {
+        "n_patterns": (("alpha",), r.n_patterns),
+        "t_collapse_theory": (("alpha",), r.t_collapse_theory),
+        "t_hopfield_theory": (("alpha",), r.t_hopfield_theory),
+        "t_hopfield_finite": (("alpha",), r.t_hopfield_finite),
+        "t_collapse_excess": (("alpha",), r.t_collapse_excess),
+        "t_collapse_excess_se": (("alpha",), r.t_collapse_excess_se),
+        "t_collapse_nn": (("alpha",), r.t_collapse_nn),
+        "t_collapse_nn_se": (("alpha",), r.t_collapse_nn_se),
+        "t_hopfield_sim": (("alpha",), r.t_hopfield_sim),
+        "curve_collapse": (("alpha_fine",), np.array([bridge.collapse_time_theory(a) for a in fine])),
+        "curve_hopfield": (("alpha_fine",), np.array([bridge.hopfield_time_theory(a) for a in fine])),
+    }
+    return ExperimentResult(arrays=arrays, coords={"alpha": r.alphas, "alpha_fine": fine},
+                            scalars={"dimension": dimension}, attrs={"process": "OU, T = 1; spherical patterns"})
+
+
+# --------------------------------------------------------------------------
+# Retrieval comparison
+# --------------------------------------------------------------------------
+
+
+@experiment(
+    name="retrieval",
+    description="Hopfield (deterministic, Langevin) vs diffusion backward retrieval from the same noisy cues",
+    parameters=[
+        Parameter("patterns", str, "digits", "", "digits (equal-norm) or spherical", choices=("digits", "spherical")),
+        Parameter("n_patterns", int, 1000, "", "spherical patterns (if patterns=spherical)"),
+        Parameter("dimension", int, 64, "", "their dimension"),
+        Parameter("noise_levels", str, "0.25,0.5,1.0,1.5,2.0,3.0", "", "cue noise per component"),
+        Parameter("n_cues", int, 64, "", "cues per noise level"),
+        Parameter("temperature", float, 0.05, "", "Langevin temperature of stochastic Hopfield"),
+        Parameter("n_steps", int, 200, "", "steps of both stochastic dynamics"),
+    ],
+    plot=plots.plot_retrieval,
+    warmup={"patterns": "spherical", "n_patterns": 20, "dimension": 4, "noise_levels": "0.5", "n_cues": 2, "n_steps": 3},
+)
+def retrieval_comparison(*, seed, patterns, n_patterns, dimension, noise_levels, n_cues, temperature, n_steps):
+    """See :func:`hopfield.bridge.retrieval_comparison`."""
+    xi = bridge.digit_patterns() if patterns == "digits" else random_patterns("spherical", n_patterns, dimension,
+                                                                             seed=_child(seed, 0))
+    r = bridge.retrieval_comparison(xi, parse_list(noise_levels, "noise_levels", float), n_cues=n_cues,
+                                    temperature=temperature, n_steps=n_steps, seed=_child(seed, 1))
+    arrays = {name: (("noise",), getattr(r, name)) for name in (
+        "times", "beta", "success_deterministic", "success_stochastic", "success_diffusion",
+        "overlap_deterministic", "overlap_stochastic", "overlap_diffusion", "overlap_cue")}
+    return ExperimentResult(arrays=arrays, coords={"noise": r.noise}, scalars={"n_cues": n_cues},
+                            attrs={"patterns": patterns})
