@@ -88,9 +88,15 @@ def _excess_reference(data, times, process, n_samples, seed):
     return out
 
 
-def run(table: Table, *, quick: bool = False, repeats: int = 3) -> Table:
-    """Time both benchmarks and add their rows to ``table``."""
+def run(table: Table, *, quick: bool = False, repeats: int = 3, steps: int | None = None) -> Table:
+    """Time both benchmarks and add their rows to ``table``.
+
+    ``steps`` overrides K (the per-step cost is constant, so the ratios do not
+    depend on it; use it when the machine is too loaded for the full run).
+    """
     n, d, B, K = (2000, 64, 64, 20) if quick else (20000, 256, 256, 200)
+    if steps is not None:
+        K = steps
     process = ou_process()
     data = gaussian_mixture(n, d, seed=1).data
     times = process.time_grid(0.01, 5.0, K, spacing="log")
@@ -136,6 +142,13 @@ def run(table: Table, *, quick: bool = False, repeats: int = 3) -> Table:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--steps", type=int, default=None, help="override K (default 200)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
     tab = Table()
-    run(tab, quick="--quick" in sys.argv)
+    run(tab, quick=args.quick, repeats=args.repeats, steps=args.steps)
     tab.print()

@@ -1,3 +1,44 @@
-"""Modern and classical Hopfield networks, and the bridge to diffusion (hopfield.bridge)."""
+"""Modern and classical Hopfield networks, exponential capacity, and the bridge to diffusion.
 
-__all__: list[str] = []
+Modules
+-------
+- :mod:`hopfield.patterns`  pattern ensembles (spherical, Gaussian, binary, user arrays), memory guard;
+- :mod:`hopfield.modern`    modern Hopfield energy, update, retrieval (deterministic and Langevin);
+- :mod:`hopfield.classical` Hebbian network, sign dynamics, capacity scan;
+- :mod:`hopfield.capacity`  ``alpha_1(beta)`` from the auxiliary REM, finite-N theory, simulation;
+- :mod:`hopfield.bridge`    identities with diffusion, condensation, capacity vs collapse, retrieval
+  (the only module importing :mod:`diffusion`; not imported here);
+- :mod:`hopfield.experiments`, :mod:`hopfield.plots` registered experiments and their figures.
+"""
+
+from hopfield.capacity import alpha_1, capacity_simulation, estimate_threshold, finite_size_alpha_1
+from hopfield.classical import classical_retrieve, hebbian_weights
+from hopfield.modern import (
+    RetrievalMeasures,
+    RetrievalResult,
+    hopfield_energy,
+    hopfield_gradient,
+    hopfield_update,
+    retrieval_measures,
+    retrieve,
+    stochastic_retrieve,
+)
+from hopfield.patterns import random_patterns
+
+__all__ = [
+    "random_patterns",
+    "hopfield_energy",
+    "hopfield_gradient",
+    "hopfield_update",
+    "retrieve",
+    "stochastic_retrieve",
+    "retrieval_measures",
+    "RetrievalResult",
+    "RetrievalMeasures",
+    "hebbian_weights",
+    "classical_retrieve",
+    "alpha_1",
+    "finite_size_alpha_1",
+    "capacity_simulation",
+    "estimate_threshold",
+]

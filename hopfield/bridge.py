@@ -318,7 +318,7 @@ def rem_condensation(sizes=(6, 8, 10, 12), *, dimension=1024, nu=1.0, sigma=1.0,
         radius = nu * math.sqrt(m * dimension / 2.0)
         rows = np.empty((n_samples, tilde.shape[0]))
         for s in range(n_samples):
-            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, s))
+            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, s, 0))
             data = random_patterns("spherical", n_points, dimension, seed=child) * (radius / math.sqrt(dimension))
             rng = np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, s, 1)))
             x = rng.standard_normal(dimension)
@@ -460,7 +460,7 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
     for i, alpha in enumerate(alphas):
         n = patterns_for_alpha(alpha, dimension, memory_limit=memory_limit)
         sizes[i] = n
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i,))
+        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 0))
         data = random_patterns("spherical", n, dimension, seed=child)
         res["tc"][i] = collapse_time_theory(alpha)
         res["th"][i] = hopfield_time_theory(alpha)

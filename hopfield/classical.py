@@ -293,7 +293,7 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
     trials = np.minimum(sizes, n_targets)
     for k, n_pat in enumerate(sizes):
         for s in range(n_sets):
-            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k, s))
+            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k, s, 0))
             xi = random_patterns("binary", int(n_pat), n_features, seed=child)
             w = hebbian_weights(xi)
             n_q = int(trials[k])

@@ -23,8 +23,8 @@ own when ``max_k |x_new - x|_k <= tol``; converged queries leave the batch,
 which is compacted, so later iterations only multiply the active rows
 (``active_counts`` in the result records the batch size per iteration; the
 matrix products needed are exactly two ``(n_active x N) . (N x P)``-sized
-products per iteration). In float32 the tolerance is floored at
-``4 eps_32 max|x|`` (a float32 fixed point cannot be resolved more finely).
+products per iteration). In float32 the test is ``change <= tol + 4 eps_32
+max|x_new|`` (a float32 fixed point cannot be resolved more finely).
 """
 
 from __future__ import annotations
@@ -312,8 +312,8 @@ def retrieve(
     beta : float or array_like of shape (B,)
         Inverse temperature(s) ``> 0``.
     tol : float
-        Stopping tolerance ``>= 0`` on the max-norm change (floored at
-        ``4 eps max|x|`` in float32).
+        Stopping tolerance ``>= 0`` on the max-norm change (plus
+        ``4 eps_32 max|x_new|`` in float32).
     max_iter : int
         Largest number of updates per query, ``>= 1``.
     chunk_size : int, optional

@@ -1,0 +1,36 @@
+"""The registered Hopfield/bridge experiments run at tiny sizes and draw their figures."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from statmech.registry import ExperimentResult, get_experiment  # noqa: E402
+
+# The last three compile the classical, Langevin and diffusion kernels (~20-90 s
+# on a loaded 2-core machine with a fresh Numba cache): slow suite.
+NAMES = ["hopfield-capacity", "rem-condensation", "bridge"] + [
+    pytest.param(name, marks=pytest.mark.slow) for name in ("classical-capacity", "capacity-collapse", "retrieval")
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_experiment_warmup_runs_and_plots(name):
+    spec = get_experiment(name)
+    result = spec.run(spec.warmup, seed=1)
+    assert isinstance(result, ExperimentResult)
+    for _, (dims, arr) in result.arrays.items():
+        assert np.all(np.isfinite(np.asarray(arr, dtype=float)) | np.isnan(np.asarray(arr, dtype=float)))
+    fig = plt.figure()
+    spec.plot(result, fig)
+    assert fig.axes
+    plt.close(fig)
+
+
+def test_same_seed_same_result():
+    spec = get_experiment("hopfield-capacity")
+    a = spec.run(spec.warmup, seed=3)
+    b = spec.run(spec.warmup, seed=3)
+    np.testing.assert_array_equal(a.arrays["probability"][1], b.arrays["probability"][1])
