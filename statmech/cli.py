@@ -191,9 +191,35 @@ def cmd_run(args) -> int:
         if writer is not None:
             writer.close()
     _print_result(record)
+    if spec.report is not None and record.result is not None:
+        print(spec.report(record.result))
     if args.plot:
         _plot_result(spec, record.result, plot_path, title=f"{spec.name} {record.run_id}")
     return EXIT_OK
+
+
+def _scan_outputs(scan, output: Path, plot_path, show_reports: bool) -> None:
+    """Print each scan point's report and draw its figure, from the archive."""
+    from statmech.archive import open_archive
+    from statmech.registry import get_experiment
+
+    spec = get_experiment(scan.experiment)
+    if not (plot_path or (show_reports and spec.report is not None)):
+        return
+    with open_archive(output) as arc:
+        for k, point in enumerate(scan.points):
+            try:
+                result = arc.load(point.run_id)
+            except Exception:  # failed or missing point: already reported above
+                continue
+            varied = " ".join(f"{key}={_format_value(v)}" for key, v in point.varied.items())
+            if show_reports and spec.report is not None:
+                print(f"\n== run {point.run_id} {varied}".rstrip())
+                print(spec.report(result))
+            if plot_path:
+                path = plot_path if len(scan.points) == 1 else plot_path.with_name(
+                    f"{plot_path.stem}-{k}{plot_path.suffix}")
+                _plot_result(spec, result, path, title=f"{spec.name} {point.run_id} {varied}".strip())
 
 
 def cmd_scan(args) -> int:
@@ -210,6 +236,7 @@ def cmd_scan(args) -> int:
             print(f"  {p.run_id}  seed {p.seed} rep {p.repetition}  {varied}")
         return EXIT_OK
     output = _check_output(args.output, "archive")
+    plot_path = _check_output(args.plot, "figure") if args.plot else None
 
     # run_scan turns Ctrl-C and SIGTERM (e.g. a batch system's time limit) into a clean stop
     report = run_scan(
@@ -244,6 +271,7 @@ def cmd_scan(args) -> int:
             f"{len(report.failed)} points failed (archived with status 'failed'; --resume retries them)"
         )
         return EXIT_ERROR
+    _scan_outputs(scan, output, plot_path, show_reports=not args.quiet)
     return EXIT_OK
 
 
@@ -551,6 +579,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="dask.distributed scheduler address or scheduler-file.json, or 'local' (needs statmech[dask])",
     )
     p.add_argument("--resume", action="store_true", help="skip points already in the archive")
+    p.add_argument(
+        "--plot",
+        metavar="FIG.png",
+        help="draw each point's figure (FIG.png for one point, FIG-0.png, FIG-1.png... for several)",
+    )
+    p.add_argument("--quiet", action="store_true", help="do not print the per-run reports")
     p.add_argument("--dry-run", action="store_true", help="list the points and exit")
     p.add_argument(
         "--publish-interval",

@@ -47,6 +47,46 @@ def _plot_rem(result: ExperimentResult, fig):
     return fig
 
 
+def _report_rem(result) -> str:
+    """Text table: sampled E[Y] and free energy against theory (``statmech run/scan``)."""
+    beta = result.coords["beta"]
+    arr = {name: value for name, (_, value) in result.arrays.items()}
+    lines = [
+        f"Random energy model: N = 2^{result.attrs['M']} levels, variance M/2, "
+        f"{arr['participation'].shape[0]} samples; beta_c = 2 sqrt(ln 2) = {result.scalars['beta_c_theory']:.4f}",
+        f"{'beta':>6} {'E[Y] sampled':>18} {'1 - beta_c/beta':>16} {'f/M sampled':>20} {'f/M Derrida':>12}",
+    ]
+    for k in range(beta.shape[0]):
+        lines.append(
+            f"{beta[k]:6.2f} {arr['mean_participation'][k]:10.4f} ± {arr['sem_participation'][k]:.4f}"
+            f" {arr['theory_participation'][k]:16.4f}"
+            f" {arr['free_energy'][k]:12.4f} ± {arr['sem_free_energy'][k]:.4f} {arr['theory_free_energy'][k]:12.4f}"
+        )
+    lines.append(
+        f"ground state per M: {result.scalars['ground_state_per_M']:.4f} "
+        f"(M -> inf: -sqrt(ln 2) = {result.scalars['ground_state_theory']:.4f}; finite-M corrections ~ log(M)/M)"
+    )
+    return "\n".join(lines)
+
+
+def _report_curie_weiss(result) -> str:
+    """Text table: T_c and fitted exponents against mean-field theory."""
+    s = result.scalars
+    lines = [
+        "Curie–Weiss m = tanh(m/T): branches followed through the pitchfork, exponents fitted near T_c",
+        f"{'quantity':>14} {'measured':>24} {'theory':>8}",
+        f"{'T_c':>14} {s['T_c']:24.10f} {s['T_c_theory']:8.3f}",
+    ]
+    for label, key, err, theory in (
+        ("beta", "beta_exponent", "beta_stderr", "beta_theory"),
+        ("gamma (T<T_c)", "gamma_minus", "gamma_minus_stderr", "gamma_theory"),
+        ("gamma (T>T_c)", "gamma_plus", "gamma_plus_stderr", "gamma_theory"),
+        ("delta", "delta_exponent", "delta_stderr", "delta_theory"),
+    ):
+        lines.append(f"{label:>14} {s[key]:15.4f} ± {s[err]:.4f} {s[theory]:8.3f}")
+    return "\n".join(lines)
+
+
 @experiment(
     name="rem",
     description="Sampled Gaussian REM (N = 2^M levels): E[Y] and free energy against Derrida's theory over a beta grid.",
@@ -58,6 +98,7 @@ def _plot_rem(result: ExperimentResult, fig):
         Parameter("n_beta", int, 40, "", "points of the uniform beta grid"),
     ],
     plot=_plot_rem,
+    report=_report_rem,
     warmup={"M": 4, "samples": 1, "n_beta": 4},
 )
 def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
@@ -203,6 +244,7 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
         Parameter("n_h", int, 24, "", "fields on the critical isotherm"),
     ],
     plot=_plot_curie_weiss,
+    report=_report_curie_weiss,
 )
 def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):
     """Follow the fixed points of ``m = tanh((m + h)/T)`` and fit the critical exponents.

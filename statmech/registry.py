@@ -326,6 +326,9 @@ class ExperimentSpec:
     source : str
         ``"module:function"`` the worker processes import it from ("" when
         defined where no other process can import it).
+    report : callable, optional
+        ``report(result) -> str``: a short text table of the run's headline
+        numbers next to theory, printed by ``statmech run`` and ``statmech scan``.
     """
 
     name: str
@@ -335,6 +338,7 @@ class ExperimentSpec:
     plot: Callable[..., Any] | None = None
     warmup: Mapping[str, Any] | None = None
     source: str = ""
+    report: Callable[[ExperimentResult], str] | None = None
 
     def parameter(self, name: str) -> Parameter:
         """The :class:`Parameter` called ``name``, or ``ValueError`` listing the known ones."""
@@ -384,7 +388,7 @@ def _dotted_path(func) -> str:
     return f"{module}:{qualname}"
 
 
-def experiment(name: str, description: str, parameters, plot=None, warmup=None):
+def experiment(name: str, description: str, parameters, plot=None, warmup=None, report=None):
     """Decorator declaring ``func(*, seed, **params) -> ExperimentResult`` as an experiment.
 
     Parameters
@@ -399,6 +403,8 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None):
     warmup : dict, optional
         Parameter overrides for a tiny compile-only run (see
         :class:`ExperimentSpec`).
+    report : callable, optional
+        ``report(result) -> str``, headline numbers next to theory.
 
     The spec is attached as ``func.spec``; registration happens through the
     ``statmech.experiments`` entry points (or :func:`register`), which point
@@ -421,6 +427,7 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None):
             plot=plot,
             warmup=dict(warmup) if warmup else None,
             source=_dotted_path(func),
+            report=report,
         )
         if warmup:
             spec.resolve(warmup)  # a typo in the warm-up point fails at import, not mid-scan

@@ -148,6 +148,7 @@ def test_nearest_pattern_with_unequal_norms():
     assert nearest_pattern(xi, np.array([[1.2, 0.0]]))[0] == 1
 
 
+@pytest.mark.slow  # compiles statmech.langevin's callable kernels (~20-45 s here)
 def test_stochastic_zero_temperature_is_gradient_flow(setup):
     """T = 0 Langevin = gradient flow of E: it ends at the fixed point of the update."""
     xi, x, _ = setup
@@ -177,6 +178,7 @@ def test_stochastic_zero_temperature_is_gradient_flow(setup):
         (lambda xi, x: retrieval_measures(xi, x, np.arange(3)), ValueError, "targets"),
         (lambda xi, x: retrieval_measures(xi, x[:1], np.array([10**6])), ValueError, "targets"),
         (lambda xi, x: stochastic_retrieve(xi, x, 1.0, temperature=-1.0), ValueError, "temperature"),
+        (lambda xi, x: stochastic_retrieve(xi, x[:, :3], 1.0), ValueError, "dimension"),
     ],
 )
 def test_bad_input(setup, call, exc, match):
