@@ -444,7 +444,11 @@ def _run(model, process, times, *, n_trajectories, method, ode, clone_times, sna
     delta_grid = np.asarray(process.delta(times))
     h_grid = times[:-1] - times[1:]
     lam_pts = np.array([model.rate(dl, s, c2, k_rate) for dl, s in zip(delta_grid, s_grid)])
-    lam_bar = 0.5 * (lam_pts[:-1] + lam_pts[1:])
+    # Left-point rate, consistent with the nonlinear part N(y, t_k): the step's fixed
+    # point N/lam is then exactly s <a>_y. (A trapezoid rate with a left-point N
+    # shifts it by the relative change of lam over the step, a shrinkage that
+    # accumulates where Delta -> 0: 16 % of the variance with 200 log steps.)
+    lam_bar = lam_pts[:-1].copy()
     nonlinear_only = method_code == 2
     if nonlinear_only and (np.abs(lam_bar * h_grid) > 700).any():
         raise ValueError("the time grid is too coarse for method='exponential' (lam*h > 700)")

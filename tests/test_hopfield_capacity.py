@@ -149,16 +149,16 @@ def test_simulated_thresholds_agree_with_theory(ensemble):
     Tolerances: per N, 3 bootstrap standard errors (which include the grid
     resolution step/sqrt(12)) plus 0.02 for the quenched-vs-annealed REM
     fluctuation at these P (relative Z fluctuation e^{-N(alpha - psi(2b) + 2 psi(b))/2}
-    ~ 0.2 at N = 12, i.e. |d alpha| ~ 0.2/12). Extrapolated: 3 standard errors of
+    ~ 0.15 at N = 16, i.e. |d alpha| ~ 0.15/16). Extrapolated: 3 standard errors of
     the fit plus the systematic error of the same fit on the finite-N theory
     (its curvature in 1/N), both computed here.
     """
     beta = 0.5
-    sizes = [12, 16, 20, 24]
+    sizes = [16, 20, 24, 28]  # N = 12 has P ~ 15 patterns at threshold: the annealed REM fails there
     curves = []
     for i, n in enumerate(sizes):
         centre = finite_size_alpha_1(ensemble, beta, n)
-        alphas = np.round(centre + np.arange(-0.07, 0.0501, 0.01), 6)
+        alphas = np.round(centre + np.arange(-0.08, 0.0501, 0.01), 6)
         curves.append(capacity_simulation(ensemble, beta, n, alphas, n_targets=48, n_sets=3, seed=100 + i,
                                           tol=1e-7, max_iter=1000))
         assert curves[-1].probability[0] > 0.8 and curves[-1].probability[-1] < 0.2  # transition inside the grid
