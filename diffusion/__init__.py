@@ -4,8 +4,8 @@ Modules
 -------
 - :mod:`diffusion.processes`   forward processes ``x_t = s(t) a + sqrt(Delta(t)) z`` (OU, VE, DDPM);
 - :mod:`diffusion.score`       exact empirical score, posterior, free energies; population scores;
-- :mod:`diffusion.sampler`     backward SDE / probability-flow ODE, nearest-neighbour tracking, cloning;
-- :mod:`diffusion.speciation`  ``Lambda``, ``t_S``, Gaussian-mixture ``phi(t)``, finite-size crossing;
+- :mod:`diffusion.sampler`     backward SDE / probability-flow ODE, nearest neighbour, cloning;
+- :mod:`diffusion.speciation`  ``Lambda``, ``t_S``, Gaussian-mixture ``phi(t)``, crossing;
 - :mod:`diffusion.collapse`    excess entropy ``f^e(t)``, ``t_C``, Gaussian-mixture theory;
 - :mod:`diffusion.datasets`    generators, the shipped digits, loaders;
 - :mod:`diffusion.equilibrium` pitchfork, susceptibility, exponents, free-energy landscapes;

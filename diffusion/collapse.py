@@ -301,7 +301,10 @@ def collapse_time(result: ExcessEntropy, *, level=0.05, n_boot=500, seed=0) -> C
 
 
 def gm_collapse_time(n, d, sigma=1.0) -> float:
-    """Gaussian-mixture collapse time ``t_C = 1/2 log(1 + sigma^2/(n^{2/d} - 1))`` (eq. 10, OU time)."""
+    """Gaussian-mixture collapse time ``t_C = 1/2 log(1 + sigma^2/(n^{2/d} - 1))`` (eq. 10).
+
+    OU time.
+    """
     n = as_int(n, "n", minimum=2)
     d = as_int(d, "d", minimum=1)
     sigma = as_float(sigma, "sigma", nonnegative=True)

@@ -124,7 +124,7 @@ def gaussian_mixture(n, d, mu_tilde=1.0, sigma=1.0, *, seed=None, balanced=False
 
 
 def two_deltas(n, d=1, radius=1.0, *, seed=None, balanced=False) -> LabelledData:
-    """``n`` points at ``±m``, ``m = radius (1, ..., 1)/sqrt(d)`` (two deltas, Ambrogioni §3.1)."""
+    """``n`` points at ``±m``, ``m = radius (1, ..., 1)/sqrt(d)`` (Ambrogioni §3.1)."""
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)
     radius = as_float(radius, "radius", positive=True)
@@ -215,7 +215,8 @@ def ising(n, couplings, temperature=1.0, *, sweeps=200, seed=None) -> LabelledDa
     couplings = as_float_array(couplings, "couplings", ndim=2, dtype=np.float64)
     if couplings.shape[0] != couplings.shape[1]:
         raise ValueError(f"couplings must be square (d x d), got shape {couplings.shape}")
-    if not np.allclose(couplings, couplings.T, rtol=0, atol=1e-12 * max(1.0, np.abs(couplings).max())):
+    scale = max(1.0, float(np.abs(couplings).max()))
+    if not np.allclose(couplings, couplings.T, rtol=0, atol=1e-12 * scale):
         raise ValueError("couplings must be symmetric")
     temperature = as_float(temperature, "temperature", positive=True)
     sweeps = as_int(sweeps, "sweeps", minimum=1)
@@ -274,14 +275,16 @@ def load_digits(classes=None, *, path=None, scale="symmetric") -> LabelledData:
     with h5py.File(path, "r") as f:
         for key in ("images", "labels"):
             if key not in f:
-                raise ValueError(f"{path} has no dataset {key!r}; rebuild it with data/make_digits.py")
+                raise ValueError(
+                    f"{path} has no dataset {key!r}; rebuild it with data/make_digits.py")
         images = f["images"][()]
         labels = f["labels"][()]
         attrs = {key: (value.decode() if isinstance(value, bytes) else value)
                  for key, value in f.attrs.items()}
     if images.ndim != 2 or images.shape[1] != 64 or labels.shape != (images.shape[0],):
         raise ValueError(
-            f"{path} must hold images (n, 64) and labels (n,), got {images.shape} and {labels.shape}"
+            f"{path} must hold images (n, 64) and labels (n,), got {images.shape} and "
+            f"{labels.shape}"
         )
     if scale not in ("symmetric", "unit", "counts"):
         raise ValueError(f"scale must be 'symmetric', 'unit' or 'counts', got {scale!r}")
@@ -354,7 +357,8 @@ def load_array(path, key=None, *, dtype=np.float64) -> np.ndarray:
         import h5py
 
         if key is None:
-            raise ValueError(f"give the dataset inside {file} as key= or as 'file.h5:/group/dataset'")
+            raise ValueError(
+                f"give the dataset inside {file} as key= or as 'file.h5:/group/dataset'")
         with h5py.File(file, "r") as f:
             if key not in f or not isinstance(f[key], h5py.Dataset):
                 raise ValueError(f"{file} has no dataset {key!r}")

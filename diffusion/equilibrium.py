@@ -90,7 +90,7 @@ class Pitchfork:
 
 
 def two_deltas_pitchfork(sigma=1.0, *, t_min=0.05, t_max=2.0, n_points=400) -> Pitchfork:
-    """Pitchfork of the two-deltas self-consistency ``m = tanh(m/(t sigma^2))`` (Ambrogioni eq. 27–30).
+    """Pitchfork of ``m = tanh(m/(t sigma^2))``, two deltas (Ambrogioni eq. 27–30).
 
     Branches are followed by :func:`statmech.meanfield.follow_branches` on
     ``T = t sigma^2`` (seeds ``-1, 0, +1``); ``t_c`` is where the leading

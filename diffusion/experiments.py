@@ -49,7 +49,8 @@ def parse_list(text: str, name: str, kind=int) -> list:
     try:
         values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
     except ValueError:
-        raise ValueError(f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
+        raise ValueError(
+            f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
     if not values:
         raise ValueError(f"{name} must not be empty, got {text!r}")
     return values
@@ -75,7 +76,8 @@ def _child(seed, *key):
         Parameter("n_x", int, 11, "", "clone times per d"),
         Parameter("mu_tilde", float, 1.0, "", "|m|^2 = mu_tilde^2 d"),
         Parameter("sigma", float, 1.0, "", "class standard deviation"),
-        Parameter("score", str, "population", "", "exact population score or empirical score of n_data points",
+        Parameter("score", str, "population", "",
+                  "exact population score or empirical score of n_data points",
                   choices=("population", "empirical")),
         Parameter("n_data", int, 20000, "", "training points (score='empirical')"),
         Parameter("dt", float, 0.01, "OU time", "step of the uniform grid"),
@@ -109,7 +111,8 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
     theory = np.empty((len(dim_list), x_fine.shape[0]))
     for i, d in enumerate(dim_list):
         if score == "empirical":
-            ds = gaussian_mixture(n_data, d, mu_tilde, sigma, seed=_child(seed, i, 0), balanced=True)
+            ds = gaussian_mixture(n_data, d, mu_tilde, sigma, seed=_child(seed, i, 0),
+                                  balanced=True)
             lambdas[i] = top_eigenvalue(ds.data).value
         else:
             lambdas[i] = mu_tilde**2 * d + sigma**2
@@ -228,7 +231,7 @@ def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, 
 
 @experiment(
     name="dataset-regimes",
-    description="Speciation and collapse on the handwritten digits: Lambda, t_S, f^e, t_C, phi, phi_C",
+    description="Speciation and collapse on the digits: Lambda, t_S, f^e, t_C, phi, phi_C",
     parameters=[
         Parameter("classes", str, "1,8", "", "digits kept, comma-separated (all ten: 0..9)"),
         Parameter("n_trajectories", int, 2000, "", "backward trajectories (= clone pairs)"),
@@ -294,7 +297,7 @@ def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_
 
 @experiment(
     name="pitchfork",
-    description="Two-deltas pitchfork, susceptibility and exponents; four-deltas free-energy landscape",
+    description="Two-deltas pitchfork, susceptibility, exponents; four-deltas landscape",
     parameters=[
         Parameter("sigma", float, 1.0, "", "VE noise amplitude"),
         Parameter("t_min", float, 0.05, "VE time", "smallest time of the branch plot"),
@@ -307,7 +310,7 @@ def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_
     warmup={"n_points": 20, "n_grid": 5, "landscape_times": "0.5"},
 )
 def pitchfork(*, seed, sigma, t_min, t_max, n_points, landscape_times, n_grid):
-    """Ambrogioni Fig. 2–3: ``m = tanh(m/(t sigma^2))`` and the four-deltas ``F~``. Deterministic."""
+    """Ambrogioni Fig. 2–3: ``m = tanh(m/(t sigma^2))``, four-deltas ``F~``. Deterministic."""
     pf = two_deltas_pitchfork(sigma, t_min=t_min, t_max=t_max, n_points=n_points)
     land = four_deltas_landscape(parse_list(landscape_times, "landscape_times", float),
                                  sigma=sigma, n_grid=n_grid)

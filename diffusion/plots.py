@@ -18,7 +18,7 @@ def _arr(result, name):
 
 
 def plot_speciation(result, fig):
-    """``phi(t)`` against ``t/t_S`` per ``d`` (3 s.e. bars) with eq. 6 (dynamical-regimes Fig. 2)."""
+    """``phi(t)`` vs ``t/t_S`` per ``d`` (3 s.e. bars) with eq. 6 (dynamical-regimes Fig. 2)."""
     ax = fig.add_subplot(1, 1, 1)
     dims = np.asarray(result.coords["d"])
     x = np.asarray(result.coords["x"])
@@ -44,7 +44,7 @@ def plot_speciation(result, fig):
 
 
 def plot_collapse(result, fig):
-    """``f^e(t)/alpha`` per ``d`` (3 s.e.) with theory and ``t_C`` marks (dynamical-regimes Fig. 3)."""
+    """``f^e(t)/alpha`` per ``d`` (3 s.e.), theory, ``t_C`` marks (dynamical-regimes Fig. 3)."""
     ax = fig.add_subplot(1, 1, 1)
     dims = np.asarray(result.coords["d"])
     t = np.asarray(result.coords["t"])
@@ -69,7 +69,7 @@ def plot_collapse(result, fig):
 
 
 def plot_dataset_regimes(result, fig):
-    """Digits: ``phi``, ``phi_C``, the ``t^_C`` histogram and ``f^e/alpha`` (dynamical-regimes Fig. 4–5)."""
+    """Digits: ``phi``, ``phi_C``, ``t^_C`` histogram, ``f^e/alpha`` (Fig. 4–5)."""
     sc = result.scalars
     ax1 = fig.add_subplot(2, 2, 1)
     tcl = np.asarray(result.coords["t_clone"])
@@ -111,7 +111,7 @@ def plot_dataset_regimes(result, fig):
 
 
 def plot_pitchfork(result, fig):
-    """Two-deltas branches and susceptibility (Ambrogioni Fig. 2) and four-deltas ``F~`` (Fig. 3)."""
+    """Two-deltas branches and susceptibility (Ambrogioni Fig. 2), four-deltas ``F~`` (Fig. 3)."""
     t = np.asarray(result.coords["t"])
     m, exists, stable, chi = (_arr(result, k) for k in ("m", "exists", "stable", "chi"))
     land = _arr(result, "free_energy_reg")

@@ -1,4 +1,4 @@
-"""Backward (generative) dynamics with the exact empirical score, nearest-neighbour tracking, cloning.
+"""Backward dynamics with the exact empirical score, nearest-neighbour tracking, cloning.
 
 PHYSICS.md §2 and §5. For a forward process ``dx = -k x dt + g dW`` with
 marginals ``x_t = s a + sqrt(Delta) z`` (:mod:`diffusion.processes`), the
@@ -263,7 +263,8 @@ def _track_nearest(nn_now, previous, t_hat, t):
 def check_time_grid(times) -> np.ndarray:
     """A strictly decreasing grid of positive times with at least 2 points, or raise."""
     if times is None:
-        raise ValueError("times must be a time grid (e.g. process.time_grid(t_min, t_end, K)), got None")
+        raise ValueError(
+            "times must be a time grid (e.g. process.time_grid(t_min, t_end, K)), got None")
     times = as_float_array(times, "times", ndim=1, dtype=np.float64, allow_empty=True)
     if times.shape[0] == 0:
         raise ValueError("times must not be empty: give a decreasing grid t_end > ... > t_min > 0")
@@ -682,7 +683,7 @@ def backward_sample_two_gaussians(
     batch_size=None,
     dtype=np.float64,
 ) -> BackwardResult:
-    """Backward dynamics with the exact *population* score of ``(N(m, sigma^2 I) + N(-m, sigma^2 I))/2``.
+    """Backward dynamics with the exact population score of ``(N(m, s^2 I) + N(-m, s^2 I))/2``.
 
     The Gaussian-mixture reference dynamics of the dynamical-regimes paper
     (Methods, Fig. 2): score ``(m_t tanh(m_t.y/Gamma_t) - y)/Gamma_t`` with

@@ -109,7 +109,8 @@ def _check_data_states(data, x, dtype):
     return data, x
 
 
-def empirical_posterior(data, x, t, process=None, *, chunk_size=None, dtype=None) -> EmpiricalPosterior:
+def empirical_posterior(data, x, t, process=None, *, chunk_size=None,
+                        dtype=None) -> EmpiricalPosterior:
     """Exact empirical score, denoiser, ``log P_t^e``, ``F``, ``F~``, participation, nearest point.
 
     The posterior over the training set at time ``t`` (PHYSICS.md §2–3,
@@ -180,7 +181,7 @@ def empirical_score(data, x, t, process=None, *, chunk_size=None, dtype=None) ->
 
 
 def log_density(data, x, t, process=None, *, chunk_size=None, dtype=None) -> np.ndarray:
-    """``log P_t^e(x)`` of the noised empirical law (PHYSICS.md §2); see :func:`empirical_posterior`."""
+    """``log P_t^e(x)`` of the noised data law (PHYSICS.md §2), see ``empirical_posterior``."""
     return empirical_posterior(data, x, t, process, chunk_size=chunk_size, dtype=dtype).log_density
 
 
@@ -236,7 +237,7 @@ def two_gaussians_score(x, t, centre, sigma, process=None) -> np.ndarray:
 
 
 def two_gaussians_log_density(x, t, centre, sigma, process=None) -> np.ndarray:
-    """``log P_t(x)`` of the two-Gaussian mixture noised to time ``t`` (see :func:`two_gaussians_score`)."""
+    """``log P_t(x)`` of the two-Gaussian mixture at time ``t`` (see ``two_gaussians_score``)."""
     process = _check_process(process)
     x = as_float_array(x, "x", ndim=2, dtype=np.float64)
     centre = _check_centre(centre, x.shape[1])

@@ -1,4 +1,4 @@
-"""Speciation: the top covariance eigenvalue, ``t_S``, the Gaussian-mixture ``phi(t)``, the crossing.
+"""Speciation: top covariance eigenvalue, ``t_S``, Gaussian-mixture ``phi(t)``, the crossing.
 
 PHYSICS.md §5 (dynamical-regimes eq. 4, 6–8, 11):
 
@@ -72,7 +72,7 @@ class TopEigen:
 
 
 def top_eigenvalue(data, *, ddof=1, method="auto", tol=1e-10, seed=0) -> TopEigen:
-    """Largest eigenvalue ``Lambda`` of the covariance ``C_0`` of the data (dynamical-regimes eq. 4).
+    """Largest eigenvalue ``Lambda`` of the data covariance ``C_0`` (dynamical-regimes eq. 4).
 
     ``C_0 = X_c^T X_c / (n - ddof)`` with ``X_c`` the centred data. For
     ``d > DENSE_MAX_D`` (or ``method="lanczos"``) the product ``v -> X_c^T
@@ -222,7 +222,7 @@ def gm_phi(t, mu_tilde=1.0, sigma=1.0, d=1, process=None):
 
 
 def gm_potential(q, t, mu_tilde=1.0, d=1):
-    """Reduced potential ``V(q, t) = q^2/2 - 2 mu~^2 log cosh(q e^{-t} sqrt(d))`` (eq. 8, OU time)."""
+    """Reduced potential ``V(q, t) = q^2/2 - 2 mu~^2 log cosh(q e^{-t} sqrt(d))`` (eq. 8)."""
     q = as_float_array(q, "q", ndim=None, dtype=np.float64, contiguous=False)
     t = as_float(t, "t", positive=True)
     mu_tilde = as_float(mu_tilde, "mu_tilde", nonnegative=True)
@@ -258,7 +258,7 @@ class Crossing:
 
 
 def _pair_crossing(x, lower, upper, band):
-    """First sign change of ``upper - lower`` (larger d minus smaller d) where both are in ``band``."""
+    """First sign change of ``upper - lower`` (larger minus smaller d), both inside ``band``."""
     diff = upper - lower
     inside = (np.minimum(lower, upper) > band[0]) & (np.maximum(lower, upper) < band[1])
     for i in range(x.shape[0] - 1):
