@@ -76,7 +76,10 @@ def as_float_array(
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a real-valued array, got {_describe(value)}")
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"{name} must be a rectangular array of numbers ({exc})") from None
     kind = arr.dtype.kind
     if kind not in "biuf":
         raise TypeError(

@@ -22,6 +22,7 @@ def test_float_array_conversions():
         (np.ones(0), {}, ValueError, "x must not be empty"),
         ([np.nan], {}, ValueError, "x must not contain NaN"),
         ([-np.inf], {}, ValueError, "x must not contain -inf"),
+        ([[1.0, 2.0], [3.0]], {}, ValueError, "x must be a rectangular array"),
     ],
 )
 def test_float_array_errors(value, kwargs, error, match):
