@@ -25,17 +25,16 @@ def test_float64_within_two_ulp_of_numpy_on_whole_range():
     out = np.empty_like(x)
     _apply64(x, out)
     ref = np.exp(x)
-    normal = x >= np.log(np.finfo(np.float64).tiny)
+    normal = ref > np.finfo(np.float64).tiny
     # numpy.exp is itself within ~1 ulp of the true value; 2 ulp bounds both errors.
     rel = np.abs(out[normal] - ref[normal]) / ref[normal]
     assert rel.max() <= 2 * np.finfo(np.float64).eps
-    # Results below the smallest normal number are flushed to zero.
-    assert np.all(out[~normal] == 0.0)
-    assert np.abs(out[~normal] - ref[~normal]).max() <= np.finfo(np.float64).tiny
+    # Subnormal results: the absolute error is at most one subnormal step per scaling.
+    assert np.abs(out[~normal] - ref[~normal]).max() <= 2 * 5e-324
 
 
 def test_float64_edges():
-    x = np.array([0.0, -np.inf, -708.4, -746.0, -800.0, -1e308])  # all but the first flush to 0
+    x = np.array([0.0, -np.inf, -746.0, -800.0, -1e308])  # all but the first underflow to 0
     out = np.empty_like(x)
     _apply64(x, out)
     assert out[0] == 1.0
@@ -48,10 +47,10 @@ def test_float32_within_two_ulp_of_exact():
     out = np.empty_like(x)
     _apply32(x, out)
     ref = np.exp(x.astype(np.float64))  # exact to float32 precision
-    normal = x >= np.float32(-87.33654)
+    normal = ref > np.finfo(np.float32).tiny
     rel = np.abs(out[normal] - ref[normal]) / ref[normal]
     assert rel.max() <= 2 * np.finfo(np.float32).eps
-    assert np.all(out[~normal] == 0.0)  # flushed, not subnormal
+    assert np.abs(out[~normal] - ref[~normal]).max() <= 2 * 1.5e-45  # graceful underflow
     assert out.dtype == np.float32
 
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Rebuild data/reference.h5 and data/figures/*.png: the paper reproductions at a
+# size that runs in minutes on 2 cores (the experiments' defaults are paper scale).
+#   bash data/make_reference.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=data/reference.h5
+run() { name=$1; shift; statmech run "$name" "$@" --seed 0 -o "$out" --plot "data/figures/$name.png"; }
+run rem -p M=16 -p samples=32
+run curie-weiss
+run pitchfork
+run speciation -p n_pairs=2000 -p dims=64,256,1024
+run collapse -p n_samples=1000 -p n_annealed=2000
+run rem-condensation
+run bridge
+run hopfield-capacity -p sizes=12,16,20,24 -p ensembles=spherical,binary -p n_targets=32
