@@ -9,7 +9,7 @@ Machine Learning Repository, licensed CC BY 4.0. scikit-learn ships it as
 ``sklearn/datasets/data/digits.csv.gz`` (64 pixel columns, then the label).
 
 This script is run once by hand; scikit-learn is NOT a dependency of the
-project. ``digits.h5`` was made on 2025-11-22 with::
+project. ``digits.h5`` was made on 2026-11-22 with::
 
     pip download scikit-learn==1.9.1 --no-deps -d /tmp/skl
     cd /tmp/skl && unzip scikit_learn-1.9.1-*.whl sklearn/datasets/data/digits.csv.gz
