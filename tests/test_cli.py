@@ -294,6 +294,11 @@ def _check_consistent(path: Path, reference: dict) -> int:
     return n
 
 
+def _resume_command(scan_file, path, jobs):
+    """``statmech scan SCAN -o PATH --jobs N --resume`` as a subprocess argument list."""
+    return [sys.executable, "-m", "statmech.cli", "scan", scan_file, "-o", path, "--jobs", str(jobs), "--resume"]
+
+
 def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
     scan_file = _write_scan(tmp_path / "kill.toml", KILL_SCAN)
     reference_path = tmp_path / "reference.h5"
@@ -306,18 +311,7 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
     env = toy_env()
     for k in range(kills):
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "statmech.cli",
-                "scan",
-                scan_file,
-                "-o",
-                path,
-                "--jobs",
-                str(jobs),
-                "--resume",
-            ],
+            _resume_command(scan_file, path, jobs),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -335,18 +329,7 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
     staging = path.with_name(path.name + ".staging")
     finished_before += len([p for p in staging.glob("*.h5")]) if staging.exists() else 0
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "statmech.cli",
-            "scan",
-            scan_file,
-            "-o",
-            path,
-            "--jobs",
-            str(jobs),
-            "--resume",
-        ],
+        _resume_command(scan_file, path, jobs),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
