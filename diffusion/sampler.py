@@ -37,6 +37,12 @@ group ``j`` draws its initial state and all its noise (its clones' too) from
 its own stream ``SeedSequence(entropy, spawn_key + (j,))``. Results depend
 on ``seed`` and ``group_size`` only: not on the batch size, the Gibbs chunk
 size (beyond round-off) or the number of threads.
+
+Given initial states (``x0``, rows ``j*group_size ...`` forming group ``j``)
+take the place of the initial draw at ``times[0]``, which each group still
+makes and discards: the noise is then the same numbers as with ``x0=None``
+and the same seed, so ``x0`` equal to the sampler's own draw gives the same
+result bit for bit, and runs from different ``x0`` share their noise.
 """
 
 from __future__ import annotations
@@ -81,6 +87,9 @@ METHODS = {"euler_maruyama": 0, "heun": 1, "exponential": 2}
 
 # Working rows x d held per batch by default (about 32 MiB per float64 array).
 _BATCH_VALUES = 1 << 22
+
+# Trajectories when neither n_trajectories nor x0 gives the number.
+_DEFAULT_TRAJECTORIES = 256
 
 
 @dataclass(frozen=True)
@@ -309,6 +318,25 @@ def _check_method(method, ode):
     return METHODS[method], bool(ode)
 
 
+def _initial_states(x0, n_trajectories, d, dtype):
+    """Checked ``x0`` (or None) and the number of trajectories it implies."""
+    if x0 is None:
+        if n_trajectories is None:
+            return None, _DEFAULT_TRAJECTORIES
+        return None, as_int(n_trajectories, "n_trajectories", minimum=1)
+    x0 = as_float_array(x0, "x0", ndim=2, dtype=dtype)
+    check_same(x0.shape[1], d, "x0", "data", "dimension d (columns)")
+    if n_trajectories is None:
+        return x0, x0.shape[0]
+    n_traj = as_int(n_trajectories, "n_trajectories", minimum=1)
+    if n_traj != x0.shape[0]:
+        raise ValueError(
+            f"n_trajectories must equal the number of rows of x0 ({x0.shape[0]}) or be None, "
+            f"got {n_traj}"
+        )
+    return x0, n_traj
+
+
 def _group_rng(root: np.random.SeedSequence, j: int) -> np.random.Generator:
     child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (j,),
                                    pool_size=root.pool_size)
@@ -410,10 +438,10 @@ class _TwoGaussiansModel(_Model):
         return np.sign(x.astype(np.float64) @ self.centre).astype(np.int64)
 
 
-def _run(model, process, times, *, n_trajectories, method, ode, clone_times, snapshot_times,
+def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times, snapshot_times,
          record_nearest, init, seed, group_size, batch_size, dtype):
     method_code, ode = _check_method(method, ode)
-    n_traj = as_int(n_trajectories, "n_trajectories", minimum=1)
+    x0, n_traj = _initial_states(x0, n_trajectories, model.d, dtype)
     group_size = as_int(group_size, "group_size", minimum=1)
     if init not in ("marginal", "gaussian"):
         raise ValueError(f"init must be 'marginal' or 'gaussian', got {init!r}")
@@ -486,8 +514,9 @@ def _run(model, process, times, *, n_trajectories, method, ode, clone_times, sna
                   for i0 in range(0, nb, group_size)]
         rngs = [_group_rng(root, j) for j, _, _ in groups]
         for (j, i0, size), rng in zip(groups, rngs):
-            X[i0:i0 + size] = model.init(rng, size, float(s_grid[0]), float(delta_grid[0]),
-                                         init, dtype)
+            # Drawn even when x0 replaces it, so that the noise below is the same numbers.
+            drawn = model.init(rng, size, float(s_grid[0]), float(delta_grid[0]), init, dtype)
+            X[i0:i0 + size] = drawn if x0 is None else x0[b0 + i0:b0 + i0 + size]
         X4 = X[: nb * n_sets].reshape(n_sets, nb, d)
         xi4 = xi[: nb * n_sets].reshape(n_sets, nb, d)
         if 0 in snap_slot:
@@ -576,7 +605,8 @@ def backward_sample(
     process=None,
     times=None,
     *,
-    n_trajectories=256,
+    n_trajectories=None,
+    x0=None,
     labels=None,
     centre=None,
     method="euler_maruyama",
@@ -597,7 +627,8 @@ def backward_sample(
     (PHYSICS.md §2, dynamical-regimes eq. 3, Ambrogioni eq. 3), with the
     nearest-neighbour index ``mu*(t)`` (dynamical-regimes eq. 12), ``t^_C``
     per trajectory and the cloning protocol ``phi(t)``, ``phi_C(t)``
-    (PHYSICS.md §5). See the module docstring for the scheme.
+    (PHYSICS.md §5), from ``times[0]`` (own draws, or given states ``x0``)
+    down to ``times[-1]``. See the module docstring for the scheme.
 
     Parameters
     ----------
@@ -608,8 +639,20 @@ def backward_sample(
     times : array_like, shape (K+1,)
         Strictly decreasing grid ``t_end > ... > t_min > 0``
         (:meth:`Process.time_grid`).
-    n_trajectories : int
-        Number of trajectories ``B`` (= clone pairs per clone time).
+    n_trajectories : int, optional
+        Number of trajectories ``B`` (= clone pairs per clone time). Default
+        ``x0.shape[0]`` when ``x0`` is given (which it must then equal),
+        else 256.
+    x0 : array_like, shape (B, d), optional
+        States at ``times[0]`` (the largest time) to start from, instead of
+        the sampler's own draw (``init``, which is then ignored); finite,
+        converted to ``dtype``. Row ``i`` belongs to group ``i //
+        group_size``; each group still draws (and discards) its initial
+        states, so the noise is the same numbers as with ``x0=None``: ``x0``
+        equal to that draw gives the same result bit for bit. Give states
+        of the forward marginal at ``times[0]`` (:meth:`Process.sample_marginal`)
+        to run the exact backward dynamics from an intermediate time, or
+        noisy cues for retrieval.
     labels : array_like of int, shape (n,), optional
         Class of each training point: the class of an end point is the
         label of its nearest training point.
@@ -629,10 +672,12 @@ def backward_sample(
         Keep ``mu*(t_k)`` at every grid time (``(K+1) x B`` integers).
     init : {"marginal", "gaussian"}
         Start from an exact draw of ``P_{t_end}^e`` (``s a_nu + sqrt(Delta) z``)
-        or from ``N(0, Delta(t_end) I)`` (the paper's pure noise).
+        or from ``N(0, Delta(t_end) I)`` (the paper's pure noise). Ignored
+        when ``x0`` is given.
     seed : int, SeedSequence or None
     group_size : int
-        Trajectories per random stream (part of the random-number recipe).
+        Trajectories per random stream (part of the random-number recipe:
+        the result depends on ``seed``, ``group_size`` and ``x0`` only).
     batch_size : int, optional
         Trajectories per batch, a multiple of ``group_size`` (memory only:
         the result does not depend on it beyond round-off).
@@ -660,7 +705,7 @@ def backward_sample(
     if chunk_size is not None:
         chunk_size = as_int(chunk_size, "chunk_size", minimum=1)
     model = _EmpiricalModel(data, labels, centre, chunk_size, dtype)
-    return _run(model, process, times, n_trajectories=n_trajectories, method=method, ode=ode,
+    return _run(model, process, times, n_trajectories=n_trajectories, x0=x0, method=method, ode=ode,
                 clone_times=clone_times, snapshot_times=snapshot_times,
                 record_nearest=record_nearest, init=init, seed=seed, group_size=group_size,
                 batch_size=batch_size, dtype=dtype)
@@ -690,7 +735,7 @@ def backward_sample_two_gaussians(
     ``m_t = s m``, ``Gamma_t = Delta_t + sigma^2 s^2``. ``centre = 0`` gives
     the isotropic Gaussian ``N(0, sigma^2 I)``. Classes are ``sign(x.m)``;
     there is no training set, so no nearest point, ``t^_C`` or ``phi_C``.
-    Parameters as in :func:`backward_sample`.
+    Parameters as in :func:`backward_sample` (there is no ``x0`` here).
     """
     process = _check_process(process)
     dtype = as_float_dtype(dtype)
@@ -698,6 +743,7 @@ def backward_sample_two_gaussians(
     sigma = as_float(sigma, "sigma", nonnegative=True)
     times = check_time_grid(times)
     model = _TwoGaussiansModel(centre, sigma)
-    return _run(model, process, times, n_trajectories=n_trajectories, method=method, ode=ode,
-                clone_times=clone_times, snapshot_times=snapshot_times, record_nearest=False,
-                init=init, seed=seed, group_size=group_size, batch_size=batch_size, dtype=dtype)
+    return _run(model, process, times, n_trajectories=n_trajectories, x0=None, method=method,
+                ode=ode, clone_times=clone_times, snapshot_times=snapshot_times,
+                record_nearest=False, init=init, seed=seed, group_size=group_size,
+                batch_size=batch_size, dtype=dtype)

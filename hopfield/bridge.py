@@ -72,7 +72,7 @@ from diffusion.collapse import collapse_time, excess_entropy
 from diffusion.datasets import load_digits
 from diffusion.processes import Process, ou_process, ve_process
 from diffusion.sampler import backward_sample
-from diffusion.score import empirical_posterior, empirical_score
+from diffusion.score import empirical_posterior
 
 from hopfield.capacity import alpha_1, finite_size_alpha_1, overlap_rem, success_window
 from hopfield.modern import (
@@ -536,25 +536,22 @@ class RetrievalComparison:
 def ve_backward_from(data, x0, t_start, *, sigma=1.0, t_min=1e-3, n_steps=200, seed=None) -> np.ndarray:
     """VE backward SDE ``y <- y + sigma^2 h score(y, t) + sigma sqrt(h) xi`` from given states.
 
-    Ambrogioni eq. 3 / PHYSICS.md §2 with the exact empirical score of
-    :func:`diffusion.score.empirical_score`, on a log-spaced grid from
-    ``t_start`` down to ``t_min``. (Written here because
-    :func:`diffusion.sampler.backward_sample` starts only from its own draws.)
+    Ambrogioni eq. 3 / PHYSICS.md §2 with the exact empirical score, from the
+    states ``x0`` at ``t_start`` down to ``t_min`` on a log-spaced grid of
+    ``n_steps`` steps: :func:`diffusion.sampler.backward_sample` with ``x0``,
+    the VE process (:func:`diffusion.processes.ve_process`) and
+    ``method="euler_maruyama"``. Its random-number recipe (``seed``, groups of
+    64 trajectories) applies. Returns the states at ``t_min``, shape ``x0.shape``.
     """
     data = as_patterns(data, dtype=np.float64)
-    y = as_float_array(x0, "x0", ndim=2, dtype=np.float64).copy()
+    x0 = as_float_array(x0, "x0", ndim=2, dtype=np.float64)
     t_start = as_float(t_start, "t_start", positive=True)
     t_min = as_float(t_min, "t_min", positive=True)
     if not t_min < t_start:
         raise ValueError(f"t_min must be < t_start, got {t_min!r} and {t_start!r}")
     proc = ve_process(as_float(sigma, "sigma", positive=True))
     grid = proc.time_grid(t_min, t_start, as_int(n_steps, "n_steps", minimum=1), spacing="log")
-    rng = np.random.default_rng(as_seed_sequence(seed))
-    for k in range(grid.shape[0] - 1):
-        h = grid[k] - grid[k + 1]
-        score = empirical_score(data, y, float(grid[k]), proc)
-        y += sigma**2 * h * score + sigma * math.sqrt(h) * rng.standard_normal(y.shape)
-    return y
+    return backward_sample(data, proc, grid, x0=x0, method="euler_maruyama", seed=seed).x
 
 
 def retrieval_comparison(patterns, noise_levels=(0.25, 0.5, 0.75, 1.0, 1.5), *, n_cues=64, sigma=1.0,

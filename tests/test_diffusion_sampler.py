@@ -13,17 +13,20 @@ from diffusion.sampler import backward_sample, backward_sample_two_gaussians
 from diffusion.speciation import gm_phi, speciation_time
 
 
-def reference_sampler(data, process, times, n_traj, seed, ode=False):
+def reference_sampler(data, process, times, n_traj, seed, ode=False, x0=None):
     """Plain NumPy Euler–Maruyama with the same random numbers (one group of n_traj).
 
-    Draw order of diffusion.sampler for one group: nu, z for the start, then one
-    (1, B, d) standard-normal block per step.
+    Draw order of diffusion.sampler for one group: nu, z for the start (made,
+    and discarded, also when x0 is given), then one (1, B, d) standard-normal
+    block per step.
     """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     n, d = data.shape
     s0, d0 = process.s(times[0]), process.delta(times[0])
     nu = rng.integers(0, n, size=n_traj)
     x = s0 * data[nu] + math.sqrt(d0) * rng.standard_normal((n_traj, d))
+    if x0 is not None:
+        x = np.array(x0, dtype=np.float64)
     k_rate, g2 = process.drift_rate, process.noise_variance
     c2 = g2 * (0.5 if ode else 1.0)
     path = []
@@ -62,6 +65,99 @@ def test_matches_numpy_reference(small, process, ode):
     np.testing.assert_array_equal(res.nearest, path_ref[-1])
 
 
+def own_initial_draw(data, process, times, n_traj, seed, group_size):
+    """The states backward_sample draws at times[0] (init="marginal"), group by group."""
+    n, d = data.shape
+    s0 = float(np.asarray(process.s(times))[0])  # evaluated on the grid, as the sampler does
+    d0 = float(np.asarray(process.delta(times))[0])
+    out = np.empty((n_traj, d))
+    for j, i0 in enumerate(range(0, n_traj, group_size)):
+        size = min(group_size, n_traj - i0)
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(j,)))
+        nu = rng.integers(0, n, size=size)
+        out[i0:i0 + size] = s0 * data[nu] + math.sqrt(d0) * rng.standard_normal((size, d))
+    return out
+
+
+@pytest.mark.parametrize("method,ode", [("euler_maruyama", False), ("heun", False),
+                                        ("exponential", False), ("euler_maruyama", True)])
+def test_x0_equal_to_own_draw_is_bit_identical(small, method, ode):
+    # x0 replaces the draw, which is still made: same noise, so the same numbers to the bit
+    # (three groups, the last one short; clones, nearest-neighbour path, snapshots).
+    p = ou_process()
+    times = p.time_grid(0.02, 3.0, 30, spacing="log", include=[1.0, 0.3])
+    kw = dict(centre=small.centre, clone_times=[1.0, 0.3], snapshot_times=[times[0], 0.3],
+              record_nearest=True, method=method, ode=ode, seed=5, group_size=4)
+    a = backward_sample(small.data, p, times, n_trajectories=10, **kw)
+    x0 = own_initial_draw(small.data, p, times, 10, 5, 4)
+    b = backward_sample(small.data, p, times, x0=x0, **kw)
+    np.testing.assert_array_equal(a.snapshots[0], x0)
+    for name in ("x", "nearest", "t_collapse", "classes", "nearest_path", "snapshots"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(a, name), err_msg=name)
+    for name in ("phi", "phi_c"):
+        np.testing.assert_array_equal(getattr(b.cloning, name), getattr(a.cloning, name))
+
+
+@pytest.mark.parametrize("process", [ou_process(), ve_process(1.2)])
+def test_x0_matches_numpy_reference_from_given_states(small, process):
+    # States far from the sampler's own draw (so a sampler that ignored x0 fails), started
+    # at the first grid time t_start = 0.8 < t_end; same noise as the reference.
+    times = process.time_grid(0.05, 0.8, 40, spacing="log")
+    x0 = 0.5 * small.data[:9] + np.linspace(-2.0, 2.0, 9 * 5).reshape(9, 5)
+    res = backward_sample(small.data, process, times, x0=x0, seed=11, group_size=9,
+                          record_nearest=True, snapshot_times=[0.8])
+    x_ref, path_ref = reference_sampler(small.data, process, times, 9, 11, x0=x0)
+    assert res.x.shape == (9, 5)  # n_trajectories defaults to x0.shape[0]
+    np.testing.assert_array_equal(res.snapshots[0], x0)
+    np.testing.assert_allclose(res.x, x_ref, rtol=1e-9, atol=1e-9)  # round-off, as above
+    np.testing.assert_array_equal(res.nearest_path, path_ref)
+
+
+def heun_delta_moments(process, times, ode):
+    """Exact law of stochastic Heun for one data point a (linear drift): y_end = A y0 + b a + noise.
+
+    Drift ``alpha_t y + beta_t a`` with ``alpha = k - c2/Delta``, ``beta = c2 s/Delta``.
+    Returns ``(A, b, v)``, ``v`` the variance the noise adds per component.
+    """
+    k, g2 = process.drift_rate, process.noise_variance
+    c2 = g2 * (0.5 if ode else 1.0)
+    A, b, v = 1.0, 0.0, 0.0
+    for t0, t1 in zip(times[:-1], times[1:]):
+        h = t0 - t1
+        al0, al1 = k - c2 / process.delta(t0), k - c2 / process.delta(t1)
+        be0, be1 = c2 * process.s(t0) / process.delta(t0), c2 * process.s(t1) / process.delta(t1)
+        f = 1.0 + 0.5 * h * (al0 + al1 + h * al1 * al0)
+        A, b = f * A, f * b + 0.5 * h * (be0 + be1 + h * al1 * be0)
+        v = f * f * v + (0.0 if ode else g2 * h * (1.0 + 0.5 * h * al1) ** 2)
+    return A, b, v
+
+
+@pytest.mark.parametrize("ode", [False, True])
+def test_x0_from_forward_marginal_gives_marginal_at_t_min(ode):
+    # Data {a, -a}, |a| = 6; x0 ~ N(s a, Delta I) at t_start = 0.5 < t_end, the forward
+    # marginal of the component a (4.6 standard deviations from the other side: its
+    # posterior weight is < 1e-5 for all but ~0.05 of the 20000 starts). The exact backward
+    # dynamics then ends in N(s a, Delta I) at t_min: own draws would put half near -a.
+    p = ou_process()
+    a = np.array([4.0, -4.0, 2.0])
+    t_start, t_min, B = 0.5, 0.01, 20000
+    times = p.time_grid(t_min, t_start, 100, spacing="log")
+    z = np.random.default_rng(6).standard_normal((B, 3))
+    x0 = p.s(t_start) * a + math.sqrt(p.delta(t_start)) * z
+    res = backward_sample(np.stack([a, -a]), p, times, x0=x0, method="heun", ode=ode, seed=7)
+    assert (res.nearest == 0).all()
+    s, delta = p.s(t_min), p.delta(t_min)
+    # Heun's own bias on this grid, from its exact moment recursion: < 0.2 s.e. of the
+    # variance (delta sqrt(2/B), 1 %), so the tolerances below are statistical only.
+    A, b, v = heun_delta_moments(p, times, ode)
+    assert abs(A * p.s(t_start) + b - s) * np.abs(a).max() < 0.2 * math.sqrt(delta / B)
+    assert abs(A * A * p.delta(t_start) + v - delta) < 0.2 * delta * math.sqrt(2 / B)
+    # mean: 4 s.e. sqrt(delta/B); covariance entries: 4 s.e. delta sqrt((1 + [i = j])/B).
+    np.testing.assert_allclose(res.x.mean(0), s * a, rtol=0, atol=4 * math.sqrt(delta / B))
+    se_cov = delta * np.sqrt((1 + np.eye(3)) / B)
+    assert np.all(np.abs(np.cov(res.x.T) - delta * np.eye(3)) < 4 * se_cov)
+
+
 def test_t_collapse_is_last_change_of_nearest_path(small):
     p = ou_process()
     times = p.time_grid(0.01, 3.0, 60, spacing="log")
@@ -72,10 +168,13 @@ def test_t_collapse_is_last_change_of_nearest_path(small):
         assert res.t_collapse[i] == expected
 
 
-def test_reproducible_and_independent_of_batch_chunk_and_threads(small):
+@pytest.mark.parametrize("with_x0", [False, True])
+def test_reproducible_and_independent_of_batch_chunk_and_threads(small, with_x0):
     p = ou_process()
     times = p.time_grid(0.02, 3.0, 30, spacing="log", include=[1.0, 0.3])
     kw = dict(n_trajectories=40, centre=small.centre, clone_times=[1.0, 0.3], seed=7, group_size=8)
+    if with_x0:
+        kw["x0"] = np.random.default_rng(3).standard_normal((40, 5))
     a = backward_sample(small.data, p, times, batch_size=8, chunk_size=7, **kw)
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -187,6 +286,34 @@ def test_bad_input(small):
         backward_sample(data, p, times, labels=small.labels, centre=small.centre)
     with pytest.raises(ValueError, match="dimension"):
         backward_sample(data, p, times, centre=np.ones(3))
+
+
+def test_bad_x0(small):
+    p = ou_process()
+    times = p.time_grid(0.01, 3.0, 10)
+    data = small.data  # d = 5
+    x0 = np.zeros((6, 5))
+    with pytest.raises(ValueError, match=r"x0 must be 2-D, got shape \(5,\)"):
+        backward_sample(data, p, times, x0=x0[0])
+    with pytest.raises(ValueError, match=r"x0 must be 2-D, got shape \(1, 6, 5\)"):
+        backward_sample(data, p, times, x0=x0[None])
+    with pytest.raises(ValueError, match=r"x0 and data must have the same dimension d .*4 and 5"):
+        backward_sample(data, p, times, x0=x0[:, :4])
+    with pytest.raises(ValueError, match=r"n_trajectories must equal the number of rows of x0 \(6\)"
+                                         r".*got 7"):
+        backward_sample(data, p, times, x0=x0, n_trajectories=7)
+    with pytest.raises(ValueError, match="x0 must not contain NaN"):
+        backward_sample(data, p, times, x0=np.where(np.eye(6, 5) > 0, np.nan, 0.0))
+    with pytest.raises(ValueError, match=r"x0 must not contain \+inf"):
+        backward_sample(data, p, times, x0=np.full((6, 5), np.inf))
+    with pytest.raises(ValueError, match="x0 must not be empty"):
+        backward_sample(data, p, times, x0=np.zeros((0, 5)))
+    with pytest.raises(TypeError, match="x0 must hold real numbers"):
+        backward_sample(data, p, times, x0=np.full((6, 5), "a"))
+    with pytest.raises(TypeError, match="n_trajectories must be an integer"):
+        backward_sample(data, p, times, x0=x0, n_trajectories=6.0)
+    # dtype policy: x0 follows the working dtype.
+    assert backward_sample(data, p, times, x0=x0.astype(np.float32)).x.dtype == np.float64
 
 
 @pytest.mark.slow
