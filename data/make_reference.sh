@@ -10,7 +10,7 @@ run rem -p M=16 -p samples=32
 run curie-weiss
 run pitchfork
 run speciation -p n_pairs=2000 -p dims=64,256,1024
-run collapse -p n_samples=1000 -p n_annealed=2000
+run collapse -p n_samples=1000 -p n_finite=1000
 run rem-condensation
 run bridge
 run hopfield-capacity -p sizes=12,16,20,24 -p ensembles=spherical,binary -p n_targets=32

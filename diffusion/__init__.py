@@ -23,6 +23,7 @@ from diffusion.collapse import (
     gm_collapse_time,
     gm_excess_entropy,
     gm_excess_entropy_annealed,
+    gm_excess_entropy_finite,
 )
 from diffusion.datasets import (
     LabelledData,
@@ -82,7 +83,7 @@ __all__ = [
     "crossing_point",
     # collapse
     "ExcessEntropy", "CollapseTime", "excess_entropy", "collapse_time", "gm_collapse_time",
-    "gm_excess_entropy", "gm_excess_entropy_annealed",
+    "gm_excess_entropy", "gm_excess_entropy_annealed", "gm_excess_entropy_finite",
     # data sets
     "LabelledData", "gaussian_mixture", "two_deltas", "sphere", "curie_weiss", "ising",
     "load_digits", "load_array",

@@ -32,12 +32,19 @@ Shift: ``l_mu - l_nu <= |z|^2/2`` (maximise the quadratic in
 is ``<= 0`` (no overflow, one pass). When ``|z|^2/2`` exceeds 600 (``d``
 above ~1200) a separate max pass is made instead, to avoid underflow.
 
-``t_C``: the largest grid-interpolated time where ``f^e`` falls to
-``level * alpha`` (default ``level = 0.05``, ``alpha = log(n)/d``), with a
-bootstrap (over samples) standard error. Gaussian-mixture theory:
-``t_C = 1/2 log(1 + sigma^2/(n^{2/d} - 1))`` (eq. 10) and
-``f(t) = alpha + 1/2 log(Delta_t/(Delta_t + sigma^2 e^{-2t}))``, clamped at 0
-(the curve of the authors' code).
+``t_C`` (:func:`collapse_time`): the largest grid-interpolated time where
+the per-sample median of ``v`` falls to ``log 2`` (the generating point
+holds half the posterior weight), or where the mean ``f^e`` falls to
+``level * alpha``; bootstrap (over samples) standard errors.
+
+Gaussian-mixture theory: ``t_C = 1/2 log(1 + sigma^2/(n^{2/d} - 1))``
+(eq. 10) and ``f(t) = alpha + 1/2 log(Delta_t/(Delta_t + sigma^2 e^{-2t}))``,
+clamped at 0 (the curve of the authors' code), both ``n, d -> infinity``
+at fixed ``alpha``. At finite size, :func:`gm_excess_entropy_finite` gives
+the exact expectation of the estimator without a data set (a reduction to
+three dimensions, derived here), so simulation and theory are compared
+size for size; its finite-size scaling shows the median criterion reaching
+eq. 10 like ``1/d`` and the level criterion like ``d^{-1/2}`` (tests).
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ __all__ = [
     "gm_excess_entropy",
     "draw_collapse_samples",
     "gm_excess_entropy_annealed",
+    "gm_excess_entropy_finite",
 ]
 
 # Above this shift the single-pass sum could underflow; use a max pass.
@@ -111,7 +119,7 @@ class ExcessEntropy:
 
 @dataclass(frozen=True)
 class CollapseTime:
-    """Largest time at which ``f^e`` reaches ``level * alpha``.
+    """Largest time at which ``f^e`` (or its per-sample median) reaches a threshold.
 
     Attributes
     ----------
@@ -120,16 +128,20 @@ class CollapseTime:
     t_c_se : float
         Bootstrap standard error over samples (``0`` if no per-sample data).
     level : float
-        Threshold as a fraction of ``alpha``.
+        Threshold: a fraction of ``alpha`` (``criterion="level"``) or
+        ``log 2`` nats (``criterion="median"``).
     found : bool
-        False if ``f^e`` never reaches the level on the grid (then ``t_c``
-        is the smallest grid time, a bound: ``t_C`` is below the grid).
+        False if the curve never reaches the threshold on the grid (then
+        ``t_c`` is the smallest grid time, a bound: ``t_C`` is below the grid).
+    criterion : str
+        ``"level"`` or ``"median"`` (see :func:`collapse_time`).
     """
 
     t_c: float
     t_c_se: float
     level: float
     found: bool
+    criterion: str = "median"
 
 
 @pkernel
@@ -268,36 +280,88 @@ def _largest_crossing(times_sorted, f_sorted, level):
     return float(t0 + frac * (t1 - t0)), True
 
 
-def collapse_time(result: ExcessEntropy, *, level=0.05, n_boot=500, seed=0) -> CollapseTime:
-    """Collapse time ``t_C``: the largest time where ``f^e(t)`` reaches ``level * alpha``.
+def collapse_time(result: ExcessEntropy, *, criterion="median", level=0.05, n_boot=500,
+                  seed=0) -> CollapseTime:
+    """Collapse time ``t_C`` from the Monte Carlo excess entropy, with a bootstrap error.
 
-    Dynamical-regimes eq. 5: ``t_C`` is the largest root of ``f(t)``. The
-    Monte Carlo ``f^e`` is ``>= 0`` and only tends to 0 below ``t_C``, so the
-    root is taken at a small threshold ``level * alpha`` (default 5 % of its
-    large-``t`` value ``alpha``), by linear interpolation between grid
-    times. The standard error is a bootstrap over the Monte Carlo samples
-    (rows of ``result.per_sample``), which keeps the correlation between
-    times that the common random numbers create.
+    Dynamical-regimes eq. 5: ``t_C`` is the largest root of ``f(t)``. At
+    finite ``n`` the Monte Carlo ``f^e`` is ``>= 0`` and only tends to 0
+    below ``t_C``, so a root must be defined. Two criteria:
+
+    ``"median"`` (default)
+        The largest time where the median over samples of ``d f^e_i =
+        softplus(L_i)``, ``L = log(Z'/Z_nu)`` (module docstring), falls to
+        ``log 2``, i.e. where the median of ``L`` crosses 0: the time below
+        which the point that generated the sample holds at least half the
+        posterior weight in at least half of the samples. The median of
+        ``L`` is insensitive to its (nearly symmetric) spread, so this
+        converges to eq. 10 like ``1/d`` at fixed ``alpha`` (finite-size
+        scaling in the tests). The ``1/d`` shift is late: only the ``n/2``
+        points of the own class compete (eq. 10 with ``n -> n/2``), and the
+        sum over them is below its annealed value at ``t_C``. ``level`` is unused.
+    ``"level"``
+        The largest time where the mean ``f^e(t)`` falls to ``level *
+        alpha`` (5 % of its large-``t`` value ``alpha = log(n)/d``). Simple,
+        but biased early at finite ``n``: per sample ``f^e`` is ``(1/d)
+        softplus(L)`` and ``L``
+        spreads by about ``sqrt(2 log n)`` at ``t_C``, so the mean is rounded
+        off over a time window that shrinks only like ``d^{-1/2}`` at fixed
+        ``alpha``.
+
+    Times are interpolated linearly between grid points. The standard error
+    is a bootstrap over the Monte Carlo samples (rows of
+    ``result.per_sample``), which keeps the correlation between times that
+    the common random numbers create; the ``"median"`` criterion needs
+    ``per_sample``.
+
+    Parameters
+    ----------
+    result : ExcessEntropy
+    criterion : {"level", "median"}
+    level : float, ``> 0``
+    n_boot : int, ``>= 0``
+        Bootstrap resamples (``< 2``: no standard error).
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    CollapseTime
     """
     if not isinstance(result, ExcessEntropy):
         raise TypeError(f"result must be an ExcessEntropy, got {type(result).__name__}")
+    if criterion not in ("level", "median"):
+        raise ValueError(f"criterion must be 'level' or 'median', got {criterion!r}")
     level = as_float(level, "level", positive=True)
     n_boot = as_int(n_boot, "n_boot", minimum=0)
     order = np.argsort(result.times)
     times = result.times[order]
-    threshold = level * result.alpha
-    t_c, found = _largest_crossing(times, result.f[order], threshold)
+    per = None if result.per_sample is None else result.per_sample[:, order]
+    if criterion == "median":
+        if per is None:
+            raise ValueError("criterion='median' needs per-sample values; "
+                             "run excess_entropy with keep_samples=True")
+        threshold = math.log(2.0) / result.d
+
+        def curve(rows):
+            return np.median(rows, axis=0)
+    else:
+        threshold = level * result.alpha
+
+        def curve(rows):
+            return rows.mean(axis=0)
+    t_c, found = _largest_crossing(times, curve(per) if per is not None else result.f[order],
+                                   threshold)
     se = 0.0
-    if result.per_sample is not None and n_boot >= 2:
+    if per is not None and n_boot >= 2:
         rng = as_generator(seed)
-        per = result.per_sample[:, order]
         m = per.shape[0]
         boots = np.empty(n_boot)
         for b in range(n_boot):
-            rows = rng.integers(0, m, size=m)
-            boots[b] = _largest_crossing(times, per[rows].mean(axis=0), threshold)[0]
+            boots[b] = _largest_crossing(times, curve(per[rng.integers(0, m, size=m)]), threshold)[0]
         se = float(np.std(boots, ddof=1))
-    return CollapseTime(t_c=t_c, t_c_se=se, level=level, found=found)
+    return CollapseTime(t_c=t_c, t_c_se=se, level=level if criterion == "level" else math.log(2.0),
+                        found=found, criterion=criterion)
 
 
 def gm_collapse_time(n, d, sigma=1.0) -> float:
@@ -391,3 +455,176 @@ def gm_excess_entropy_annealed(t, n, d, mu_tilde=1.0, sigma=1.0, *, n_samples=20
         f[k] = values.mean()
         f_se[k] = values.std(ddof=1) / math.sqrt(n_samples)
     return f.reshape(t_arr.shape), f_se.reshape(t_arr.shape)
+
+
+# --------------------------------------------------------------------------
+# Exact finite-(n, d) Gaussian-mixture prediction of f^e, by dimensional reduction.
+# --------------------------------------------------------------------------
+
+
+@pkernel
+def _finite_size_curves(own, features, s, delta, sigma, m_norm, out):
+    """``out[i, k] = log(1 + sum_mu exp(u_mu))`` from the projected coordinates.
+
+    ``own[i] = (g1, g2, z1, z2, z3, |z|^2)``; ``features[i]`` holds, per other
+    point, ``h.g``, ``h.z``, ``|h|^2``, ``c`` (1 for the other class, else 0)
+    and ``c eta1`` in the basis of :func:`gm_excess_entropy_finite`. With
+    ``b = s sigma g + sqrt(Delta) z``, ``u_mu = |z|^2/2 - |x - s a_mu|^2/(2 Delta)``
+    and
+
+        |x - s a_mu|^2 = |b|^2 - 2 s sigma (s sigma h.g + sqrt(Delta) h.z)
+                         + s^2 sigma^2 |h|^2 + c (4 s |m| b1 + 4 s^2 |m|^2 - 4 s^2 sigma |m| eta1),
+
+    a linear form in the features (one vectorised pass per time). The sum
+    is shifted by ``u_mu <= |z|^2/2`` (or by a max pass when that exceeds
+    the underflow limit, as in :func:`excess_entropy`). Rows are independent
+    (``prange``).
+    """
+    n_rows = own.shape[0]
+    n_others = features.shape[2]
+    n_times = s.shape[0]
+    for i in prange(n_rows):
+        g1, g2, z1, z2, z3, zsq = own[i, 0], own[i, 1], own[i, 2], own[i, 3], own[i, 4], own[i, 5]
+        h_g = features[i, 0]
+        h_z = features[i, 1]
+        h_sq = features[i, 2]
+        far = features[i, 3]
+        far_eta = features[i, 4]
+        bound = 0.5 * zsq
+        for k in range(n_times):
+            scale = s[k] * sigma
+            root = math.sqrt(delta[k])
+            inv = 0.5 / delta[k]
+            b1 = scale * g1 + root * z1
+            b2 = scale * g2 + root * z2
+            b3 = root * z3
+            c0 = bound - inv * (b1 * b1 + b2 * b2 + b3 * b3)
+            c_g = 2.0 * inv * scale * scale
+            c_z = 2.0 * inv * scale * root
+            c_sq = -inv * scale * scale
+            c_far = -inv * (4.0 * s[k] * m_norm * b1 + 4.0 * s[k] * s[k] * m_norm * m_norm)
+            c_eta = 4.0 * inv * scale * s[k] * m_norm
+            shift = bound
+            if bound > _SHIFT_LIMIT:
+                shift = 0.0  # the own point's term, u_nu = 0
+                for mu in range(n_others):
+                    value = (c0 + c_g * h_g[mu] + c_z * h_z[mu] + c_sq * h_sq[mu]
+                             + c_far * far[mu] + c_eta * far_eta[mu])
+                    if value > shift:
+                        shift = value
+            base = c0 - shift
+            total = exp_nonpositive(-shift)
+            for mu in range(n_others):
+                total += exp_nonpositive(base + c_g * h_g[mu] + c_z * h_z[mu] + c_sq * h_sq[mu]
+                                         + c_far * far[mu] + c_eta * far_eta[mu])
+            out[i, k] = shift + math.log(total)
+
+
+def gm_excess_entropy_finite(t, n, d, mu_tilde=1.0, sigma=1.0, *, n_samples=2000, seed=0,
+                             block_entries=1 << 21) -> ExcessEntropy:
+    """Exact finite-``(n, d)`` Gaussian-mixture prediction of ``f^e(t)``, without a data set.
+
+    *Derived here, not in the seed papers.* The Monte Carlo estimator of
+    :func:`excess_entropy` is ``f^e = (1/d) E log(1 + sum_{mu != nu} e^{u_mu})``,
+    ``u_mu = |z|^2/2 - |x - s a_mu|^2/(2 Delta)``, ``x = s a_nu + sqrt(Delta) z``.
+    Averaged over data sets of :func:`diffusion.datasets.gaussian_mixture`
+    (``a = c m + sigma h``, fair independent signs ``c``, ``h ~ N(0, I_d)``),
+    every ``u_mu`` depends on ``d``-vectors only through their components in
+    the 3-D space spanned by ``m``, ``g`` (own noise, ``a_nu = m + sigma g``)
+    and ``z``, plus ``|h_mu|^2``. In the basis ``e1 = m/|m|``, ``e2`` along
+    the part of ``g`` orthogonal to ``m``, ``e3`` along the rest of ``z``,
+    the exact joint law is
+
+        g = (g1, sqrt(chi2_{d-1}), 0),    z = (z1, z2, sqrt(chi2_{d-2})),
+        h_mu = (eta1, eta2, eta3) + orthogonal part, |h_mu|^2 = |eta|^2 + chi2_{d-3},
+
+    with all ``g1, z1, z2, eta`` standard normal, all variables independent.
+    With ``b = s sigma g + sqrt(Delta) z`` (plus ``2 s m`` for a point of the
+    other class),
+
+        |x - s a_mu|^2 = |b|^2 - 2 s sigma h_mu.b + s^2 sigma^2 |h_mu|^2,
+
+    so each sample costs ``O(n)`` scalar draws and ``O(n)`` work per time,
+    with no ``d``-dimensional vector. This is the quenched value (each sample
+    has its own ``n - 1`` other points), exact at any ``n`` and ``d``: it
+    keeps the finite-``n`` rounding near ``t_C`` and the condensation of the
+    sum over the other points below ``t_C`` (the random energy model of
+    those points freezes at the ``t_C`` of eq. 10, which is why the
+    annealed curve of :func:`gm_excess_entropy_annealed` fails there). The
+    draws are shared by all times, as in :func:`excess_entropy`, so
+    :func:`collapse_time` applies to the result unchanged and gives the
+    finite-size prediction of the estimated ``t_C``. OU time.
+
+    Parameters
+    ----------
+    t : array_like (T,)
+        Times ``> 0``.
+    n : int, ``>= 2``
+        Training points.
+    d : int, ``>= 4``
+        Dimension (the reduction needs ``chi2_{d-3}``).
+    mu_tilde : float, ``>= 0``
+        ``|m|^2 = mu~^2 d``.
+    sigma : float, ``> 0``
+        Class standard deviation.
+    n_samples : int, ``>= 2``
+        Monte Carlo samples.
+    seed : int or SeedSequence
+        Sample ``i`` draws from ``SeedSequence(entropy, spawn_key + (i,))``,
+        so the result does not depend on ``block_entries`` or threads.
+    block_entries : int
+        Memory bound: samples are processed in blocks of about
+        ``block_entries / (5 n)`` (each holds ``5 (n - 1)`` numbers).
+
+    Returns
+    -------
+    ExcessEntropy
+        ``n``, ``d``, ``alpha = log(n)/d`` and ``per_sample`` as for a
+        simulated data set.
+    """
+    times = as_float_array(t, "t", ndim=1, dtype=np.float64, allow_empty=True)
+    if times.shape[0] == 0:
+        raise ValueError("t must not be empty")
+    if (times <= 0).any():
+        raise ValueError(f"t must be > 0, got {times[times <= 0][0]}")
+    n = as_int(n, "n", minimum=2)
+    d = as_int(d, "d", minimum=4)
+    mu_tilde = as_float(mu_tilde, "mu_tilde", nonnegative=True)
+    sigma = as_float(sigma, "sigma", positive=True)
+    n_samples = as_int(n_samples, "n_samples", minimum=2)
+    block_entries = as_int(block_entries, "block_entries", minimum=1)
+    root = as_seed_sequence(seed)
+    s = np.exp(-times)
+    delta = -np.expm1(-2.0 * times)
+    others_count = n - 1
+    block = max(1, min(n_samples, block_entries // (5 * others_count)))
+    values = np.empty((n_samples, times.shape[0]))
+    own = np.empty((block, 6))
+    features = np.empty((block, 5, others_count))
+    for start in range(0, n_samples, block):
+        rows = min(block, n_samples - start)
+        for r in range(rows):
+            rng = np.random.default_rng(
+                np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (start + r,)))
+            g1, z1, z2 = rng.standard_normal(3)
+            g2 = math.sqrt(rng.chisquare(d - 1))
+            z3 = math.sqrt(rng.chisquare(d - 2))
+            own[r] = (g1, g2, z1, z2, z3, z1 * z1 + z2 * z2 + z3 * z3)
+            eta = rng.standard_normal((3, others_count))
+            h_g, h_z, h_sq, far, far_eta = features[r]
+            np.multiply(eta[0], g1, out=h_g)
+            h_g += g2 * eta[1]
+            np.multiply(eta[0], z1, out=h_z)
+            h_z += z2 * eta[1]
+            h_z += z3 * eta[2]
+            np.einsum("ij,ij->j", eta, eta, out=h_sq)
+            h_sq += rng.chisquare(d - 3, others_count)
+            np.less(rng.random(others_count), 0.5, out=far)
+            np.multiply(far, eta[0], out=far_eta)
+        _finite_size_curves(own[:rows], features[:rows], s, delta, sigma,
+                            mu_tilde * math.sqrt(d), values[start:start + rows])
+    per = values / d
+    return ExcessEntropy(times=times.copy(), f=per.mean(axis=0),
+                         f_se=per.std(axis=0, ddof=1) / math.sqrt(n_samples),
+                         alpha=math.log(n) / d, per_sample=per, n=n, d=d, n_samples=n_samples,
+                         seed_entropy=root.entropy, spawn_key=tuple(root.spawn_key))

@@ -33,7 +33,7 @@ from diffusion.collapse import (
     excess_entropy,
     gm_collapse_time,
     gm_excess_entropy,
-    gm_excess_entropy_annealed,
+    gm_excess_entropy_finite,
 )
 from diffusion.datasets import gaussian_mixture, load_digits
 from diffusion.equilibrium import four_deltas_landscape, two_deltas_pitchfork
@@ -179,48 +179,60 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
         Parameter("t_max", float, 6.0, "OU time", "largest time"),
         Parameter("mu_tilde", float, 1.0, "", "|m|^2 = mu_tilde^2 d"),
         Parameter("sigma", float, 1.0, "", "class standard deviation"),
-        Parameter("level", float, 0.05, "alpha", "f^e threshold defining t_C"),
-        Parameter("n_annealed", int, 4000, "", "samples of the finite-n (annealed) curve per time"),
+        Parameter("criterion", str, "median", "", "t_C criterion of collapse_time",
+                  choices=("median", "level")),
+        Parameter("level", float, 0.05, "alpha", "f^e threshold of the 'level' criterion"),
+        Parameter("n_finite", int, 2000, "",
+                  "samples of the exact finite-size prediction (0: skip it)"),
     ],
     plot=plots.plot_collapse,
-    warmup={"dims": "8", "n_data": 50, "n_samples": 20, "n_times": 4, "n_annealed": 10},
+    warmup={"dims": "8", "n_data": 50, "n_samples": 20, "n_times": 4, "n_finite": 10},
 )
-def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, sigma, level,
-             n_annealed):
-    """Excess entropy on two Gaussians (dynamical-regimes Fig. 3, eq. 5 and 10)."""
+def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, sigma, criterion,
+             level, n_finite):
+    """Excess entropy on two Gaussians (dynamical-regimes Fig. 3, eq. 5 and 10).
+
+    For each ``d``: the Monte Carlo ``f^e(t)`` of one data set and its
+    ``t_C`` (:func:`diffusion.collapse.collapse_time`), the large-size
+    theory (``f(t)`` and eq. 10), and the exact finite-size prediction of the
+    same estimator (:func:`diffusion.collapse.gm_excess_entropy_finite`,
+    ``f_finite`` and ``t_c_finite``), which the simulation must match size
+    for size.
+    """
     dim_list = parse_list(dims, "dims")
     if not 0 < t_min < t_max:
         raise ValueError(f"need 0 < t_min < t_max, got {t_min}, {t_max}")
+    if n_finite != 0 and n_finite < 2:
+        raise ValueError(f"n_finite must be 0 (skip) or >= 2, got {n_finite}")
+    if n_finite and min(dim_list) < 4:
+        raise ValueError(f"the finite-size prediction needs d >= 4, got dims={dims!r}; "
+                         "use n_finite=0 to skip it")
     times = np.linspace(t_min, t_max, n_times)
     D = len(dim_list)
-    f = np.empty((D, n_times))
-    f_se = np.empty_like(f)
-    f_theory = np.empty_like(f)
-    f_annealed = np.empty_like(f)
-    alpha = np.empty(D)
-    t_c = np.empty(D)
-    t_c_se = np.empty(D)
-    t_c_theory = np.empty(D)
+    arrays = {key: np.full((D, n_times), np.nan) for key in
+              ("f", "f_se", "f_theory", "f_finite", "f_finite_se")}
+    per_d = {key: np.full(D, np.nan) for key in
+             ("alpha", "t_c", "t_c_se", "t_c_theory", "t_c_finite", "t_c_finite_se")}
     for i, d in enumerate(dim_list):
         ds = gaussian_mixture(n_data, d, mu_tilde, sigma, seed=_child(seed, i, 0))
         ee = excess_entropy(ds.data, times, n_samples=n_samples, seed=_child(seed, i, 1))
-        ct = collapse_time(ee, level=level, seed=i)
-        f[i], f_se[i], alpha[i] = ee.f, ee.f_se, ee.alpha
-        t_c[i], t_c_se[i] = ct.t_c, ct.t_c_se
-        t_c_theory[i] = gm_collapse_time(n_data, d, sigma)
-        f_theory[i] = gm_excess_entropy(times, n_data, d, sigma)
-        f_annealed[i] = gm_excess_entropy_annealed(times, n_data, d, mu_tilde, sigma,
-                                                   n_samples=n_annealed, seed=i)[0]
+        ct = collapse_time(ee, criterion=criterion, level=level, seed=i)
+        arrays["f"][i], arrays["f_se"][i] = ee.f, ee.f_se
+        arrays["f_theory"][i] = gm_excess_entropy(times, n_data, d, sigma)
+        per_d["alpha"][i], per_d["t_c"][i], per_d["t_c_se"][i] = ee.alpha, ct.t_c, ct.t_c_se
+        per_d["t_c_theory"][i] = gm_collapse_time(n_data, d, sigma)
+        if n_finite:
+            fin = gm_excess_entropy_finite(times, n_data, d, mu_tilde, sigma, n_samples=n_finite,
+                                           seed=_child(seed, i, 2))
+            cf = collapse_time(fin, criterion=criterion, level=level, seed=i)
+            arrays["f_finite"][i], arrays["f_finite_se"][i] = fin.f, fin.f_se
+            per_d["t_c_finite"][i], per_d["t_c_finite_se"][i] = cf.t_c, cf.t_c_se
     return ExperimentResult(
-        arrays={
-            "f": (("d", "t"), f), "f_se": (("d", "t"), f_se),
-            "f_theory": (("d", "t"), f_theory), "f_annealed": (("d", "t"), f_annealed),
-            "alpha": (("d",), alpha), "t_c": (("d",), t_c), "t_c_se": (("d",), t_c_se),
-            "t_c_theory": (("d",), t_c_theory),
-        },
+        arrays={**{key: (("d", "t"), value) for key, value in arrays.items()},
+                **{key: (("d",), value) for key, value in per_d.items()}},
         coords={"d": np.array(dim_list), "t": times},
         scalars={"level": level},
-        attrs={"process": "OU, T=1", "f_unit": "nats per dimension"},
+        attrs={"process": "OU, T=1", "f_unit": "nats per dimension", "criterion": criterion},
     )
 
 
@@ -241,16 +253,19 @@ def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, 
         Parameter("t_end", float, 5.0, "OU time", "start of the backward dynamics"),
         Parameter("n_samples", int, 4000, "", "Monte Carlo samples of f^e"),
         Parameter("n_times", int, 60, "", "time points of f^e"),
-        Parameter("level", float, 0.05, "alpha", "f^e threshold defining t_C"),
+        Parameter("criterion", str, "median", "", "t_C criterion of collapse_time",
+                  choices=("median", "level")),
+        Parameter("level", float, 0.05, "alpha", "f^e threshold of the 'level' criterion"),
         Parameter("method", str, "exponential", "", "integrator",
                   choices=("euler_maruyama", "heun", "exponential")),
     ],
     plot=plots.plot_dataset_regimes,
+    figsize=(10.0, 7.0),
     warmup={"classes": "1,8", "n_trajectories": 8, "n_clone_times": 2, "n_steps": 10,
             "n_samples": 20, "n_times": 4},
 )
 def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_min, t_end,
-                    n_samples, n_times, level, method):
+                    n_samples, n_times, criterion, level, method):
     """Speciation and collapse on real data (dynamical-regimes Fig. 4–5, Table 1)."""
     wanted = parse_list(classes, "classes")
     ds = load_digits(wanted)
@@ -259,7 +274,7 @@ def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_
     t_s = speciation_time(top.value, process)
     f_times = np.geomspace(max(t_min, 0.01), t_end, n_times)
     ee = excess_entropy(ds.data, f_times, n_samples=n_samples, seed=_child(seed, 0))
-    ct = collapse_time(ee, level=level)
+    ct = collapse_time(ee, criterion=criterion, level=level)
     clone = np.geomspace(max(t_min * 20, 0.02), 0.8 * t_end, n_clone_times)
     times = process.time_grid(t_min, t_end, n_steps, spacing="log", include=clone)
     run = backward_sample(ds.data, process, times, n_trajectories=n_trajectories, labels=ds.labels,
@@ -286,7 +301,7 @@ def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_
             "n": ds.n, "d": ds.d, "level": level,
         },
         attrs={"data": "UCI handwritten digits 8x8 (CC BY 4.0), pixels in [-1, 1]",
-               "classes": classes, "process": process.describe()},
+               "classes": classes, "process": process.describe(), "criterion": criterion},
     )
 
 
@@ -307,6 +322,7 @@ def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_
         Parameter("n_grid", int, 121, "", "grid points per axis of the landscapes"),
     ],
     plot=plots.plot_pitchfork,
+    figsize=(12.0, 7.0),
     warmup={"n_points": 20, "n_grid": 5, "landscape_times": "0.5"},
 )
 def pitchfork(*, seed, sigma, t_min, t_max, n_points, landscape_times, n_grid):

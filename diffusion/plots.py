@@ -44,26 +44,29 @@ def plot_speciation(result, fig):
 
 
 def plot_collapse(result, fig):
-    """``f^e(t)/alpha`` per ``d`` (3 s.e.), theory, ``t_C`` marks (dynamical-regimes Fig. 3)."""
+    """``f^e(t)/alpha`` per ``d`` (3 s.e.), theory, finite-size prediction, ``t_C`` (Fig. 3)."""
     ax = fig.add_subplot(1, 1, 1)
     dims = np.asarray(result.coords["d"])
     t = np.asarray(result.coords["t"])
-    f, se, th, ann = (_arr(result, k) for k in ("f", "f_se", "f_theory", "f_annealed"))
+    f, se, th = (_arr(result, k) for k in ("f", "f_se", "f_theory"))
     alpha, tc, tc_se, tc_th = (_arr(result, k) for k in ("alpha", "t_c", "t_c_se", "t_c_theory"))
+    finite = _arr(result, "f_finite") if "f_finite" in result.arrays else None
     for i, d in enumerate(dims):
         colour = f"C{i}"
         ax.errorbar(t, f[i] / alpha[i], yerr=3 * se[i] / alpha[i], fmt=_MARKERS[i % len(_MARKERS)],
                     color=colour, ms=3, capsize=1.5, label=f"d = {d}: $f^e$")
         ax.plot(t, th[i] / alpha[i], color=colour, lw=1.5)
-        ax.plot(t, ann[i] / alpha[i], color=colour, lw=1, ls=":")
+        if finite is not None and np.isfinite(finite[i]).all():
+            ax.plot(t, finite[i] / alpha[i], color=colour, lw=1, ls=":")
         ax.axvline(tc_th[i], color=colour, ls="--", lw=1)
         ax.axvspan(tc[i] - tc_se[i], tc[i] + tc_se[i], color=colour, alpha=0.3)
     ax.axhline(0.0, color="grey", lw=0.8)
     ax.set_xlabel("t")
     ax.set_ylabel(r"$f^e(t)/\alpha$")
     ax.set_ylim(-0.05, 1.05)
-    ax.set_title("Collapse: lines theory, dotted finite-n annealed, dashed eq. 10 $t_C$, "
-                 "bands $t_C$ from $f^e$", fontsize=8)
+    criterion = result.attrs.get("criterion", "level")
+    ax.set_title("Collapse: lines theory, dotted exact finite size, dashed eq. 10 $t_C$, "
+                 f"bands $t_C$ from $f^e$ ({criterion})", fontsize=8)
     ax.legend(frameon=False, fontsize=8)
     return fig
 

@@ -95,6 +95,7 @@ def _extrapolation_bias(ensemble, beta, sizes, alpha_limit):
         Parameter("tol", float, 1e-7, "", "retrieval tolerance (max-norm change)"),
     ],
     plot=plots.plot_capacity,
+    figsize=(10.0, 6.5),
     warmup={"sizes": "8,10", "ensembles": "spherical", "n_targets": 4, "n_sets": 1, "step": 0.05},
 )
 def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol):
@@ -183,6 +184,7 @@ def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, s
         Parameter("modern_beta", float, 0.5, "", "modern network beta"),
     ],
     plot=plots.plot_classical,
+    figsize=(13.0, 4.2),
     warmup={"sizes": "50,60", "n_alpha": 3, "n_sets": 2, "n_targets": 2, "modern_size": 8},
 )
 def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targets, modern_size,
@@ -298,6 +300,7 @@ def rem_condensation(*, seed, sizes, dimension, nu, sigma, x_norm, n_samples, n_
         Parameter("t_max", float, 5.0, "", "last time"),
     ],
     plot=plots.plot_bridge,
+    figsize=(11.0, 4.5),
     warmup={"n_patterns": 20, "dimension": 4, "n_states": 2, "n_times": 2},
 )
 def bridge_identities(*, seed, n_patterns, dimension, n_states, n_times, t_min, t_max):
@@ -421,6 +424,7 @@ def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, 
         Parameter("n_steps", int, 200, "", "steps of both stochastic dynamics"),
     ],
     plot=plots.plot_retrieval,
+    figsize=(11.0, 4.5),
     warmup={"patterns": "spherical", "n_patterns": 20, "dimension": 4, "noise_levels": "0.5", "n_cues": 2, "n_steps": 3},
 )
 def retrieval_comparison(*, seed, patterns, n_patterns, dimension, noise_levels, n_cues, temperature, n_steps):

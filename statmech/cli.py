@@ -103,7 +103,7 @@ def _plot_result(spec, result, path: Path, title: str = "") -> None:
     if spec is None or spec.plot is None:
         name = spec.name if spec is not None else "this experiment"
         raise UserError(f"{name} has no plot function; use `statmech show` or read the archive")
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    fig = Figure(figsize=spec.figsize, layout="constrained")
     returned = spec.plot(result, fig)
     fig = returned if returned is not None and hasattr(returned, "savefig") else fig
     if title:

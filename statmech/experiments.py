@@ -98,6 +98,7 @@ def _report_curie_weiss(result) -> str:
         Parameter("n_beta", int, 40, "", "points of the uniform beta grid"),
     ],
     plot=_plot_rem,
+    figsize=(11.0, 4.5),
     report=_report_rem,
     warmup={"M": 4, "samples": 1, "n_beta": 4},
 )
@@ -244,6 +245,7 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
         Parameter("n_h", int, 24, "", "fields on the critical isotherm"),
     ],
     plot=_plot_curie_weiss,
+    figsize=(13.0, 4.2),
     report=_report_curie_weiss,
 )
 def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):

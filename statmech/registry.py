@@ -62,6 +62,9 @@ ENV_VARIABLE = "STATMECH_EXPERIMENTS"
 
 _PARAM_TYPES = (int, float, str, bool)
 
+#: Figure size (inches) of ``statmech run/plot --plot`` unless an experiment asks for another.
+DEFAULT_FIGSIZE = (7.0, 4.5)
+
 #: Names a parameter cannot take: they are attributes of every archived run.
 RESERVED_NAMES = frozenset(
     {
@@ -329,6 +332,9 @@ class ExperimentSpec:
     report : callable, optional
         ``report(result) -> str``: a short text table of the run's headline
         numbers next to theory, printed by ``statmech run`` and ``statmech scan``.
+    figsize : (float, float)
+        Size in inches of the figure ``statmech run/plot --plot`` draws into
+        (multi-panel plots ask for more room than the default).
     """
 
     name: str
@@ -339,6 +345,7 @@ class ExperimentSpec:
     warmup: Mapping[str, Any] | None = None
     source: str = ""
     report: Callable[[ExperimentResult], str] | None = None
+    figsize: tuple[float, float] = DEFAULT_FIGSIZE
 
     def parameter(self, name: str) -> Parameter:
         """The :class:`Parameter` called ``name``, or ``ValueError`` listing the known ones."""
@@ -388,7 +395,21 @@ def _dotted_path(func) -> str:
     return f"{module}:{qualname}"
 
 
-def experiment(name: str, description: str, parameters, plot=None, warmup=None, report=None):
+def _check_figsize(figsize, name):
+    """``(width, height)`` in inches, both finite and > 0, or ``ValueError``."""
+    try:
+        width, height = (float(v) for v in figsize)
+    except (TypeError, ValueError):
+        raise ValueError(f"experiment {name!r}: figsize must be (width, height) in inches, "
+                         f"got {figsize!r}") from None
+    if not (0 < width < math.inf and 0 < height < math.inf):
+        raise ValueError(f"experiment {name!r}: figsize must be two positive numbers, "
+                         f"got {figsize!r}")
+    return (width, height)
+
+
+def experiment(name: str, description: str, parameters, plot=None, warmup=None, report=None,
+               figsize=DEFAULT_FIGSIZE):
     """Decorator declaring ``func(*, seed, **params) -> ExperimentResult`` as an experiment.
 
     Parameters
@@ -405,6 +426,8 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None, 
         :class:`ExperimentSpec`).
     report : callable, optional
         ``report(result) -> str``, headline numbers next to theory.
+    figsize : (float, float)
+        Figure size in inches for the CLI's ``--plot`` (default 7 x 4.5).
 
     The spec is attached as ``func.spec``; registration happens through the
     ``statmech.experiments`` entry points (or :func:`register`), which point
@@ -417,6 +440,7 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None, 
     seen = [p.name for p in parameters]
     if len(set(seen)) != len(seen):
         raise ValueError(f"experiment {name!r} declares a parameter twice: {seen}")
+    figsize = _check_figsize(figsize, name)
 
     def wrap(func):
         spec = ExperimentSpec(
@@ -428,6 +452,7 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None, 
             warmup=dict(warmup) if warmup else None,
             source=_dotted_path(func),
             report=report,
+            figsize=figsize,
         )
         if warmup:
             spec.resolve(warmup)  # a typo in the warm-up point fails at import, not mid-scan
@@ -577,6 +602,7 @@ def describe_experiments() -> list[tuple[str, str, ExperimentSpec | None, str]]:
 
 
 __all__ = [
+    "DEFAULT_FIGSIZE",
     "ENTRY_POINT_GROUP",
     "ENV_VARIABLE",
     "RESERVED_NAMES",

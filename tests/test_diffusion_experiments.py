@@ -13,7 +13,7 @@ from statmech.registry import ExperimentResult, get_experiment  # noqa: E402
 
 SMALL = {
     "speciation": {"dims": "8,16", "n_pairs": 64, "n_x": 5, "dt": 0.05},
-    "collapse": {"dims": "8,16", "n_data": 300, "n_samples": 40, "n_times": 8, "n_annealed": 50},
+    "collapse": {"dims": "8,16", "n_data": 300, "n_samples": 40, "n_times": 8, "n_finite": 50},
     "dataset-regimes": {"n_trajectories": 16, "n_clone_times": 3, "n_steps": 30,
                         "n_samples": 40, "n_times": 6, "method": "euler_maruyama"},
     "pitchfork": {"n_points": 60, "n_grid": 15, "landscape_times": "0.3,1.0"},

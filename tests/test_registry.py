@@ -212,6 +212,26 @@ def test_decorator_checks_parameters_and_warmup():
         experiment("d", "", ["a"])
     with pytest.raises(ValueError, match="no parameter 'b'"):
         experiment("d", "", [Parameter("a", int, 1)], warmup={"b": 1})(lambda *, seed, a: None)
+    with pytest.raises(ValueError, match=r"figsize must be two positive numbers, got \(0, 3\)"):
+        experiment("d", "", [], figsize=(0, 3))
+    with pytest.raises(ValueError, match="figsize must be"):
+        experiment("d", "", [], figsize="big")
+
+
+def test_cli_figure_has_the_size_the_experiment_asks_for(tmp_path):
+    from statmech import cli
+
+    seen = []
+
+    def plot(result, fig):
+        seen.append(tuple(fig.get_size_inches()))
+        fig.add_subplot(1, 1, 1).plot([0, 1])
+
+    wide = experiment("w", "", [], plot=plot, figsize=(9, 3))(lambda *, seed: None).spec
+    plain = experiment("p", "", [], plot=plot)(lambda *, seed: None).spec
+    cli._plot_result(wide, None, tmp_path / "w.png")
+    cli._plot_result(plain, None, tmp_path / "p.png")
+    assert seen == [(9.0, 3.0), registry.DEFAULT_FIGSIZE]
 
 
 def test_run_resolves_parameters_and_normalises_the_seed():
