@@ -9,8 +9,8 @@ run() { name=$1; shift; statmech run "$name" "$@" --seed 0 -o "$out" --plot "dat
 run rem -p M=16 -p samples=32
 run curie-weiss
 run pitchfork
-run speciation -p n_pairs=2000 -p dims=64,256,1024
-run collapse -p n_samples=1000 -p n_finite=1000
+run speciation   # paper scale: 10^4 clone pairs per point, d = 64, 256, 1024 (~15 min)
+run collapse -p n_samples=1000 -p n_finite=1000 -p n_times=61 -p t_max=4
 run rem-condensation
 run bridge
 run hopfield-capacity -p sizes=12,16,20,24 -p ensembles=spherical,binary -p n_targets=32

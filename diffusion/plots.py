@@ -149,5 +149,6 @@ def plot_pitchfork(result, fig):
         axk.set_title(rf"$-\tilde F$, t={tl[k]:g}", fontsize=7)
         axk.set_xticks([])
         axk.set_yticks([])
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
+        fig.tight_layout()
     return fig

@@ -51,7 +51,8 @@ def plot_capacity(result, fig):
         ax.set_ylabel(r"threshold $\alpha$")
         ax.legend(frameon=False, fontsize=6)
     fig.suptitle("Modern Hopfield: exponential capacity, simulation vs auxiliary-REM theory", fontsize=10)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
+        fig.tight_layout()
     return fig
 
 
@@ -86,7 +87,8 @@ def plot_classical(result, fig):
     inset.tick_params(labelsize=5)
     ax3.legend(frameon=False, fontsize=6, loc="upper left")
     fig.suptitle("Classical Hopfield capacity (Hebbian, async sign dynamics)", fontsize=10)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
+        fig.tight_layout()
     return fig
 
 
@@ -129,7 +131,8 @@ def plot_bridge(result, fig):
     ax2.set_ylabel("participation ratio")
     ax2.legend(frameon=False, fontsize=5)
     fig.suptitle("Bridge identities: diffusion posterior = modern Hopfield at beta = s^2/Delta", fontsize=10)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
+        fig.tight_layout()
     return fig
 
 
@@ -173,5 +176,6 @@ def plot_retrieval(result, fig):
     ax2.legend(frameon=False, fontsize=7)
     fig.suptitle(f"Retrieval from the same cues ({result.attrs.get('patterns')}), matched beta = 1/eps^2",
                  fontsize=10)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
+        fig.tight_layout()
     return fig
