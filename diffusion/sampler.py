@@ -337,6 +337,21 @@ def _initial_states(x0, n_trajectories, d, dtype):
     return x0, n_traj
 
 
+def _draw_noise(groups, rngs, xi, dtype):
+    """Standard normals for one step: group ``(j, i0, size)`` fills ``xi[:, i0:i0+size]``.
+
+    The numbers are those of ``rng.standard_normal(xi[:, i0:i0+size].shape)``,
+    drawn straight into ``xi`` when that block is contiguous (one group per
+    batch, or no clones yet): no temporary array, no copy.
+    """
+    for (_, i0, size), rng in zip(groups, rngs):
+        target = xi[:, i0:i0 + size]
+        if target.flags.c_contiguous:
+            rng.standard_normal(dtype=dtype, out=target)
+        else:
+            target[...] = rng.standard_normal(target.shape, dtype=dtype)
+
+
 def _group_rng(root: np.random.SeedSequence, j: int) -> np.random.Generator:
     child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (j,),
                                    pool_size=root.pool_size)
@@ -534,9 +549,7 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
                 next_clone += 1
             na = active * nb
             if not ode:
-                for (j, i0, size), rng in zip(groups, rngs):
-                    draw = rng.standard_normal((active, size, d), dtype=dtype)
-                    xi4[:active, i0:i0 + size] = draw
+                _draw_noise(groups, rngs, xi4[:active], dtype)
             sq = math.sqrt(h_grid[k])
             if empirical:
                 buf["record_t"][0] = times[k]

@@ -110,6 +110,21 @@ def test_limits_of_participation():
     np.testing.assert_array_equal(cold.argmax, (states @ patterns.T).argmax(1))
 
 
+@pytest.mark.parametrize("beta", [1e3, 30.0])
+def test_cold_posterior_sparse_mean_matches_reference(beta):
+    """Many patterns, few of them weighted: the second product becomes a sum over nonzero weights."""
+    rng = np.random.default_rng(8)
+    patterns = rng.standard_normal((20000, 8))
+    states = patterns[rng.integers(0, 20000, 6)] + 0.01 * rng.standard_normal((6, 8))
+    offsets = -0.5 * (patterns**2).sum(1)
+    results = [gibbs_average(patterns, states, beta, offsets=offsets, chunk_size=chunk)
+               for chunk in (20000, 8192, 3000)]
+    for result in results:
+        _assert_matches_reference(result, patterns, states, beta, 1.0, offsets)
+        np.testing.assert_allclose(result.mean, results[0].mean, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(result.argmax, results[0].argmax)
+
+
 def test_compute_mean_false_skips_mean_only():
     patterns, states, offsets, beta = _problem(seed=6)
     full = gibbs_average(patterns, states, beta, offsets=offsets)
