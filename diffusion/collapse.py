@@ -56,7 +56,7 @@ import numpy as np
 from numba import prange
 
 from statmech._fastexp import exp_nonpositive
-from statmech._numba import pkernel
+from statmech._numba import kernel, pkernel
 from statmech._validation import (
     as_float,
     as_float_array,
@@ -81,6 +81,10 @@ __all__ = [
 
 # Above this shift the single-pass sum could underflow; use a max pass.
 _SHIFT_LIMIT = 600.0
+# Pruning in _excess_curves: chunks of _CHUNK data points whose terms are all
+# below e^_PRUNE / n relative to the mu = nu term are skipped.
+_CHUNK = 64
+_PRUNE = -40.0
 
 
 @dataclass(frozen=True)
@@ -144,19 +148,53 @@ class CollapseTime:
     criterion: str = "median"
 
 
+@kernel
+def _sum_exp_run(p, h, a, b, base):
+    """``sum_j exp(a p_j + b h_j + base)``, every exponent ``<= 0``: the hot loop of ``_excess_curves``.
+
+    A function of its own and called on slices: the index starts at 0, so
+    Numba drops the per-element wraparound check and LLVM vectorises the
+    loop with contiguous loads. Measured 20 % faster than the same loop
+    written inline in the ``prange`` body.
+    """
+    total = 0.0
+    for j in range(p.shape[0]):
+        total += exp_nonpositive(a * p[j] + b * h[j] + base)
+    return total
+
+
 @pkernel
 def _excess_curves(overlaps_g, overlaps_h, sqnorm, own_sqnorm, own_h, zsq, coef_a, coef_b, out):
     """``out[i, k] = log sum_mu exp(l_mu - l_nu)`` for each sample ``i`` and time ``k``.
 
     ``l_mu - l_nu = A_k (2 G_imu - |a_mu|^2 - |a_nu|^2) + B_k (H_imu - z_i.a_nu)``
-    (module docstring). Rows are independent (``prange``): the result does
-    not depend on the number of threads.
+    (module docstring). ``overlaps_g`` is overwritten with ``2 G - |a_mu|^2``,
+    so the hot loop is two multiply-adds and an ``exp`` (vectorised).
+
+    Pruning: the ``mu = nu`` term is ``e^0 = 1``, so a chunk of
+    ``_CHUNK`` data points whose every term is below ``e^{-40}/n`` (checked
+    with the chunk maxima of ``2 G - |a|^2`` and ``H``) changes the sum by
+    less than ``e^{-40} ~ 4e-18`` relative and is skipped. Runs of kept
+    chunks are summed in one loop. Rows are independent (``prange``) and the
+    chunks are fixed: the result does not depend on the number of threads
+    or on the block of samples.
     """
     n_rows, n = overlaps_g.shape
     n_times = coef_a.shape[0]
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    cut = _PRUNE - math.log(n)
     for i in prange(n_rows):
-        g = overlaps_g[i]
+        p = overlaps_g[i]
         h = overlaps_h[i]
+        for mu in range(n):
+            p[mu] = 2.0 * p[mu] - sqnorm[mu]
+        p_max = np.empty(n_chunks)
+        h_max = np.empty(n_chunks)
+        h_min = np.empty(n_chunks)
+        for c in range(n_chunks):
+            p_max[c] = p[c * _CHUNK:(c + 1) * _CHUNK].max()
+            h_max[c] = h[c * _CHUNK:(c + 1) * _CHUNK].max()
+            h_min[c] = h[c * _CHUNK:(c + 1) * _CHUNK].min()
         bound = 0.5 * zsq[i]
         for k in range(n_times):
             a = coef_a[k]
@@ -167,13 +205,21 @@ def _excess_curves(overlaps_g, overlaps_h, sqnorm, own_sqnorm, own_h, zsq, coef_
             else:
                 shift = -np.inf
                 for mu in range(n):
-                    value = a * (2.0 * g[mu] - sqnorm[mu]) + b * h[mu] + const
-                    if value > shift:
-                        shift = value
-            total = 0.0
+                    shift = max(shift, a * p[mu] + b * h[mu] + const)
             base = const - shift
-            for mu in range(n):
-                total += exp_nonpositive(a * (2.0 * g[mu] - sqnorm[mu]) + b * h[mu] + base)
+            low = cut - const  # chunk c is kept if its largest a p + b h reaches this
+            total = 0.0
+            c = 0
+            while c < n_chunks:
+                if a * p_max[c] + max(b * h_max[c], b * h_min[c]) < low:
+                    c += 1
+                    continue
+                first = c
+                c += 1
+                while c < n_chunks and a * p_max[c] + max(b * h_max[c], b * h_min[c]) >= low:
+                    c += 1
+                total += _sum_exp_run(p[first * _CHUNK:c * _CHUNK], h[first * _CHUNK:c * _CHUNK],
+                                      a, b, base)
             out[i, k] = shift + math.log(total)
 
 
@@ -228,7 +274,10 @@ def excess_entropy(data, times, process=None, *, n_samples=2000, seed=None, bloc
     n, d = data.shape
     n_samples = as_int(n_samples, "n_samples", minimum=2)
     if block_rows is None:
-        block_rows = max(1, min(n_samples, (1 << 22) // max(n, 1)))
+        # 2 x 2^23 overlaps (128 MiB): each block's product costs the next kernel
+        # ~0.1 s of OpenBLAS spinning, so fewer blocks (5, not 10, at n = 20000)
+        # were measured 15 % faster; larger ones lose it again to page faults.
+        block_rows = max(1, min(n_samples, (1 << 23) // max(n, 1)))
     block_rows = as_int(block_rows, "block_rows", minimum=1)
     if not isinstance(keep_samples, (bool, np.bool_)):
         raise TypeError(f"keep_samples must be True or False, got {keep_samples!r}")
