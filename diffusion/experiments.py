@@ -137,6 +137,11 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
         phi_se[i] = run.cloning.phi_se[order]
         theory[i] = gm_phi(x_fine * t_s[i], mu_tilde, sigma, d, process)
     scalars = {}
+    if mu_tilde > 0:
+        # d -> infinity at t = t_S: kappa -> 1 in eq. 6, the value the curves cross at
+        big = 10**12
+        t_big = speciation_time(mu_tilde**2 * big + sigma**2, process)
+        scalars["phi_t_s_large_d"] = float(gm_phi(t_big, mu_tilde, sigma, big, process))
     if len(dim_list) >= 2:
         try:
             cross = crossing_point(xs, phi, phi_se, seed=0)

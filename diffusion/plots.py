@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from statmech import figures as fg
+
 __all__ = ["plot_speciation", "plot_collapse", "plot_dataset_regimes", "plot_pitchfork"]
 
 _MARKERS = "osv^Dp*"
@@ -17,6 +19,10 @@ def _arr(result, name):
     return np.asarray(result.arrays[name][1])
 
 
+_OU_TIME = ("time", "$t$", "OU time units")
+_CLONES = "markers: cloning, $\\pm$ 3 s.e."
+
+
 def plot_speciation(result, fig):
     """``phi(t)`` vs ``t/t_S`` per ``d`` (3 s.e. bars) with eq. 6 (dynamical-regimes Fig. 2)."""
     ax = fig.add_subplot(1, 1, 1)
@@ -24,22 +30,28 @@ def plot_speciation(result, fig):
     x = np.asarray(result.coords["x"])
     x_fine = np.asarray(result.coords["x_fine"])
     phi, se, theory = _arr(result, "phi"), _arr(result, "phi_se"), _arr(result, "phi_theory")
+    sc = result.scalars
+    eq6 = "lines: eq. 6 at the same $d$"
     for i, d in enumerate(dims):
         colour = f"C{i}"
-        ax.plot(x_fine, theory[i], color=colour, lw=1.5)
+        fg.explain(ax.plot(x_fine, theory[i], color=colour, **fg.THEORY), eq6)
         ax.errorbar(x, phi[i], yerr=3 * se[i], fmt=_MARKERS[i % len(_MARKERS)], color=colour,
-                    ms=4, capsize=2, label=f"d = {d}")
-    ax.axvline(1.0, color="grey", ls="--", lw=1)
-    ax.axhline(0.775, color="grey", ls="--", lw=1)
-    if "crossing_x" in result.scalars:
-        cx, cse = result.scalars["crossing_x"], result.scalars["crossing_x_se"]
-        ax.axvspan(cx - cse, cx + cse, color="k", alpha=0.12,
-                   label=f"crossing {cx:.3f} ± {cse:.3f}")
-    ax.set_xlabel(r"$t/t_S$")
-    ax.set_ylabel(r"$\phi(t)$")
+                    label=f"$d$ = {d}", **fg.DATA)
+    fg.mark(ax, 1.0, r"$t = t_S = \frac{1}{2}\log\Lambda$")
+    if "phi_t_s_large_d" in sc:
+        fg.mark(ax, sc["phi_t_s_large_d"], rf"$\phi(t_S) \to$ {sc['phi_t_s_large_d']:.3f}, "
+                r"$d \to \infty$", axis="y", ls="--")
+    if "crossing_x" in sc:
+        cx, cse = sc["crossing_x"], sc["crossing_x_se"]
+        ax.axvspan(cx - cse, cx + cse, color="k", alpha=fg.BAND_ALPHA * 0.6, lw=0,
+                   label=rf"crossing of the $d$ curves: {cx:.3f} $\pm$ {cse:.3f}")
+    fg.label_axes(ax, ("clone time", r"$t/t_S$", fg.DIMENSIONLESS),
+                  ("same-class probability", r"$\phi(t)$", fg.DIMENSIONLESS))
     ax.set_ylim(0.45, 1.02)
-    ax.set_title(f"Speciation, two Gaussians ({result.attrs.get('score', '')} score); lines: eq. 6")
-    ax.legend(frameon=False, fontsize=8)
+    fg.legend(ax, styles=[(_CLONES, {"fmt": "o", "color": "0.3"}),
+                          (eq6, {**fg.THEORY, "color": "0.3"})])
+    fg.title(fig, f"Speciation of two Gaussians ({result.attrs.get('score', '')} score): "
+                  "probability that clones branched at $t$ end in the same class")
     return fig
 
 
@@ -51,65 +63,81 @@ def plot_collapse(result, fig):
     f, se, th = (_arr(result, k) for k in ("f", "f_se", "f_theory"))
     alpha, tc, tc_se, tc_th = (_arr(result, k) for k in ("alpha", "t_c", "t_c_se", "t_c_theory"))
     finite = _arr(result, "f_finite") if "f_finite" in result.arrays else None
+    criterion = result.attrs.get("criterion", "level")
+    styles = [("markers: Monte Carlo $f^e$, $\\pm$ 3 s.e.", {"fmt": "o", "color": "0.3"}),
+              ("solid: theory, $n, d \\to \\infty$ at fixed $\\alpha$", {**fg.THEORY, "color": "0.3"}),
+              ("dotted: exact finite-size prediction", {**fg.FINITE, "color": "0.3"}),
+              ("dashed: $t_C$ of eq. 10", {"ls": "--", "lw": 1.0, "color": "0.3"}),
+              (f"band: $t_C$ from $f^e$ ({criterion}), $\\pm$ 1 s.e.", {"band": True})]
+    has_finite = finite is not None and np.isfinite(finite).all(axis=1).any()
+    if not has_finite:
+        del styles[2]
     for i, d in enumerate(dims):
         colour = f"C{i}"
-        ax.errorbar(t, f[i] / alpha[i], yerr=3 * se[i] / alpha[i], fmt=_MARKERS[i % len(_MARKERS)],
-                    color=colour, ms=3, capsize=1.5, label=f"d = {d}: $f^e$")
-        ax.plot(t, th[i] / alpha[i], color=colour, lw=1.5)
-        if finite is not None and np.isfinite(finite[i]).all():
-            ax.plot(t, finite[i] / alpha[i], color=colour, lw=1, ls=":")
-        ax.axvline(tc_th[i], color=colour, ls="--", lw=1)
-        ax.axvspan(tc[i] - tc_se[i], tc[i] + tc_se[i], color=colour, alpha=0.3)
-    ax.axhline(0.0, color="grey", lw=0.8)
-    ax.set_xlabel("t")
-    ax.set_ylabel(r"$f^e(t)/\alpha$")
+        ax.errorbar(t, f[i] / alpha[i], yerr=3 * se[i] / alpha[i],
+                    fmt=_MARKERS[i % len(_MARKERS)], color=colour, label=f"$d$ = {d}",
+                    **{**fg.DATA, "ms": 3})
+        fg.explain(ax.plot(t, th[i] / alpha[i], color=colour, **fg.THEORY), styles[1][0])
+        if has_finite and np.isfinite(finite[i]).all():
+            fg.explain(ax.plot(t, finite[i] / alpha[i], color=colour, **fg.FINITE), styles[2][0])
+        fg.explain(ax.axvline(tc_th[i], color=colour, ls="--", lw=1), styles[-2][0])
+        fg.explain(ax.axvspan(tc[i] - tc_se[i], tc[i] + tc_se[i], color=colour, alpha=0.3, lw=0),
+                   styles[-1][0])
+    fg.guide(ax.axhline(0.0, color="grey", lw=0.8))
+    fg.label_axes(ax, _OU_TIME, ("excess entropy per data entropy", r"$f^e(t)/\alpha$",
+                                 fg.DIMENSIONLESS))
     ax.set_ylim(-0.05, 1.05)
-    criterion = result.attrs.get("criterion", "level")
-    ax.set_title("Collapse: lines theory, dotted exact finite size, dashed eq. 10 $t_C$, "
-                 f"bands $t_C$ from $f^e$ ({criterion})", fontsize=8)
-    ax.legend(frameon=False, fontsize=8)
+    fg.style_legend(ax, styles, loc="lower right")
+    fg.legend(ax, loc="upper left")
+    n = int(round(np.exp(alpha[0] * dims[0])))
+    fg.title(fig, f"Collapse of two Gaussians onto the n = {n} training points: "
+                  r"excess entropy $f^e(t)$, $\alpha = \ln n/d$")
     return fig
 
 
 def plot_dataset_regimes(result, fig):
     """Digits: ``phi``, ``phi_C``, ``t^_C`` histogram, ``f^e/alpha`` (Fig. 4–5)."""
     sc = result.scalars
-    ax1 = fig.add_subplot(2, 2, 1)
+    grid = fig.add_gridspec(2, 2)
+    t_s_label = rf"$t_S = \frac{{1}}{{2}}\log\Lambda$ = {sc['t_s']:.2f}"
+    t_c_label = rf"$t_C$ from $f^e$ = {sc['t_c']:.2f}"
+    ax1 = fig.add_subplot(grid[0, 0])
     tcl = np.asarray(result.coords["t_clone"])
     ax1.errorbar(tcl, _arr(result, "phi"), yerr=3 * _arr(result, "phi_se"), fmt="o-", ms=3,
-                 label=r"$\phi$ (same class)")
+                 capsize=2, label=r"$\phi$: same class, $\pm$ 3 s.e.")
     ax1.errorbar(tcl, _arr(result, "phi_c"), yerr=3 * _arr(result, "phi_c_se"), fmt="s-", ms=3,
-                 label=r"$\phi_C$ (same point)")
-    ax1.axvline(sc["t_s"], color="C2", ls="--", lw=1, label=f"$t_S$ = {sc['t_s']:.2f}")
-    ax1.axvline(sc["t_c"], color="C3", ls="--", lw=1, label=f"$t_C$ = {sc['t_c']:.2f}")
-    ax1.set_xscale("log")
-    ax1.set_xlabel("clone time t")
+                 capsize=2, label=r"$\phi_C$: same training point, $\pm$ 3 s.e.")
+    fg.mark(ax1, sc["t_s"], t_s_label, color="C2", ls="--")
+    fg.mark(ax1, sc["t_c"], t_c_label, color="C3", ls="--")
+    fg.log_axis(ax1, "x")
+    fg.label_axes(ax1, ("clone time", "$t$", "OU time units"),
+                  ("probability that clones agree", "", fg.DIMENSIONLESS))
     ax1.set_ylim(-0.02, 1.02)
-    ax1.legend(frameon=False, fontsize=7)
-    ax2 = fig.add_subplot(2, 2, 2)
+    fg.legend(ax1, fontsize=7.5)
+    ax2 = fig.add_subplot(grid[0, 1])
     centres = np.asarray(result.coords["t_bin"])
     width = centres[1] - centres[0] if centres.shape[0] > 1 else 1.0
-    ax2.bar(centres, _arr(result, "t_hat_c_hist"), width=width, color="C1", alpha=0.6, ec="k")
-    ax2.axvline(sc["t_hat_c_mean"], color="k", ls="--", lw=1,
-                label=rf"mean $\hat t_C$ = {sc['t_hat_c_mean']:.2f}")
-    ax2.set_xlabel(r"$\hat t_C$")
-    ax2.set_ylabel("trajectories")
-    ax2.legend(frameon=False, fontsize=7)
-    ax3 = fig.add_subplot(2, 1, 2)
+    ax2.bar(centres, _arr(result, "t_hat_c_hist"), width=width, color="C1", alpha=0.6, ec="k",
+            label="backward trajectories")
+    fg.mark(ax2, sc["t_hat_c_mean"], rf"mean $\hat t_C$ = {sc['t_hat_c_mean']:.2f}",
+            color="k", ls="--")
+    fg.label_axes(ax2, ("last change of the nearest training point", r"$\hat t_C$",
+                        "OU time units"), ("trajectories", "", "count"))
+    fg.legend(ax2)
+    ax3 = fig.add_subplot(grid[1, :])
     t = np.asarray(result.coords["t"])
     alpha = sc["alpha"]
     ax3.errorbar(t, _arr(result, "f") / alpha, yerr=3 * _arr(result, "f_se") / alpha, fmt="o-",
-                 ms=3, label=r"$f^e/\alpha$")
-    ax3.axvline(sc["t_c"], color="C3", ls="--", lw=1, label=r"$t_C$ from $f^e$")
-    ax3.axvline(sc["t_s"], color="C2", ls="--", lw=1, label=r"$t_S = \frac{1}{2}\log\Lambda$")
-    ax3.axvline(sc["t_hat_c_mean"], color="k", ls=":", lw=1, label=r"mean $\hat t_C$")
-    ax3.axhline(0.0, color="grey", lw=0.8)
-    ax3.set_xscale("log")
-    ax3.set_xlabel("t")
-    ax3.set_ylabel(r"$f^e(t)/\alpha$")
-    ax3.legend(frameon=False, fontsize=7)
-    fig.suptitle(f"Digits {result.attrs.get('classes', '')}: n={sc['n']}, d={sc['d']}, "
-                 f"$\\Lambda$={sc['lambda_top']:.2f}", fontsize=9)
+                 ms=3, capsize=2, label=r"Monte Carlo $f^e/\alpha$, $\pm$ 3 s.e.")
+    fg.mark(ax3, sc["t_c"], t_c_label, color="C3", ls="--")
+    fg.mark(ax3, sc["t_s"], t_s_label, color="C2", ls="--")
+    fg.mark(ax3, sc["t_hat_c_mean"], r"mean $\hat t_C$", color="k")
+    fg.guide(ax3.axhline(0.0, color="grey", lw=0.8))
+    fg.log_axis(ax3, "x")
+    fg.label_axes(ax3, _OU_TIME, ("excess entropy", r"$f^e(t)/\alpha$", fg.DIMENSIONLESS))
+    fg.legend(ax3, loc="upper left")
+    fg.title(fig, f"Speciation and collapse on the handwritten digits {result.attrs.get('classes', '')}: "
+                  f"n = {sc['n']}, d = {sc['d']}, $\\Lambda$ = {sc['lambda_top']:.2f}")
     return fig
 
 
@@ -118,37 +146,74 @@ def plot_pitchfork(result, fig):
     t = np.asarray(result.coords["t"])
     m, exists, stable, chi = (_arr(result, k) for k in ("m", "exists", "stable", "chi"))
     land = _arr(result, "free_energy_reg")
-    n_land = land.shape[0]
-    ax = fig.add_subplot(2, max(2, n_land), 1)
-    for b in range(m.shape[0]):
-        for mask, style in ((exists[b] & stable[b], "-"), (exists[b] & ~stable[b], "--")):
-            ax.plot(t, np.where(mask, m[b], np.nan), "k" + style, lw=1.2)
-    ax.axvline(result.scalars["t_c"], color="C3", ls=":", lw=1)
-    ax.set_xlabel("t")
-    ax.set_ylabel("m")
     sc = result.scalars
-    ax.set_title(rf"$m=\tanh(m/t\sigma^2)$, $t_c$={sc['t_c']:.4f}; "
-                 rf"$\beta$={sc['beta']:.3f}, $\delta$={sc['delta']:.3f}", fontsize=7)
-    ax2 = fig.add_subplot(2, max(2, n_land), 2)
+    sigma = sc["t_c_theory"] ** -0.5
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 0.9])
+    ax, ax2 = top.subplots(1, 2)
+    time_axis = ("VE time", "$t$", r"units of $1/\sigma^2$")
+    t_c_label = rf"$t_c = 1/\sigma^2$, located at {sc['t_c']:.4f}"
     for b in range(m.shape[0]):
-        mask = exists[b] & stable[b] & np.isfinite(chi[b])
-        ax2.semilogy(t[mask], np.abs(chi[b][mask]), ".", ms=2)
-    ax2.axvline(sc["t_c"], color="C3", ls=":", lw=1)
-    ax2.set_xlabel("t")
-    ax2.set_ylabel(r"$\chi$ (stable branches)")
-    ax2.set_title(rf"$\gamma_-$={sc['gamma_minus']:.3f}, $\gamma_+$={sc['gamma_plus']:.3f}",
-                  fontsize=7)
+        for mask, style, entry in ((exists[b] & stable[b], "-", "stable fixed point"),
+                                   (exists[b] & ~stable[b], "--", "unstable fixed point")):
+            (line,) = ax.plot(t, np.where(mask, m[b], np.nan), "k" + style, lw=1.2,
+                              label=entry if b == 0 else "_" + entry)
+            if b:
+                fg.explain(line, entry)
+    fg.mark(ax, sc["t_c"], t_c_label, color="C3")
+    fg.label_axes(ax, time_axis, ("magnetisation", r"$m = \tanh(m/t\sigma^2)$", fg.DIMENSIONLESS))
+    fg.legend(ax, loc="lower right")
+    ax.text(0.98, 0.97, "fitted exponents (mean field):\n"
+            rf"$\beta$ = {sc['beta']:.4f} (1/2)" "\n"
+            rf"$\gamma_-$ = {sc['gamma_minus']:.4f}, $\gamma_+$ = {sc['gamma_plus']:.4f} (1)" "\n"
+            rf"$\delta$ = {sc['delta']:.4f} (3)", transform=ax.transAxes, ha="right", va="top",
+            fontsize=8)
+    ordered = (m > 1e-12) & exists & stable
+    symmetric = (np.abs(m) <= 1e-12) & exists & stable & (t[None, :] > sc["t_c"])
+    for mask, colour, label in ((ordered, "C0", r"ordered branch $m \neq 0$, $t < t_c$"),
+                                (symmetric, "C2", r"symmetric branch $m = 0$, $t > t_c$")):
+        b = int(np.argmax(mask.sum(axis=1)))  # the branch followed longest (not a birth point)
+        if mask[b].any():
+            keep = mask[b] & np.isfinite(chi[b])
+            ax2.plot(t[keep], np.abs(chi[b][keep]), "o", ms=2.5, color=colour, label=label)
+    T = t / sc["t_c"]
+    below, above = (T > 0.6) & (T < 0.98), T > 1.02
+    chi_theory = r"mean field: $1/\tau$ above (exact), $1/(2|\tau|)$ below ($\tau \to 0$)"
+    ax2.plot(t[below], 0.5 / (1 - T[below]), label=chi_theory, **fg.LIMIT)
+    fg.explain(ax2.plot(t[above], 1 / (T[above] - 1), **fg.LIMIT), chi_theory)
+    fg.mark(ax2, sc["t_c"], t_c_label, color="C3")
+    fg.log_axis(ax2, "y")
+    finite = np.abs(chi[np.isfinite(chi) & (ordered | symmetric)])
+    ax2.set_ylim(1e-2, 3 * finite.max() if finite.size else 10)
+    fg.label_axes(ax2, time_axis, ("susceptibility", r"$\chi = \partial m/\partial h$",
+                                   fg.DIMENSIONLESS))
+    fg.legend(ax2, loc="lower right")
+    top.suptitle(r"Two deltas at $\pm 1$: pitchfork of the magnetisation at $t_c = 1/\sigma^2$"
+                 f" ($\\sigma$ = {sigma:g})", fontsize=10)
     x = np.asarray(result.coords["x"])
     y = np.asarray(result.coords["y"])
     tl = np.asarray(result.coords["t_landscape"])
-    for k in range(n_land):
-        axk = fig.add_subplot(2, max(2, n_land), max(2, n_land) + k + 1)
-        axk.contourf(x, y, -land[k], levels=30, cmap="viridis")
-        axk.plot([1, 0, -1, 0], [0, 1, 0, -1], "r+", ms=6)
+    n_land = land.shape[0]
+    lo, hi = float(np.nanmin(land)), float(np.nanmax(land))
+    levels = lo + (hi - lo) * np.linspace(0.0, 1.0, 31) ** 2  # finer near the minima
+    from matplotlib.colors import BoundaryNorm
+
+    norm = BoundaryNorm(levels, 256)  # one colour scale for every panel and the colour bar
+    axes = bottom.subplots(1, n_land, sharex=True, sharey=True, squeeze=False)[0]
+    points = "data points $(\\pm 1, 0)$, $(0, \\pm 1)$"
+    for k, axk in enumerate(axes):
+        filled = axk.contourf(x, y, land[k], levels=levels, cmap="viridis", norm=norm)
+        (pts,) = axk.plot([1, 0, -1, 0], [0, 1, 0, -1], "r+", ms=7, mew=1.5,
+                          label=points if k == 0 else "_points")
+        if k:
+            fg.explain(pts, points)
         axk.set_aspect("equal")
-        axk.set_title(rf"$-\tilde F$, t={tl[k]:g}", fontsize=7)
-        axk.set_xticks([])
-        axk.set_yticks([])
-    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
-        fig.tight_layout()
+        axk.set_title(rf"$t$ = {tl[k]:g} ($t/t_c$ = {tl[k] / sc['t_c']:.2f})", fontsize=9)
+        fg.label_axes(axk, ("", "$x_1$", fg.DIMENSIONLESS), ("", "$x_2$", fg.DIMENSIONLESS))
+    bar = bottom.colorbar(filled, ax=list(axes), shrink=0.9)
+    bar.set_label(fg.axis_label("free energy", r"$\tilde F$", fg.DIMENSIONLESS))
+    bar.set_ticks(np.round(lo + (hi - lo) * np.linspace(0, 1, 6) ** 2, 2))
+    fg.legend(axes[0], loc="lower left", fontsize=7)
+    bottom.suptitle(r"Four deltas: regularised free energy $\tilde F(x, t) = F + |x|^2/2$, "
+                    "one minimum splitting into four as $t$ decreases", fontsize=10)
+    fg.title(fig, "Symmetry breaking in the variance-exploding diffusion (Ambrogioni Fig. 2–3)")
     return fig

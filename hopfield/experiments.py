@@ -184,7 +184,7 @@ def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, s
         Parameter("modern_beta", float, 0.5, "", "modern network beta"),
     ],
     plot=plots.plot_classical,
-    figsize=(13.0, 4.2),
+    figsize=(15.0, 4.6),
     warmup={"sizes": "50,60", "n_alpha": 3, "n_sets": 2, "n_targets": 2, "modern_size": 8},
 )
 def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targets, modern_size,
@@ -215,6 +215,8 @@ def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n
         scalars["alpha_c_extrapolated"] = float(coef[1])
         if cov is not None:
             scalars["alpha_c_extrapolated_err"] = float(math.sqrt(cov[1, 1]))
+            scalars["finite_size_slope_err"] = float(math.sqrt(cov[0, 0]))
+            scalars["slope_intercept_cov"] = float(cov[0, 1])  # the fit's band needs it
         scalars["finite_size_slope"] = float(coef[0])
     scalars["alpha_c_ags"] = 0.138
     # Modern network on binary patterns, loads expressed as P/N for comparison.
@@ -382,6 +384,7 @@ def report_capacity_collapse(result) -> str:
         Parameter("n_times", int, 40, "", "log-spaced OU times in [0.02, 3]"),
     ],
     plot=plots.plot_capacity_collapse,
+    figsize=(8.5, 6.0),
     report=report_capacity_collapse,
     warmup={"alphas": "0.3", "dimension": 6, "n_samples": 20, "n_trajectories": 4, "n_targets": 2, "n_times": 4},
 )

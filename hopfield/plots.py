@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from statmech import figures as fg
+
 __all__ = [
     "plot_capacity",
     "plot_classical",
@@ -57,38 +59,70 @@ def plot_capacity(result, fig):
 
 
 def plot_classical(result, fig):
-    """Classical final overlap and retrieval fraction vs P/N; modern network far beyond."""
+    """Classical final overlap and retrieval fraction vs P/N, the finite-size extrapolation of
+    alpha_{1/2}, and the modern network's retrieval fraction far beyond 0.138."""
     sizes = np.asarray(result.coords["size"])
     alphas = np.asarray(result.coords["alpha"])
-    ax1, ax2, ax3 = fig.subplots(1, 3)
-    m, se, prob = _arr(result, "overlap"), _arr(result, "overlap_se"), _arr(result, "probability")
-    for i, n in enumerate(sizes):
-        ax1.errorbar(alphas, m[i], yerr=2 * se[i], fmt="o-", ms=3, capsize=2, label=f"N = {n}")
-        ax2.plot(alphas, prob[i], "o-", ms=3, label=f"N = {n}")
-    for ax in (ax1, ax2):
-        ax.axvline(0.138, color="k", ls="--", lw=1, label="0.138 (AGS)")
-        ax.set_xlabel(r"$\alpha = P/N$")
-        ax.legend(frameon=False, fontsize=6)
-    ax1.set_ylabel("final overlap m")
-    ax2.set_ylabel("fraction with m >= 0.9")
+    sc = result.scalars
     half = _arr(result, "alpha_half")
-    ax3.plot(1 / np.sqrt(sizes), half, "o", label=r"$\alpha_{1/2}(N)$")
-    if "alpha_c_extrapolated" in result.scalars:
-        a0, slope = result.scalars["alpha_c_extrapolated"], result.scalars["finite_size_slope"]
-        xs = np.linspace(0, 1 / np.sqrt(sizes.min()), 20)
-        ax3.plot(xs, a0 + slope * xs, "-", label=f"fit: {a0:.3f} + c/sqrt(N)")
-    ax3.axhline(0.138, color="k", ls="--", lw=1)
+    has_half = np.isfinite(half).any()
+    axes = fig.subplots(1, 4 if has_half else 3)
+    ax1, ax2, ax4 = axes[0], axes[1], axes[-1]
+    m, se, prob = _arr(result, "overlap"), _arr(result, "overlap_se"), _arr(result, "probability")
+    ags = sc.get("alpha_c_ags", 0.138)
+    ags_label = rf"classical $\alpha_c$ = {ags:g} (AGS, $N \to \infty$)"
+    load = ("load", r"$\alpha = P/N$", fg.DIMENSIONLESS)
+    for i, n in enumerate(sizes):
+        fg.explain(ax1.errorbar(alphas, m[i], yerr=2 * se[i], fmt="o-", ms=3, capsize=2, lw=1),
+                   f"$N$ = {n}")
+        ax2.plot(alphas, prob[i], "o-", ms=3, lw=1, label=f"$N$ = {n}")
+    fg.explain(fg.mark(ax1, ags, "_ags", **fg.LIMIT), ags_label)
+    fg.mark(ax2, ags, ags_label, **fg.LIMIT)
+    fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center",
+               ncol=len(sizes) + 1, **fg.LEGEND)
+    fg.label_axes(ax1, load, ("final overlap", "$m$", fg.DIMENSIONLESS))
+    fg.label_axes(ax2, load, ("fraction retrieved", r"$P(m \geq 0.9)$", fg.DIMENSIONLESS))
+    ax1.set_title(r"classical: final overlap ($\pm$ 2 s.e.)", fontsize=9)
+    ax2.set_title("classical: retrieval probability", fontsize=9)
+    if has_half:
+        ax3 = axes[2]
+        x_n = 1 / np.sqrt(sizes)
+        ax3.plot(x_n, half, "o", color="C0", label=r"$\alpha_{1/2}(N)$: fraction retrieved = 1/2")
+        if "alpha_c_extrapolated" in sc:
+            a0, slope = sc["alpha_c_extrapolated"], sc["finite_size_slope"]
+            xs = np.linspace(0, 1.05 * x_n.max(), 40)
+            fit = a0 + slope * xs
+            label = rf"fit $\alpha_c + c/\sqrt{{N}}$: $\alpha_c$ = {a0:.3f}"
+            if "slope_intercept_cov" in sc:
+                sd = np.sqrt(np.maximum(sc["finite_size_slope_err"] ** 2 * xs**2
+                                        + 2 * sc["slope_intercept_cov"] * xs
+                                        + sc["alpha_c_extrapolated_err"] ** 2, 0.0))
+                fg.fit_band(ax3, xs, fit, fit - 2 * sd, fit + 2 * sd, color="C0",
+                            label=label + rf" $\pm$ {sc['alpha_c_extrapolated_err']:.3f} (band 2 s.e.)")
+            else:  # two sizes: a line through two points has no error estimate
+                ax3.plot(xs, fit, color="C0", label=label + " (2 sizes: no error)", **fg.FIT)
+        fg.mark(ax3, ags, ags_label, axis="y", **fg.LIMIT)
+        fg.label_axes(ax3, ("finite size", r"$N^{-1/2}$", fg.DIMENSIONLESS),
+                      ("threshold load", r"$\alpha_{1/2}$", fg.DIMENSIONLESS))
+        ax3.set_xlim(left=0)
+        ax3.set_title(r"classical: threshold extrapolated to $N \to \infty$", fontsize=9)
+        fg.legend(ax3, fontsize=7.5)
     loads = np.asarray(result.coords["load"])
-    ax3.set_xlabel(r"$N^{-1/2}$")
-    ax3.set_ylabel(r"classical $\alpha_{1/2}$")
-    inset = ax3.inset_axes([0.55, 0.12, 0.4, 0.35])
-    inset.semilogx(loads, _arr(result, "modern_probability"), "s-", ms=2, color="C3")
-    inset.set_title(f"modern, N={result.attrs.get('modern_size')}: vs P/N", fontsize=6)
-    inset.tick_params(labelsize=5)
-    ax3.legend(frameon=False, fontsize=6, loc="upper left")
-    fig.suptitle("Classical Hopfield capacity (Hebbian, async sign dynamics)", fontsize=10)
-    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
-        fig.tight_layout()
+    n_mod = result.attrs.get("modern_size")
+    ax4.plot(loads, _arr(result, "modern_probability"), "s-", ms=3, lw=1, color="C3",
+             label=f"modern, binary patterns, $N$ = {n_mod}")
+    if "modern_alpha_1_theory" in sc and n_mod:
+        a1 = sc["modern_alpha_1_theory"]
+        fg.mark(ax4, np.exp(a1 * n_mod) / n_mod, rf"REM theory $P = e^{{\alpha_1 N}}$, "
+                rf"$\alpha_1$ = {a1:.3f}", **fg.LIMIT)
+    fg.mark(ax4, ags, ags_label, color="0.5", ls="-.")
+    fg.log_axis(ax4, "x")
+    fg.label_axes(ax4, load, ("fraction retrieved", "", fg.DIMENSIONLESS))
+    ax4.set_title(rf"modern ($\beta$ = {result.attrs.get('modern_beta')}): far beyond 0.138",
+                  fontsize=9)
+    fg.legend(ax4, fontsize=7.5)
+    fg.title(fig, "Hopfield capacity: classical (Hebbian, asynchronous sign dynamics) against "
+                  "modern (exponential in $N$)")
     return fig
 
 
@@ -97,16 +131,22 @@ def plot_rem_condensation(result, fig):
     ax = fig.add_subplot(1, 1, 1)
     ms = np.asarray(result.coords["M"])
     x = np.asarray(result.coords["reduced_beta"])
-    yd, sd, yr, sr = (_arr(result, k) for k in ("y_data", "y_data_se", "y_rem", "y_rem_se"))
+    yd, sd, yr = (_arr(result, k) for k in ("y_data", "y_data_se", "y_rem"))
+    rem_entry = "lines: sampled Gaussian REM, same $N$"
     for i, m in enumerate(ms):
-        ax.errorbar(x, yd[i], yerr=2 * sd[i], fmt="o", ms=3, color=f"C{i}", capsize=2, label=f"sphere data, M={m}")
-        ax.plot(x, yr[i], "-", color=f"C{i}", lw=1, label=f"sampled REM, M={m}")
-    ax.plot(x, _arr(result, "y_theory"), "k--", lw=1.5, label=r"$1 - \beta_c/\tilde\beta$ (eq. 39)")
-    ax.axvline(1.0, color="grey", lw=1)
-    ax.set_xlabel(r"$\tilde\beta/\beta_c = t_c(x)/t$")
-    ax.set_ylabel(r"$E[Y]$")
-    ax.set_title("REM condensation of the diffusion posterior (Ambrogioni eq. 38-39)", fontsize=10)
-    ax.legend(frameon=False, fontsize=6, ncol=2)
+        ax.errorbar(x, yd[i], yerr=2 * sd[i], fmt="o", color=f"C{i}", label=f"$M$ = {m} ($N = 2^{{{m}}}$)",
+                    **{**fg.DATA, "ms": 3.5})
+        fg.explain(ax.plot(x, yr[i], color=f"C{i}", **{**fg.THEORY, "lw": 1.1}), rem_entry)
+    ax.plot(x, _arr(result, "y_theory"), label=r"$1 - \beta_c/\tilde\beta$, $N \to \infty$ (eq. 39)",
+            **fg.LIMIT)
+    fg.mark(ax, 1.0, r"$\tilde\beta = \beta_c$")
+    fg.label_axes(ax, ("reduced inverse temperature", r"$\tilde\beta/\beta_c = t_c(x)/t$",
+                       fg.DIMENSIONLESS), ("participation ratio", r"$E[Y]$", fg.DIMENSIONLESS))
+    fg.style_legend(ax, [("markers: sphere data, $\\pm$ 2 s.e.", {"fmt": "o", "color": "0.3"}),
+                         (rem_entry, {**fg.THEORY, "lw": 1.1, "color": "0.3"})], loc="lower right")
+    fg.legend(ax, loc="upper left", ncol=2 if len(ms) > 3 else 1)
+    fg.title(fig, "REM condensation of the diffusion posterior on sphere data, $N = 2^M$ points "
+                  "(Ambrogioni eq. 38–39)")
     return fig
 
 
@@ -114,26 +154,59 @@ def plot_bridge(result, fig):
     """Identity errors vs time (log scale) and the two participation ratios."""
     ax1, ax2 = fig.subplots(1, 2)
     t = np.asarray(result.coords["time"])
-    cases = list(result.coords["case"])
-    tiny = 1e-18
+    cases = [str(c) for c in result.coords["case"]]
+    den, fe = _arr(result, "denoiser_error"), _arr(result, "free_energy_error")
+    eps = np.finfo(float).eps
+    floor = 1e-19  # errors below (a few exact zeros, tiny weights) are drawn at it
+    top = max(float(np.nanmax(np.concatenate([den, fe]))), eps) * 1e3  # room for the legend
+    den_entry = "denoiser = Hopfield update"
+    fe_entry = r"$\tilde F$ = Hopfield energy + $C$"
+    zero_entry = r"error below $10^{-19}$ or exactly 0"
+    dif_entry = "markers: diffusion posterior"
+    hop_entry = r"lines: Hopfield at $\beta = s^2/\Delta$"
+    any_zero = False
     for k, c in enumerate(cases):
-        ax1.semilogy(t, _arr(result, "denoiser_error")[k] + tiny, "o-", ms=3, color=f"C{k}", label=f"denoiser {c}")
-        ax1.semilogy(t, _arr(result, "free_energy_error")[k] + tiny, "s--", ms=3, color=f"C{k}", label=f"F~ {c}")
-        ax2.plot(t, _arr(result, "participation_diffusion")[k], "o", ms=4, color=f"C{k}", label=f"diffusion {c}")
-        ax2.plot(t, _arr(result, "participation_hopfield")[k], "-", color=f"C{k}", label=f"Hopfield {c}")
-    ax1.set_xscale("log")
-    ax1.axhline(np.finfo(float).eps, color="k", lw=1, ls=":")
-    ax1.set_xlabel("t")
-    ax1.set_ylabel("relative error")
-    ax1.legend(frameon=False, fontsize=5)
-    ax2.set_xscale("log")
-    ax2.set_xlabel("t")
-    ax2.set_ylabel("participation ratio")
-    ax2.legend(frameon=False, fontsize=5)
-    fig.suptitle("Bridge identities: diffusion posterior = modern Hopfield at beta = s^2/Delta", fontsize=10)
-    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
-        fig.tight_layout()
+        colour = f"C{k}"
+        for err, style, entry in ((den[k], "o-", den_entry), (fe[k], "s--", fe_entry)):
+            fg.explain(ax1.plot(t, np.where(err >= floor, err, np.nan), style, ms=3.5, lw=1.1,
+                                color=colour), entry)
+            zero = err < floor
+            if zero.any():
+                any_zero = True
+                fg.explain(ax1.plot(t[zero], np.full(zero.sum(), floor), "v", ms=4, color=colour,
+                                    mfc="none"), zero_entry)
+        fg.explain(ax2.plot(t, _arr(result, "participation_diffusion")[k], "o", ms=4.5,
+                            color=colour), dif_entry)
+        fg.explain(ax2.plot(t, _arr(result, "participation_hopfield")[k], "-", lw=1.1,
+                            color=colour), hop_entry)
+    eps_entry = r"machine $\epsilon$ = 2.2$\times 10^{-16}$"
+    fg.explain(fg.mark(ax1, eps, "_eps", axis="y", color="k"), eps_entry)
+    styles = [(den_entry, {"marker": "o", "ls": "-"}), (fe_entry, {"marker": "s", "ls": "--"}),
+              (eps_entry, {**fg.MARK, "color": "k"})]
+    if any_zero:
+        styles.append((zero_entry, {"marker": "v", "ls": "none", "mfc": "none"}))
+    fg.log_axis(ax1, "x")
+    fg.log_axis(ax1, "y")
+    ax1.set_ylim(floor / 3, top)
+    time_axis = ("diffusion time", "$t$", "units of each process")
+    fg.label_axes(ax1, time_axis, ("relative error of the identity", "", fg.DIMENSIONLESS))
+    ax1.set_title("identities hold to round-off", fontsize=9)
+    fg.style_legend(ax1, styles, loc="upper right")
+    fg.log_axis(ax2, "x")
+    fg.label_axes(ax2, time_axis, ("participation ratio", r"$Y$", fg.DIMENSIONLESS))
+    ax2.set_title("the same posterior weights", fontsize=9)
+    fg.style_legend(ax2, [(dif_entry, {"marker": "o", "ls": "none"}), (hop_entry, {"ls": "-"})],
+                    loc="lower left")
+    fg.style_legend(ax2, [(_case_label(c), {"color": f"C{k}", "lw": 4}) for k, c in enumerate(cases)],
+                    loc="upper right")
+    fg.title(fig, r"Bridge: the diffusion posterior is a modern Hopfield network at $\beta = s^2/\Delta$")
     return fig
+
+
+def _case_label(case: str) -> str:
+    """``"random-ve"`` -> ``"random patterns, VE"``."""
+    data, _, process = case.partition("-")
+    return f"{data} patterns, {process.upper()}" if process else case
 
 
 def plot_capacity_collapse(result, fig):
@@ -141,20 +214,21 @@ def plot_capacity_collapse(result, fig):
     ax = fig.add_subplot(1, 1, 1)
     a = np.asarray(result.coords["alpha"])
     fine = np.asarray(result.coords["alpha_fine"])
-    ax.plot(fine, _arr(result, "curve_collapse"), "C0-", label=r"$t_C(\alpha)$ theory (REM)")
-    ax.plot(fine, _arr(result, "curve_hopfield"), "C1-", label=r"$t_H(\alpha)$: $\alpha_1(\beta_H(t))=\alpha$")
-    ax.plot(a, _arr(result, "t_hopfield_finite"), "C1:", marker="x", label=r"$t_H$ finite-d theory")
-    ax.errorbar(a, _arr(result, "t_collapse_excess"), yerr=2 * _arr(result, "t_collapse_excess_se"), fmt="C0o",
-                capsize=2, label=r"$t_C$ from $f^e$ (sim)")
+    ax.plot(fine, _arr(result, "curve_collapse"), "C0-", label=r"$t_C(\alpha)$: REM theory, $d \to \infty$")
+    ax.plot(fine, _arr(result, "curve_hopfield"), "C1-",
+            label=r"$t_H(\alpha)$: $\alpha_1(\beta_H(t)) = \alpha$, $d \to \infty$")
+    ax.plot(a, _arr(result, "t_hopfield_finite"), "C1:", marker="x", label=r"$t_H$: finite-$d$ theory")
+    ax.errorbar(a, _arr(result, "t_collapse_excess"), yerr=2 * _arr(result, "t_collapse_excess_se"),
+                fmt="C0o", capsize=2, label=r"$t_C$ from $f^e$ (simulation, $\pm$ 2 s.e.)")
     ax.errorbar(a, _arr(result, "t_collapse_nn"), yerr=2 * _arr(result, "t_collapse_nn_se"), fmt="C2s",
-                capsize=2, label=r"mean $\hat t_C$ nearest neighbour (sim)")
-    ax.plot(a, _arr(result, "t_hopfield_sim"), "C1D", label=r"$t_H$ Hopfield retrieval (sim)")
-    ax.set_xlabel(r"$\alpha = \ln n / d$")
-    ax.set_ylabel("OU time t")
-    ax.set_yscale("log")
-    ax.set_title(f"Memorisation vs capacity, spherical patterns, d = {result.scalars.get('dimension')}",
-                 fontsize=10)
-    ax.legend(frameon=False, fontsize=7)
+                capsize=2, label=r"mean $\hat t_C$, nearest training point (simulation, $\pm$ 2 s.e.)")
+    ax.plot(a, _arr(result, "t_hopfield_sim"), "C1D", label=r"$t_H$: Hopfield retrieval (simulation)")
+    fg.label_axes(ax, ("load", r"$\alpha = \ln n / d$", "nats per dimension"),
+                  ("OU time", "$t$", "OU time units"))
+    fg.log_axis(ax, "y")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, **fg.LEGEND)
+    fg.title(fig, "Memorisation against capacity: diffusion collapse time and Hopfield retrieval "
+                  f"time, spherical patterns, d = {result.scalars.get('dimension')}")
     return fig
 
 
@@ -162,20 +236,25 @@ def plot_retrieval(result, fig):
     """Success rate and overlap vs cue noise for the three retrieval dynamics."""
     ax1, ax2 = fig.subplots(1, 2)
     eps = np.asarray(result.coords["noise"])
+    n_cues = result.scalars.get("n_cues")
     for key, label, mk in (("deterministic", "Hopfield fixed point", "o"),
                            ("stochastic", "Hopfield Langevin", "s"),
                            ("diffusion", "diffusion backward SDE", "^")):
-        ax1.plot(eps, _arr(result, f"success_{key}"), mk + "-", label=label)
-        ax2.plot(eps, _arr(result, f"overlap_{key}"), mk + "-", label=label)
-    ax2.plot(eps, _arr(result, "overlap_cue"), "k:", label="cue cosine")
-    ax1.set_xlabel("cue noise per component")
-    ax1.set_ylabel("nearest pattern = target")
-    ax2.set_xlabel("cue noise per component")
-    ax2.set_ylabel("overlap with target")
-    ax1.legend(frameon=False, fontsize=7)
-    ax2.legend(frameon=False, fontsize=7)
-    fig.suptitle(f"Retrieval from the same cues ({result.attrs.get('patterns')}), matched beta = 1/eps^2",
-                 fontsize=10)
-    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
-        fig.tight_layout()
+        p = _arr(result, f"success_{key}")
+        err = None
+        if n_cues:  # binomial 2 s.e., clipped to [0, 1]
+            half = 2 * np.sqrt(p * (1 - p) / n_cues)
+            err = np.vstack([np.minimum(half, p), np.minimum(half, 1 - p)])
+        ax1.errorbar(eps, p, yerr=err, fmt=mk + "-", ms=4, capsize=2, lw=1,
+                     label=label + (r", $\pm$ 2 s.e." if n_cues else ""))
+        ax2.plot(eps, _arr(result, f"overlap_{key}"), mk + "-", ms=4, lw=1, label=label)
+    ax2.plot(eps, _arr(result, "overlap_cue"), "k:", label="the cue itself (cosine)")
+    noise = ("cue noise per component", r"$\varepsilon$", "units of a pattern component")
+    fg.label_axes(ax1, noise, ("success rate: nearest pattern is the target", "", fg.DIMENSIONLESS))
+    fg.label_axes(ax2, noise, ("overlap with the target", "$m$", fg.DIMENSIONLESS))
+    fg.legend(ax1)
+    fg.legend(ax2)
+    fg.title(fig, f"Retrieval of {result.attrs.get('patterns')} patterns from cues "
+                  r"$\xi + \varepsilon z$: Hopfield at $\beta = 1/\varepsilon^2$ against diffusion "
+                  r"from $t = \varepsilon^2$" + (f" ({n_cues} cues per point)" if n_cues else ""))
     return fig

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from statmech import figures as fg
 from statmech._validation import as_float, as_int
 from statmech.registry import ExperimentResult, Parameter, experiment
 
@@ -23,27 +24,35 @@ LN2 = math.log(2.0)
 
 
 def _plot_rem(result: ExperimentResult, fig):
-    fig.set_size_inches(10, 4)
+    """Sampled ``E[Y]`` and free energy per ``M`` over ``beta``, against Derrida's ``M -> inf`` theory."""
     beta = result.coords["beta"]
     beta_c = result.scalars["beta_c_theory"]
     m = result.attrs.get("M", "")
+    n_samples = np.shape(result.arrays["participation"][1])[0]
+    beta_axis = ("inverse temperature", r"$\beta$", "1/energy")
+    beta_c_label = rf"$\beta_c = 2\sqrt{{\ln 2}}$ = {beta_c:.3f}"
+    sampled = rf"sampled, $M$ = {m}: mean $\pm$ 2 s.e."
     ax1 = fig.add_subplot(1, 2, 1)
     y, y_err = result.arrays["mean_participation"][1], result.arrays["sem_participation"][1]
-    ax1.fill_between(beta, y - 2 * y_err, y + 2 * y_err, alpha=0.3, label="sampled ± 2 s.e.")
-    ax1.plot(beta, y, marker=".", label=f"sampled, M = {m}")
-    ax1.plot(beta, result.arrays["theory_participation"][1], "k--", label="M → ∞: 1 − β_c/β")
-    ax1.axvline(beta_c, color="grey", lw=0.8)
-    ax1.set_xlabel("β")
-    ax1.set_ylabel("E[Y] (participation ratio)")
-    ax1.legend(fontsize=8)
+    fg.explain(ax1.fill_between(beta, y - 2 * y_err, y + 2 * y_err, color="C0",
+                                alpha=fg.BAND_ALPHA, lw=0), sampled)
+    ax1.plot(beta, y, "o-", color="C0", ms=3, lw=1, label=sampled)
+    ax1.plot(beta, result.arrays["theory_participation"][1], label=r"$M \to \infty$: $1 - \beta_c/\beta$",
+             **fg.LIMIT)
+    fg.mark(ax1, beta_c, beta_c_label)
+    fg.label_axes(ax1, beta_axis, ("participation ratio", r"$E[Y]$", fg.DIMENSIONLESS))
+    fg.legend(ax1, loc="upper left")
     ax2 = fig.add_subplot(1, 2, 2)
     f, f_err = result.arrays["free_energy"][1], result.arrays["sem_free_energy"][1]
-    ax2.errorbar(beta, f, yerr=2 * f_err, marker=".", lw=1, label="sampled −E[ln Z]/(βM)")
-    ax2.plot(beta, result.arrays["theory_free_energy"][1], "k--", label="Derrida (M → ∞)")
-    ax2.axvline(beta_c, color="grey", lw=0.8)
-    ax2.set_xlabel("β")
-    ax2.set_ylabel("free energy per M")
-    ax2.legend(fontsize=8)
+    ax2.errorbar(beta, f, yerr=2 * f_err, fmt="o", color="C0", **{**fg.DATA, "ms": 3},
+                 label=rf"sampled $-E[\ln Z]/(\beta M)$, $M$ = {m}: $\pm$ 2 s.e.")
+    ax2.plot(beta, result.arrays["theory_free_energy"][1], label=r"Derrida, $M \to \infty$",
+             **fg.LIMIT)
+    fg.mark(ax2, beta_c, beta_c_label)
+    fg.label_axes(ax2, beta_axis, ("free energy per bit", r"$f/M$", "energy"))
+    fg.legend(ax2, loc="lower right")
+    fg.title(fig, rf"Random energy model, $N = 2^{{{m}}}$ levels, {n_samples} disorder samples: "
+                  r"condensation at $\beta_c$")
     return fig
 
 
@@ -178,55 +187,87 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
 # -- curie-weiss ------------------------------------------------------------------------------------------------
 
 
+def _power_law_panel(ax, s, x, series, theory, window, x_axis, y_axis):
+    """Log–log points, their fitted power laws with bands, and the mean-field asymptotes.
+
+    ``series``: ``(y, label, colour, symbol, exponent key, s.e. key, theory key, sign,
+    correction)``; the fitted curve is ``amplitude x^(sign exponent)`` (amplitude key:
+    exponent key's prefix + ``_amplitude``). ``theory``: ``(x, y, legend entry)``;
+    several curves may share an entry.
+    """
+    for y, label, colour, symbol, key, err, theory_key, sign, correction in series:
+        ax.plot(x, y, "o", ms=3.5, color=colour, label=label)
+        amp = key.replace("_exponent", "") + "_amplitude"
+        if amp not in s:  # archives written before the amplitudes were stored: points only
+            continue
+        offset = s[key] - s[theory_key]
+        why = (f"{offset:+.4f} from {s[theory_key]:g}: {correction} correction to scaling"
+               if abs(offset) > max(2 * s[err], 5e-5) else f"matches {s[theory_key]:g}")
+        fg.power_law_fit(ax, window, s[amp], sign * s[key], s[err], color=colour,
+                         label=f"fit: {symbol} = {s[key]:.4f} $\\pm$ {s[err]:.4f} (fit s.e.)\n{why}")
+    seen = set()
+    for xs, ys, entry in theory:
+        (line,) = ax.plot(xs, ys, label=entry if entry not in seen else "_" + entry, **fg.LIMIT)
+        if entry in seen:
+            fg.explain(line, entry)
+        seen.add(entry)
+    fg.log_axis(ax, "x")
+    fg.log_axis(ax, "y")
+    fg.label_axes(ax, x_axis, y_axis)
+    # headroom above the data for the legend, on the side the power laws leave empty
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi * (hi / lo) ** 0.7)
+    rising = series[0][0][-1] > series[0][0][0]
+    fg.legend(ax, fontsize=7.5, loc="upper left" if rising else "upper right")
+
+
 def _plot_curie_weiss(result: ExperimentResult, fig):
-    fig.set_size_inches(12, 4)
+    """Branches of ``m = tanh(m/T)``; ``|m|``, ``chi`` and ``h`` near ``T_c`` with fits and theory."""
+    s = result.scalars
     T = result.coords["T"]
-    t_c = result.scalars["T_c"]
-    ax1 = fig.add_subplot(1, 3, 1)
+    tau = result.coords["tau"]
+    axes = fig.subplots(2, 2)
+    ax = axes[0, 0]
     m = result.arrays["m"][1]
     stable = result.arrays["stable"][1]
     for b in range(m.shape[0]):
-        ax1.plot(T, np.where(stable[b], m[b], np.nan), "C0-", lw=1.5)
-        ax1.plot(T, np.where(~stable[b], m[b], np.nan), "C3:", lw=1)
-    ax1.axvline(t_c, color="grey", lw=0.8)
-    ax1.set_xlabel("T = t σ²")
-    ax1.set_ylabel("m (solid: stable, dotted: unstable)")
-    ax2 = fig.add_subplot(1, 3, 2)
-    tau = result.coords["tau"]
-    ax2.loglog(
-        tau,
-        result.arrays["m_below"][1],
-        "o",
-        ms=3,
-        label=f"|m|, β = {result.scalars['beta_exponent']:.4f}",
-    )
-    ax2.loglog(
-        tau,
-        result.arrays["chi_below"][1],
-        "s",
-        ms=3,
-        label=f"χ below, γ = {result.scalars['gamma_minus']:.4f}",
-    )
-    ax2.loglog(
-        tau,
-        result.arrays["chi_above"][1],
-        "^",
-        ms=3,
-        label=f"χ above, γ = {result.scalars['gamma_plus']:.4f}",
-    )
-    ax2.set_xlabel("|τ| = |T − T_c|")
-    ax2.legend(fontsize=7)
-    ax3 = fig.add_subplot(1, 3, 3)
-    ax3.loglog(
-        result.arrays["m_field"][1],
-        result.coords["field"],
-        "o",
-        ms=3,
-        label=f"h ~ m^δ, δ = {result.scalars['delta_exponent']:.4f}",
-    )
-    ax3.set_xlabel("m at T_c")
-    ax3.set_ylabel("h")
-    ax3.legend(fontsize=7)
+        for mask, style, entry in ((stable[b], "C0-", "stable fixed point"),
+                                   (~stable[b], "C3:", "unstable fixed point")):
+            (line,) = ax.plot(T, np.where(mask, m[b], np.nan), style, lw=1.5,
+                              label=entry if b == 0 else "_" + entry)
+            if b:
+                fg.explain(line, entry)
+    fg.mark(ax, s["T_c"], rf"$T_c$ = {s['T_c']:.6f} (theory 1)")
+    fg.label_axes(ax, ("temperature", r"$T = t\sigma^2$", fg.DIMENSIONLESS),
+                  ("magnetisation", r"$m$", fg.DIMENSIONLESS))
+    fg.legend(ax, loc="upper right")
+    tau_axis = ("reduced temperature", r"$|\tau| = |T - T_c|$", fg.DIMENSIONLESS)
+    window = (tau.min(), tau.max())
+    tau_corr = r"$O(|\tau|)$"
+    _power_law_panel(
+        axes[0, 1], s, tau,
+        [(result.arrays["m_below"][1], r"$|m|$, $T < T_c$", "C0", r"$\beta$", "beta_exponent",
+          "beta_stderr", "beta_theory", 1.0, tau_corr)],
+        [(tau, np.sqrt(3 * tau), r"mean field $|m| \simeq \sqrt{3|\tau|}$, $\beta = 1/2$")],
+        window, tau_axis, ("order parameter", r"$|m|$", fg.DIMENSIONLESS))
+    chi_theory = r"mean field $1/(2|\tau|)$ below, $1/\tau$ above, $\gamma = 1$"
+    _power_law_panel(
+        axes[1, 0], s, tau,
+        [(result.arrays["chi_below"][1], r"$\chi$, $T < T_c$", "C1", r"$\gamma_-$", "gamma_minus",
+          "gamma_minus_stderr", "gamma_theory", -1.0, tau_corr),
+         (result.arrays["chi_above"][1], r"$\chi$, $T > T_c$", "C2", r"$\gamma_+$", "gamma_plus",
+          "gamma_plus_stderr", "gamma_theory", -1.0, tau_corr)],
+        [(tau, 0.5 / tau, chi_theory), (tau, 1.0 / tau, chi_theory)],
+        window, tau_axis, ("susceptibility", r"$\chi = \partial m/\partial h$", fg.DIMENSIONLESS))
+    m_field = result.arrays["m_field"][1]
+    _power_law_panel(
+        axes[1, 1], s, m_field,
+        [(result.coords["field"], r"$h$ at $T = T_c$", "C4", r"$\delta$", "delta_exponent",
+          "delta_stderr", "delta_theory", 1.0, r"$O(m^2)$")],
+        [(m_field, m_field**3 / 3, r"mean field $h \simeq m^3/3$, $\delta = 3$")],
+        (m_field.min(), m_field.max()), ("order parameter", r"$m(T_c)$", fg.DIMENSIONLESS),
+        ("field", r"$h$", fg.DIMENSIONLESS))
+    fg.title(fig, r"Curie–Weiss mean field, two deltas at $\pm 1$: pitchfork and critical exponents")
     return fig
 
 
@@ -245,7 +286,7 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
         Parameter("n_h", int, 24, "", "fields on the critical isotherm"),
     ],
     plot=_plot_curie_weiss,
-    figsize=(13.0, 4.2),
+    figsize=(10.5, 8.0),
     report=_report_curie_weiss,
 )
 def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):
@@ -354,6 +395,10 @@ def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_ma
             "delta_exponent": exps.delta.exponent,
             "delta_stderr": exps.delta.stderr,
             "delta_theory": model.delta,
+            "beta_amplitude": exps.beta.amplitude,
+            "gamma_minus_amplitude": exps.gamma_minus.amplitude,
+            "gamma_plus_amplitude": exps.gamma_plus.amplitude,
+            "delta_amplitude": exps.delta.amplitude,
             "n_branches": int(branches.n_branches),
         },
         attrs={"ordered_branch": ordered, "disordered_branch": disordered, "seed_used": 0},
