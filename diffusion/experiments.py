@@ -87,6 +87,7 @@ def _child(seed, *key):
                   choices=("euler_maruyama", "heun", "exponential")),
     ],
     plot=plots.plot_speciation,
+    figsize=(9.5, 5.0),
     warmup={"dims": "8", "n_pairs": 16, "n_x": 3, "dt": 0.1, "n_data": 50},
 )
 def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score, n_data, dt,

@@ -20,7 +20,6 @@ def _arr(result, name):
 
 
 _OU_TIME = ("time", "$t$", "OU time units")
-_CLONES = "markers: cloning, $\\pm$ 3 s.e."
 
 
 def plot_speciation(result, fig):
@@ -48,8 +47,8 @@ def plot_speciation(result, fig):
     fg.label_axes(ax, ("clone time", r"$t/t_S$", fg.DIMENSIONLESS),
                   ("same-class probability", r"$\phi(t)$", fg.DIMENSIONLESS))
     ax.set_ylim(0.45, 1.02)
-    fg.legend(ax, styles=[(_CLONES, {"fmt": "o", "color": "0.3"}),
-                          (eq6, {**fg.THEORY, "color": "0.3"})])
+    fg.legend(ax, styles=[("markers: cloning, $\\pm$ 3 s.e.", {"fmt": "o", "color": "0.3"}),
+                          (eq6, {**fg.THEORY, "color": "0.3"})], outside=True)
     fg.title(fig, f"Speciation of two Gaussians ({result.attrs.get('score', '')} score): "
                   "probability that clones branched at $t$ end in the same class")
     return fig
@@ -121,6 +120,9 @@ def plot_dataset_regimes(result, fig):
             label="backward trajectories")
     fg.mark(ax2, sc["t_hat_c_mean"], rf"mean $\hat t_C$ = {sc['t_hat_c_mean']:.2f}",
             color="k", ls="--")
+    counts = _arr(result, "t_hat_c_hist")
+    if counts.any():  # the bins cover (0, t_end); show the occupied ones
+        ax2.set_xlim(0.0, centres[np.flatnonzero(counts)[-1]] + 2 * width)
     fg.label_axes(ax2, ("last change of the nearest training point", r"$\hat t_C$",
                         "OU time units"), ("trajectories", "", "count"))
     fg.legend(ax2)

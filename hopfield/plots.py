@@ -73,13 +73,12 @@ def plot_classical(result, fig):
     ags_label = rf"classical $\alpha_c$ = {ags:g} (AGS, $N \to \infty$)"
     load = ("load", r"$\alpha = P/N$", fg.DIMENSIONLESS)
     for i, n in enumerate(sizes):
-        fg.explain(ax1.errorbar(alphas, m[i], yerr=2 * se[i], fmt="o-", ms=3, capsize=2, lw=1),
-                   f"$N$ = {n}")
-        ax2.plot(alphas, prob[i], "o-", ms=3, lw=1, label=f"$N$ = {n}")
-    fg.explain(fg.mark(ax1, ags, "_ags", **fg.LIMIT), ags_label)
-    fg.mark(ax2, ags, ags_label, **fg.LIMIT)
-    fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center",
-               ncol=len(sizes) + 1, **fg.LEGEND)
+        ax1.errorbar(alphas, m[i], yerr=2 * se[i], fmt="o-", ms=3, capsize=2, lw=1,
+                     label=f"$N$ = {n}")
+        fg.explain(ax2.plot(alphas, prob[i], "o-", ms=3, lw=1), f"$N$ = {n}")
+    fg.mark(ax1, ags, ags_label, **fg.LIMIT)
+    fg.explain(fg.mark(ax2, ags, "_ags", **fg.LIMIT), ags_label)
+    fg.legend(ax1, fontsize=7.5, loc="lower left")  # names the sizes of both classical panels
     fg.label_axes(ax1, load, ("final overlap", "$m$", fg.DIMENSIONLESS))
     fg.label_axes(ax2, load, ("fraction retrieved", r"$P(m \geq 0.9)$", fg.DIMENSIONLESS))
     ax1.set_title(r"classical: final overlap ($\pm$ 2 s.e.)", fontsize=9)
@@ -87,18 +86,18 @@ def plot_classical(result, fig):
     if has_half:
         ax3 = axes[2]
         x_n = 1 / np.sqrt(sizes)
-        ax3.plot(x_n, half, "o", color="C0", label=r"$\alpha_{1/2}(N)$: fraction retrieved = 1/2")
+        ax3.plot(x_n, half, "o", color="C0", label=r"$\alpha_{1/2}(N)$: half retrieved")
         if "alpha_c_extrapolated" in sc:
             a0, slope = sc["alpha_c_extrapolated"], sc["finite_size_slope"]
             xs = np.linspace(0, 1.05 * x_n.max(), 40)
             fit = a0 + slope * xs
-            label = rf"fit $\alpha_c + c/\sqrt{{N}}$: $\alpha_c$ = {a0:.3f}"
+            label = rf"fit $\alpha_c + c/\sqrt{{N}}$" "\n" rf"$\alpha_c$ = {a0:.3f}"
             if "slope_intercept_cov" in sc:
                 sd = np.sqrt(np.maximum(sc["finite_size_slope_err"] ** 2 * xs**2
                                         + 2 * sc["slope_intercept_cov"] * xs
                                         + sc["alpha_c_extrapolated_err"] ** 2, 0.0))
                 fg.fit_band(ax3, xs, fit, fit - 2 * sd, fit + 2 * sd, color="C0",
-                            label=label + rf" $\pm$ {sc['alpha_c_extrapolated_err']:.3f} (band 2 s.e.)")
+                            label=label + rf" $\pm$ {sc['alpha_c_extrapolated_err']:.3f}, band 2 s.e.")
             else:  # two sizes: a line through two points has no error estimate
                 ax3.plot(xs, fit, color="C0", label=label + " (2 sizes: no error)", **fg.FIT)
         fg.mark(ax3, ags, ags_label, axis="y", **fg.LIMIT)
@@ -106,7 +105,10 @@ def plot_classical(result, fig):
                       ("threshold load", r"$\alpha_{1/2}$", fg.DIMENSIONLESS))
         ax3.set_xlim(left=0)
         ax3.set_title(r"classical: threshold extrapolated to $N \to \infty$", fontsize=9)
-        fg.legend(ax3, fontsize=7.5)
+        rising = sc.get("finite_size_slope", 1.0) > 0  # the fit leaves the other corner free
+        lo, hi = ax3.get_ylim()
+        ax3.set_ylim(*((lo, hi + 0.7 * (hi - lo)) if rising else (lo - 0.7 * (hi - lo), hi)))
+        fg.legend(ax3, fontsize=7.5, loc="upper left" if rising else "lower left")
     loads = np.asarray(result.coords["load"])
     n_mod = result.attrs.get("modern_size")
     ax4.plot(loads, _arr(result, "modern_probability"), "s-", ms=3, lw=1, color="C3",
@@ -144,6 +146,7 @@ def plot_rem_condensation(result, fig):
                        fg.DIMENSIONLESS), ("participation ratio", r"$E[Y]$", fg.DIMENSIONLESS))
     fg.style_legend(ax, [("markers: sphere data, $\\pm$ 2 s.e.", {"fmt": "o", "color": "0.3"}),
                          (rem_entry, {**fg.THEORY, "lw": 1.1, "color": "0.3"})], loc="lower right")
+    ax.set_ylim(-0.03, 1.3)  # E[Y] <= 1; the room above holds the legend
     fg.legend(ax, loc="upper left", ncol=2 if len(ms) > 3 else 1)
     fg.title(fig, "REM condensation of the diffusion posterior on sphere data, $N = 2^M$ points "
                   "(Ambrogioni eq. 38–39)")
@@ -195,10 +198,9 @@ def plot_bridge(result, fig):
     fg.log_axis(ax2, "x")
     fg.label_axes(ax2, time_axis, ("participation ratio", r"$Y$", fg.DIMENSIONLESS))
     ax2.set_title("the same posterior weights", fontsize=9)
-    fg.style_legend(ax2, [(dif_entry, {"marker": "o", "ls": "none"}), (hop_entry, {"ls": "-"})],
-                    loc="lower left")
-    fg.style_legend(ax2, [(_case_label(c), {"color": f"C{k}", "lw": 4}) for k, c in enumerate(cases)],
-                    loc="upper right")
+    fg.legend(ax2, styles=[(_case_label(c), {"color": f"C{k}", "lw": 4}) for k, c in enumerate(cases)]
+              + [(dif_entry, {"marker": "o", "ls": "none"}), (hop_entry, {"ls": "-"})],
+              loc="center left")
     fg.title(fig, r"Bridge: the diffusion posterior is a modern Hopfield network at $\beta = s^2/\Delta$")
     return fig
 
@@ -226,7 +228,9 @@ def plot_capacity_collapse(result, fig):
     fg.label_axes(ax, ("load", r"$\alpha = \ln n / d$", "nats per dimension"),
                   ("OU time", "$t$", "OU time units"))
     fg.log_axis(ax, "y")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, **fg.LEGEND)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi * (hi / lo) ** 0.6)  # the curves fall with alpha: room on top for the legend
+    fg.legend(ax, loc="upper center", ncol=2, fontsize=7.5)
     fg.title(fig, "Memorisation against capacity: diffusion collapse time and Hopfield retrieval "
                   f"time, spherical patterns, d = {result.scalars.get('dimension')}")
     return fig

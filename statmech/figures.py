@@ -30,6 +30,7 @@ experiment.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -43,10 +44,12 @@ __all__ = [
     "BAND_ALPHA",
     "LEGEND",
     "FOOTER_FONTSIZE",
+    "FOOTER_HEIGHT",
     "DIMENSIONLESS",
     "axis_label",
     "label_axes",
     "title",
+    "wrap_title",
     "footer",
     "log_axis",
     "mark",
@@ -117,24 +120,66 @@ def label_axes(ax, x, y):
     return ax
 
 
+def _visible_length(word: str) -> int:
+    """Rough printed width of ``word`` in characters (mathtext commands count as one)."""
+    return len(re.sub(r"\\[A-Za-z]+", "x", re.sub(r"[${}^_]", "", word)))
+
+
+def wrap_title(text: str, width_inches: float, fontsize: float) -> str:
+    """Break ``text`` at spaces outside ``$...$`` so each line fits ``width_inches``."""
+    per_line = max(20, int(width_inches * 72 / (0.55 * fontsize)))
+    words, group = [], []
+    for word in text.split(" "):  # keep each $...$ group whole
+        group.append(word)
+        if " ".join(group).count("$") % 2 == 0:
+            words.append(" ".join(group))
+            group = []
+    if group:
+        words.append(" ".join(group))
+    lines, line = [], ""
+    for word in words:
+        candidate = f"{line} {word}" if line else word
+        if line and _visible_length(candidate) > per_line:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    lines.append(line)
+    return "\n".join(lines)
+
+
 def title(fig, text: str, *, fontsize: float = 11):
-    """Set the figure's title: what the figure shows, in physics words (no run ID)."""
-    return fig.suptitle(text, fontsize=fontsize)
+    """Set the figure's title: what the figure shows, in physics words (no run ID).
+
+    Long titles are broken into lines that fit the figure's width.
+    """
+    return fig.suptitle(wrap_title(text, fig.get_figwidth(), fontsize), fontsize=fontsize)
+
+
+#: Height (inches) of the strip the footer takes at the bottom of the figure.
+FOOTER_HEIGHT = 0.16
 
 
 def footer(fig, text: str):
-    """Small grey footer under the figure's bottom-right corner (run ID, archive, parameters).
+    """Small grey footer in the figure's bottom-right corner (run ID, archive, parameters).
 
-    It sits just below the canvas, so it never covers an axis label;
-    ``savefig(..., bbox_inches="tight")`` (as :func:`save` does) includes it.
+    With constrained layout (as :func:`render` draws), the layout is told to
+    leave a strip of :data:`FOOTER_HEIGHT` at the bottom, so the footer never
+    covers an axis label or a figure legend.
     """
-    return fig.text(0.995, -0.005, text, ha="right", va="top", fontsize=FOOTER_FONTSIZE,
-                    color="0.45", gid="footer")
+    engine = fig.get_layout_engine()
+    strip = FOOTER_HEIGHT / fig.get_figheight()
+    if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
+        left, bottom, width, height = engine.get()["rect"]
+        if bottom < strip:
+            engine.set(rect=(left, strip, width, height - (strip - bottom)))
+    return fig.text(0.995, 0.25 * strip, text, ha="right", va="bottom",
+                    fontsize=FOOTER_FONTSIZE, color="0.45", gid="footer")
 
 
 class _LogLabels:
     """Tick labels of a log axis: ``10^k`` at decades; ``2x10^k`` and ``5x10^k`` too when
-    fewer than three decades are in view (decided at draw time, from the view limits)."""
+    fewer than two decades are in view (decided at draw time, from the view limits)."""
 
     def __init__(self, axis):
         self.axis = axis
@@ -149,7 +194,7 @@ class _LogLabels:
                    if lo > 0 else 2)
         if mantissa == 1:
             return rf"$10^{{{exponent}}}$"
-        if decades < 3 and mantissa in (2, 5):
+        if decades < 2 and mantissa in (2, 5):
             return rf"${mantissa:g}\times 10^{{{exponent}}}$"
         return ""
 
@@ -158,7 +203,7 @@ def log_axis(ax, axis: str = "y", *, max_decades_labelled: int = 7):
     """Log scale with readable ticks.
 
     Whole decades carry ``10^k`` labels (thinned to every 2nd, 3rd...
-    decade beyond ``max_decades_labelled``); when fewer than three decades are
+    decade beyond ``max_decades_labelled``); when fewer than two decades are
     in view, ``2x10^k`` and ``5x10^k`` are labelled as well, so every log axis
     shows at least two numbers.
     """
@@ -240,15 +285,18 @@ def style_legend(ax, entries, *, loc="best", **kwargs):
     return leg
 
 
-def legend(ax, styles=(), **kwargs):
+def legend(ax, styles=(), *, outside: bool = False, **kwargs):
     """The axes' legend in the shared style (:data:`LEGEND`), placed where it covers least.
 
     ``styles``: ``(label, style dict)`` entries naming line styles (see
-    :func:`style_legend`), listed after the labelled artists.
+    :func:`style_legend`), listed after the labelled artists. ``outside``:
+    to the right of the axes (constrained layout makes room), for panels
+    whose data leave no free corner.
     """
     handles, labels = ax.get_legend_handles_labels()
     handles += _style_handles(styles)
-    return ax.legend(handles=handles, **{"loc": "best", **LEGEND, **kwargs})
+    where = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if outside else {"loc": "best"}
+    return ax.legend(handles=handles, **{**where, **LEGEND, **kwargs})
 
 
 def fit_band(ax, x, y, lo, hi, *, label: str, color="C0", **style):
@@ -309,6 +357,7 @@ def render(spec, result, *, run_id: str = "", note: str = ""):
 
 
 def save(fig, path, *, dpi: int = 120):
-    """Save with a tight bounding box (keeps the footer)."""
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    """Save the figure as laid out (no ``bbox_inches="tight"``: a tight crop moves figure
+    legends placed outside the axes onto the footer)."""
+    fig.savefig(path, dpi=dpi)
     return path

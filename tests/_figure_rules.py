@@ -18,7 +18,7 @@ Rules
   (:func:`statmech.figures.guide`) are exempt;
 - no legend covers a point of a line or a marker;
 - log axes show at least two labelled ticks; tick labels do not overlap;
-- no text is smaller than the footer's font; panels do not overlap (an inset lies
+- no text is smaller than the footer's font or runs off the canvas; panels do not overlap (an inset lies
   wholly inside its parent); the footer covers nothing;
 - no empty region of the figure larger than :data:`MAX_EMPTY_FRACTION` of it
   (a grid of panels with unused slots).
@@ -220,6 +220,26 @@ def _check_ticks(where, ax, renderer, out):
                 break
 
 
+def _check_inside(fig, renderer, out):
+    """Every text lies on the canvas (a long title is not cut off at the edges)."""
+    canvas = fig.bbox
+    ticks, shown = set(), []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in (*axis.get_major_ticks(), *axis.get_minor_ticks()):
+                ticks.update((id(tick.label1), id(tick.label2)))
+            if axis.get_visible() and ax.axison:
+                shown += _visible_ticklabels(axis, renderer)
+    texts = [t for t in fig.findobj(Text) if id(t) not in ticks] + shown
+    for text in texts:
+        if not (text.get_visible() and text.get_text().strip()):
+            continue
+        box = text.get_window_extent(renderer)
+        if (box.x0 < canvas.x0 - 1 or box.x1 > canvas.x1 + 1 or box.y0 < canvas.y0 - 1
+                or box.y1 > canvas.y1 + 1):
+            out.append(f"figure: text {text.get_text()[:40]!r} runs off the canvas")
+
+
 def _check_fonts(fig, out):
     small = set()
     for text in fig.findobj(Text):
@@ -264,6 +284,9 @@ def _check_overlaps(fig, renderer, out):
         for k, ax, _ in panels:
             if _area(box, ax.get_tightbbox(renderer)) > 1.0:
                 out.append(f"figure: the footer covers part of axes {k} (labels or ticks)")
+        for leg in fig.findobj(Legend):
+            if leg.get_visible() and _area(box, leg.get_window_extent(renderer)) > 1.0:
+                out.append("figure: the footer covers part of a legend")
 
 
 def _largest_empty_fraction(fig, renderer) -> float:
@@ -344,6 +367,7 @@ def check_figure(fig, *, run_id: str = "") -> list[str]:
         _check_ticks(where, ax, renderer, out)
         _check_legend_placement(where, ax, owners, renderer, out)
     _check_fonts(fig, out)
+    _check_inside(fig, renderer, out)
     _check_overlaps(fig, renderer, out)
     empty = _largest_empty_fraction(fig, renderer)
     if empty > MAX_EMPTY_FRACTION:
