@@ -196,6 +196,20 @@ def _legend_on_data(fig):
     fg.legend(ax, loc="center")
 
 
+def _title_off_canvas(fig):
+    _good_figure(fig)
+    fig.suptitle("A title far too long for its figure, " * 6)
+
+
+def _overlapping_panels(fig):
+    fig.set_layout_engine("none")
+    for rect in ([0.1, 0.1, 0.5, 0.7], [0.4, 0.2, 0.5, 0.7]):
+        ax = fig.add_axes(rect)
+        ax.plot([0, 1], [0, 1])
+        fg.label_axes(ax, ("x", "", fg.DIMENSIONLESS), ("y", "", fg.DIMENSIONLESS))
+    fg.title(fig, "Two panels on top of each other")
+
+
 DEFECTS = {
     _run_id_in_title: "title holds the run ID",
     _no_title: "no title",
@@ -211,6 +225,8 @@ DEFECTS = {
     _one_decade_log_axis: "log y axis shows",
     _tiny_legend: "smaller than",
     _legend_on_data: "a legend covers",
+    _title_off_canvas: "runs off the canvas",
+    _overlapping_panels: "overlap",
 }
 
 
