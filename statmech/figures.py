@@ -14,12 +14,13 @@ same way, as figures in a paper:
   fitted lines broad and translucent with a shaded band (:func:`fit_band`,
   :func:`power_law_fit`), and labelled vertical markers for critical points
   (:func:`mark`);
-- a legend for every mark, line and colour map. Per-series colours name
-  the series (``d = 64``); the line styles are named once by a style legend
-  (:func:`style_legend`) and each styled curve points at its entry with
-  :func:`explain`. Straight guide lines (zero, identity) are tagged with
-  :func:`guide`;
-- log axes with readable decade ticks (:func:`log_axis`).
+- a legend for every mark, line and colour map, placed off the data
+  (:func:`legend`). Per-series colours name the series (``d = 64``); line
+  styles are named once (``legend(ax, styles=...)`` or :func:`style_legend`)
+  and each styled curve points at its entry with :func:`explain`. Straight
+  guide lines (zero, identity) are tagged with :func:`guide`;
+- log axes with readable ticks (:func:`log_axis`); long titles wrapped to
+  the figure's width (:func:`title`).
 
 :func:`render` draws an experiment's result into a new Figure the way the
 command line saves it (size from the experiment, constrained layout, run-ID
@@ -82,6 +83,8 @@ BAND_ALPHA = 0.2
 LEGEND = {"frameon": True, "framealpha": 0.85, "edgecolor": "none", "fontsize": 8}
 #: Font size of the run-ID footer (the smallest text a figure may hold).
 FOOTER_FONTSIZE = 6.5
+#: Height (inches) of the strip the footer takes at the bottom of the figure.
+FOOTER_HEIGHT = 0.16
 #: Unit string of a pure number.
 DIMENSIONLESS = "dimensionless"
 
@@ -109,12 +112,13 @@ def axis_label(name: str, symbol: str = "", unit: str = DIMENSIONLESS) -> str:
         raise ValueError(f"axis_label needs a unit (or {DIMENSIONLESS!r}), got {unit!r}")
     head = " ".join(part for part in (name, symbol) if part)
     if not head:
-        raise ValueError("axis_label needs a name or a symbol")
+        raise ValueError(f"axis_label needs a name or a symbol, got name={name!r}, "
+                         f"symbol={symbol!r}")
     return f"{head} ({unit})"
 
 
 def label_axes(ax, x, y):
-    """Label ``ax``: ``x`` and ``y`` are ``(name, symbol, unit)`` tuples (see :func:`axis_label`)."""
+    """Label ``ax``: ``x`` and ``y`` are ``(name, symbol, unit)`` tuples (:func:`axis_label`)."""
     ax.set_xlabel(axis_label(*x))
     ax.set_ylabel(axis_label(*y))
     return ax
@@ -154,10 +158,6 @@ def title(fig, text: str, *, fontsize: float = 11):
     Long titles are broken into lines that fit the figure's width.
     """
     return fig.suptitle(wrap_title(text, fig.get_figwidth(), fontsize), fontsize=fontsize)
-
-
-#: Height (inches) of the strip the footer takes at the bottom of the figure.
-FOOTER_HEIGHT = 0.16
 
 
 def footer(fig, text: str):
@@ -223,10 +223,10 @@ def log_axis(ax, axis: str = "y", *, max_decades_labelled: int = 7):
 
 def mark(ax, value: float, label: str, *, axis: str = "x", **style):
     """Vertical (``axis="x"``) or horizontal line at a critical value, with its legend label."""
-    kw = {**MARK, **style}
-    line = ax.axvline(value, label=label, **kw) if axis == "x" else ax.axhline(value, label=label,
-                                                                            **kw)
-    return line
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    draw = ax.axvline if axis == "x" else ax.axhline
+    return draw(value, label=label, **{**MARK, **style})
 
 
 def guide(artist):

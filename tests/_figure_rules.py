@@ -18,8 +18,8 @@ Rules
   (:func:`statmech.figures.guide`) are exempt;
 - no legend covers a point of a line or a marker;
 - log axes show at least two labelled ticks; tick labels do not overlap;
-- no text is smaller than the footer's font or runs off the canvas; panels do not overlap (an inset lies
-  wholly inside its parent); the footer covers nothing;
+- no text is smaller than the footer's font or runs off the canvas; panels do not
+  overlap (an inset lies wholly inside its parent); the footer covers nothing;
 - no empty region of the figure larger than :data:`MAX_EMPTY_FRACTION` of it
   (a grid of panels with unused slots).
 """
@@ -89,10 +89,7 @@ def _data_artists(ax):
 
 def _legend_texts(fig) -> set[str]:
     texts = set()
-    legends = list(fig.legends)
-    for ax in fig.axes:
-        legends.extend(child for child in ax.get_children() if isinstance(child, Legend))
-    for leg in legends:
+    for leg in fig.findobj(Legend):  # axes, figure and subfigure legends
         if leg.get_visible():
             texts.update(t.get_text() for t in leg.get_texts() if t.get_text())
     return texts
@@ -145,7 +142,8 @@ def _check_legends(where, ax, owners, legend_texts, out):
     if len(explained) <= 1:
         return
     for a in explained:
-        if isinstance(a, ScalarMappable) and a.get_array() is not None and not isinstance(a, Line2D):
+        mapped = isinstance(a, ScalarMappable) and a.get_array() is not None
+        if mapped and not isinstance(a, Line2D):
             continue  # colour maps are checked against the colour bars
         label = _label_of(a, owners)
         gid = a.get_gid() or ""
@@ -243,7 +241,8 @@ def _check_inside(fig, renderer, out):
 def _check_fonts(fig, out):
     small = set()
     for text in fig.findobj(Text):
-        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < FOOTER_FONTSIZE - 1e-9:
+        shown = text.get_visible() and text.get_text().strip()
+        if shown and text.get_fontsize() < FOOTER_FONTSIZE - 1e-9:
             small.add(f"{text.get_text()[:30]!r} at {text.get_fontsize():.1f} pt")
     for item in sorted(small):
         out.append(f"figure: text {item} is smaller than {FOOTER_FONTSIZE} pt")
@@ -336,7 +335,8 @@ def check_figure(fig, *, run_id: str = "") -> list[str]:
     suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
     if not suptitle.strip():
         out.append("figure: no title (suptitle) saying what is shown")
-    titles = [suptitle] + [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
+    titles = [suptitle] + [ax.get_title(loc) for ax in fig.axes
+                           for loc in ("left", "center", "right")]
     if run_id and any(run_id in t for t in titles):
         out.append(f"figure: a title holds the run ID {run_id}")
     if run_id and not any(run_id in t.get_text() for t in fig.texts if t.get_gid() == "footer"):

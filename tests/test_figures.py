@@ -270,7 +270,8 @@ def test_log_axis_labels(lo, hi, expected):
     fg.log_axis(ax, "x")
     ax.set_xlim(lo, hi)
     FigureCanvasAgg(fig).draw()
-    shown = [t.get_text() for t in (*ax.xaxis.get_majorticklabels(), *ax.xaxis.get_minorticklabels())
+    labels = (*ax.xaxis.get_majorticklabels(), *ax.xaxis.get_minorticklabels())
+    shown = [t.get_text() for t in labels
              if t.get_text() and lo * (1 - 1e-9) <= t.get_position()[0] <= hi * (1 + 1e-9)]
     assert sorted(shown, key=lambda s: s) == sorted(expected, key=lambda s: s)
 
