@@ -206,8 +206,9 @@ def plot_bridge(result, fig):
 
 
 def _case_label(case: str) -> str:
-    """``"random-ve"`` -> ``"random patterns, VE"``."""
+    """``"random-ve"`` -> ``"random patterns, VE"``, ``"digits-ou"`` -> ``"digit patterns, OU"``."""
     data, _, process = case.partition("-")
+    data = {"digits": "digit"}.get(data, data)
     return f"{data} patterns, {process.upper()}" if process else case
 
 
