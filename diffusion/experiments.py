@@ -25,7 +25,10 @@ import math
 
 import numpy as np
 
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.params import child_seed as _child
+from statmech.runs.params import parse_list
+from statmech.runs.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.resources import Resources
 
 from diffusion import plots
 from diffusion.collapse import (
@@ -42,22 +45,6 @@ from diffusion.sampler import backward_sample, backward_sample_two_gaussians
 from diffusion.speciation import crossing_point, gm_phi, speciation_time, top_eigenvalue
 
 __all__ = ["speciation", "collapse", "dataset_regimes", "pitchfork", "parse_list"]
-
-
-def parse_list(text: str, name: str, kind=int) -> list:
-    """Parse ``"64,256,1024"`` into ``[64, 256, 1024]`` (non-empty), or raise ``ValueError``."""
-    try:
-        values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
-    except ValueError:
-        raise ValueError(
-            f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
-    if not values:
-        raise ValueError(f"{name} must not be empty, got {text!r}")
-    return values
-
-
-def _child(seed, *key):
-    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(key))
 
 
 # --------------------------------------------------------------------------

@@ -25,7 +25,10 @@ import math
 
 import numpy as np
 
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.params import child_seed as _child
+from statmech.runs.params import parse_list
+from statmech.runs.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.resources import Resources
 
 from hopfield import bridge, plots
 from hopfield.capacity import (
@@ -46,21 +49,6 @@ __all__ = [
     "retrieval_comparison",
     "parse_list",
 ]
-
-
-def parse_list(text: str, name: str, kind=int) -> list:
-    """Parse ``"12,16,20"`` into ``[12, 16, 20]`` (non-empty), or raise ``ValueError``."""
-    try:
-        values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
-    except ValueError:
-        raise ValueError(f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
-    if not values:
-        raise ValueError(f"{name} must not be empty, got {text!r}")
-    return values
-
-
-def _child(seed, *key):
-    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(key))
 
 
 def _extrapolation_bias(ensemble, beta, sizes, alpha_limit):

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from statmech._validation import as_float, as_int
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.resources import Resources
 
 LN2 = math.log(2.0)
 

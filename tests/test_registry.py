@@ -219,7 +219,7 @@ def test_decorator_checks_parameters_and_warmup():
 
 
 def test_cli_figure_has_the_size_the_experiment_asks_for(tmp_path):
-    from statmech import cli
+    from statmech.runs import cli
 
     seen = []
 

@@ -320,20 +320,48 @@ def test_scan_refuses_experiments_workers_cannot_import(tmp_path):
         run_scan(s, tmp_path / "b.h5", jobs=0)
 
 
-def test_progress_bar_only_on_a_terminal():
+def test_progress_bar_on_a_terminal_and_plain_lines_in_logs(monkeypatch):
+    from statmech.runs import progress as pr
+
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
-    quiet = io.StringIO()
-    bar = Progress(3, stream=quiet)
-    bar.update()
-    bar.close()
-    assert quiet.getvalue() == ""
+    clock = {"t": 100.0}
+    monkeypatch.setattr(pr.time, "monotonic", lambda: clock["t"])
     tty = Tty()
     bar = Progress(4, stream=tty)
-    bar.update(2)
-    bar._draw(bar.t0 + 10.0)  # 2 of 4 in 10 s: 10 s to go
+    assert bar.mode == "bar"
+    bar.update(1)  # before BAR_DELAY: quick work draws nothing
+    assert tty.getvalue() == ""
+    clock["t"] += 10.0
+    bar.update(1)  # 2 of 4 in 10 s: 10 s to go
     bar.close()
     text = tty.getvalue()
-    assert "2/4 points" in text and "ETA 00:10" in text and text.endswith("\n")
+    assert text.startswith("\r[") and "2/4 points" in text and "ETA 00:10" in text and text.endswith("\n")
+
+    log = io.StringIO()  # a batch-job log: plain lines, spaced, with a heartbeat
+    clock["t"] = 0.0
+    lines = Progress(3, stream=log, estimate=60.0)
+    assert lines.mode == "lines"
+    lines.tick()
+    assert log.getvalue() == ""  # nothing in the first seconds
+    clock["t"] = 11.0
+    lines.tick()  # heartbeat while a point runs: the ETA comes from the estimate
+    assert log.getvalue() == "statmech: 0/3 points  00:11 elapsed, ETA ~00:49\n"
+    lines.set_partial("a", 0.5)  # an experiment reports half of a point done
+    clock["t"] = 13.0
+    lines.update(1, key="b")
+    assert log.getvalue().splitlines()[-1] == "statmech: 1/3 points, 1 running  00:13 elapsed, ETA 00:13"
+    clock["t"] = 13.5
+    lines.update(1, failed=1, key="a")  # too soon after the last line: silent
+    assert len(log.getvalue().splitlines()) == 2
+    lines.close()
+    assert log.getvalue().splitlines()[-1].startswith("statmech: 2/3 points, 1 failed")
+
+    off = io.StringIO()
+    quiet = Progress(3, stream=off, mode="off")
+    clock["t"] = 1000.0
+    quiet.update(3)
+    quiet.close()
+    assert off.getvalue() == ""
