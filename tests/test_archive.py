@@ -598,8 +598,8 @@ def test_publishing_is_throttled_to_a_fraction_of_wall_time(tmp_path, monkeypatc
         w._last_publish_end = 0.0
         clock["t"] = 5.0
         w.add(_record(seed=1))
-        assert w.staged_ids() == {_record(seed=1).run_id}  # 5 s < 19 x 1 s: staged only
-        clock["t"] = 19.5
+        assert w.staged_ids() == {_record(seed=1).run_id}  # 5 s < 29 x 1 s: staged only
+        clock["t"] = 29.5
         w.add(_record(seed=2))
         assert w.staged_ids() == set()  # due: both published at once
     assert len(open_archive(path)) == 2

@@ -363,6 +363,78 @@ def test_sigkill_many_times_with_a_pool_then_resume(tmp_path):
     _kill_and_resume(tmp_path, kills=8, jobs=2, seed=2)
 
 
+def _session_processes(session: int) -> list:
+    """``(pid, state, command)`` of live processes in ``session`` (zombies excluded)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[3]) == session and fields[0] != "Z":
+            out.append((int(entry), fields[0], command.strip()))
+    return out
+
+
+def _kill_only_the_scan_mid_point(tmp_path, *extra):
+    """SIGKILL the scan's own process (as the OOM killer does) while its workers compute a point;
+    5 s later no process of its session may be alive: no worker, no resource tracker, no dask worker."""
+    marker = tmp_path / "started"
+    scan_file = _write_scan(tmp_path / "long.toml", f"""
+        experiment = "toy"
+        [fixed]
+        delay = 5.0
+        marker = "{marker}"
+        [grid]
+        n = [1, 2, 3, 4, 5, 6]
+        """)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statmech.cli", "scan", scan_file, "-o", tmp_path / "k.h5", "--jobs", "2", *extra],
+        env=toy_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob("started.*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = list(tmp_path.glob("started.*"))
+        assert started, "no point started within 120 s"
+        time.sleep(0.5)
+        before = _session_processes(proc.pid)
+        workers = {int(p.suffix.lstrip(".")) for p in started}
+        assert workers <= {pid for pid, _, _ in before} and len(before) >= 3, before
+        os.kill(proc.pid, signal.SIGKILL)  # only the scan, not its process group
+        proc.wait()
+        time.sleep(5.0)
+        left = _session_processes(proc.pid)
+        assert left == [], f"outlived their scan: {left}"
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_no_worker_outlives_a_scan_killed_mid_point(tmp_path):
+    _kill_only_the_scan_mid_point(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(4))
+def test_no_worker_outlives_a_scan_killed_mid_point_repeatedly(tmp_path, trial):
+    _kill_only_the_scan_mid_point(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(3))
+def test_no_local_dask_process_outlives_a_scan_killed_mid_point(tmp_path, trial):
+    pytest.importorskip("distributed")
+    _kill_only_the_scan_mid_point(tmp_path, "--scheduler", "local")
+
+
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
     scan_file = _write_scan(
         tmp_path / "slow.toml",

@@ -24,7 +24,7 @@ dies, even by SIGKILL) admits one writer at a time.
 
 Cost: encoding a run costs ~0.1 ms per dataset; a publish writes the whole
 archive, so publishes are spaced by at least ``COST_FACTOR`` times the
-duration of the last one (periodic publishes take at most ~5 % of the wall
+duration of the last one (periodic publishes take at most ~3 % of the wall
 time however big the archive grows) and the last one, at :meth:`close`, writes
 the archive once more. Publishing needs free space for a second copy of the
 archive (and, for archives over :attr:`ArchiveWriter.IN_MEMORY_LIMIT`, a third:
@@ -191,7 +191,7 @@ class ArchiveWriter:
 
     #: Wait at least this many times the last publish's duration before the next
     #: (periodic publishes then take at most 1/(1 + COST_FACTOR) of the wall time).
-    COST_FACTOR = 19.0
+    COST_FACTOR = 29.0
     #: Working copies up to this size (bytes) are kept in memory; bigger ones on disk.
     IN_MEMORY_LIMIT = 512 * 2**20
 
@@ -216,6 +216,7 @@ class ArchiveWriter:
         self._broken = ""
         self._last_publish_end = -math.inf
         self._last_publish_cost = 0.0
+        self._last_publish_size = 1
         self._unpublished: dict[str, str] = {}
         self._complete: set[str] = set()
         self._failed: set[str] = set()
@@ -447,7 +448,9 @@ class ArchiveWriter:
             self.publish()
 
     def _publish_due(self) -> bool:
-        wait = max(self.publish_interval, self.COST_FACTOR * self._last_publish_cost)
+        # a publish costs in proportion to the archive's size: predict the next one from the last
+        predicted = self._last_publish_cost * max(1.0, self.image_size() / self._last_publish_size)
+        wait = max(self.publish_interval, self.COST_FACTOR * predicted)
         return time.monotonic() - self._last_publish_end >= wait
 
     def publish(self, progress: Callable[[float, float], None] | None = None) -> int:
@@ -494,6 +497,7 @@ class ArchiveWriter:
         self.published_count += added
         self._last_publish_end = time.monotonic()
         self._last_publish_cost = self._last_publish_end - t0
+        self._last_publish_size = max(size, 1)
         self.stats.publishes += 1
         self.stats.publish_seconds += self._last_publish_cost
         self.stats.archive_bytes = size
