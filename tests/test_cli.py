@@ -23,6 +23,8 @@ from statmech.scan import load_scan, run_scan
 import _toy
 from _toy import cli, toy_env
 
+REFERENCE_ARCHIVE = Path(__file__).resolve().parents[1] / "data" / "reference.h5"
+
 
 @pytest.fixture(autouse=True)
 def toy_registry(monkeypatch):
@@ -184,6 +186,8 @@ def _mistakes(tmp_path):
     empty = _write_scan(tmp_path / "empty.toml", 'experiment = "toy"\n[grid]\nn = []\n')
     bad = _write_scan(tmp_path / "bad.toml", 'experiment = "toy"\n[grid]\nscale = [1.0, "x"]\n')
     ghost = "speciation" if not _importable("diffusion.experiments") else "nope2"
+    one = _write_scan(tmp_path / "one.toml", 'experiment = "toy"\n[grid]\nn = [1]\n')
+    huge = _write_scan(tmp_path / "huge.toml", 'experiment = "toy"\n[grid]\nn = [3, 1000000000000000]\n')
     return foreign, [
         (("run", "nope"), "unknown experiment 'nope'"),
         (("run", "toy", "-p", "m=1"), "has no parameter 'm'"),
@@ -207,6 +211,16 @@ def _mistakes(tmp_path):
         ),
         (("run", "toy", "-o", tmp_path / "no" / "dir.h5"), "does not exist"),
         (("plot", foreign, "-o", tmp_path / "f.png"), "give either a RUN_ID or --experiment"),
+        # checked before anything is computed (issue 9, item 6)
+        (("run", "toy", "-o", tmp_path / "never.h5", "--plot", tmp_path / "fig.xyz"),
+         "format 'xyz' is not supported; use one of"),
+        (("run", "toy", "--plot", tmp_path / "fig"), "needs an extension giving its format"),
+        (("run", "toy", "--plot", tmp_path / "no" / "fig.png"), "does not exist"),
+        (("scan", one, "-o", tmp_path / "s.h5", "--plot", tmp_path / "f.xyz"), "format 'xyz' is not supported"),
+        (("run", "toy", "-p", "n=1000000000000000"),
+         "experiment 'toy' would need 35.5 PiB (4e+16 bytes), more than the"),
+        (("scan", huge, "-o", tmp_path / "h.h5"),
+         "huge.toml: point n=1000000000000000: experiment 'toy' would need 35.5 PiB"),
     ]
 
 
@@ -239,6 +253,74 @@ def test_user_mistakes_give_one_line_errors_without_traceback(tmp_path, capsys):
         _check_error(args, fragment, code, capsys.readouterr().err)
     assert not foreign.with_name("foreign.h5.staging").exists()
     assert not foreign.with_name("foreign.h5.lock").exists()
+    assert not any((tmp_path / name).exists() for name in ("never.h5", "h.h5", "s.h5"))  # refused before starting
+
+
+def test_bad_arguments_are_refused_before_any_computation(tmp_path, capsys, monkeypatch):
+    from statmech.runs import scanner
+    from statmech.runs.cli import main
+
+    out = tmp_path / "runs.h5"
+    assert main(["run", "toy", "-p", "n=4", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["ls", str(out), "--where", "Q=3"]) == 1  # was "0 of 1 runs" and exit 0
+    err = capsys.readouterr().err
+    assert "no run has parameter 'Q'; known keys: delay, fail, label, marker, n, scale, steps, run_id" in err, err
+    assert main(["plot", str(out), "--experiment", "toy", "--where", "Q=3", "-o", str(tmp_path / "p.png")]) == 1
+    assert "no run has parameter 'Q'" in capsys.readouterr().err
+    for bad in ("-5", "nan", "inf", "soon"):
+        with pytest.raises(SystemExit) as info:
+            main(["scan", "x.toml", "--publish-interval", bad])
+        assert info.value.code == 2
+        assert "--publish-interval: must be" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["scan", "x.toml", "--jobs", "0"])
+    assert "--jobs/-j: must be an integer >= 1" in capsys.readouterr().err
+
+    # a long estimate is printed before the run starts (here the run is then interrupted at once)
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scanner, "run_point", interrupted)
+    assert main(["run", "toy", "-p", "n=300000000"]) == 130
+    err = capsys.readouterr().err
+    assert err.index("toy: estimated peak memory") < err.index("interrupted") and "time ~30 s" in err, err
+
+
+def test_an_unwritable_folder_is_refused_before_computing(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        proc = cli("run", "toy", "-p", "delay=30", "--plot", folder / "fig.png")
+        folder.chmod(0o755)
+    elif _can_mount_tmpfs():  # root writes anywhere: mount a read-only file system there
+        py = sys.executable
+        proc = subprocess.run(
+            ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o ro,size=64k tmpfs {folder} && "
+             f"{py} -m statmech.cli run toy -p delay=30 --plot {folder}/fig.png"],
+            capture_output=True, text=True, env=toy_env(), timeout=120)
+    else:
+        pytest.skip("needs a non-root user or root with unshare to make a read-only folder")
+    assert proc.returncode == 1 and "does not take new files" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_memory_issue_9_examples_are_refused_at_once():
+    pytest.importorskip("diffusion.experiments")
+    from statmech.runs.cli import main
+
+    start = time.monotonic()
+    for args, fragment in (
+        (["run", "collapse", "-p", "n_data=1000000000", "-p", "dims=100000", "-p", "n_finite=0"],
+         "the memory is the n_data x max(dims) = 1000000000 x 100000 data set"),
+        (["run", "speciation", "-p", "n_pairs=1000000000000"], "2 n_pairs x max(dims) = 2000000000000 x 1024"),
+    ):
+        proc = cli(*args)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "would need" in proc.stderr and fragment in proc.stderr, proc.stderr
+    assert time.monotonic() - start < 60  # refused before allocating (it took minutes and 15 GB before)
+    assert main is not None
 
 
 def _importable(module: str) -> bool:
@@ -259,6 +341,58 @@ def test_show_and_plot_unknown_run(tmp_path, capsys):
         assert main(args) == 1
         err = capsys.readouterr().err
         assert "no run 'ffff'" in err and "Traceback" not in err
+
+
+def test_check_and_verify_find_damaged_runs_and_show_names_them(tmp_path, capsys):
+    from statmech.runs.cli import main
+
+    out = tmp_path / "runs.h5"
+    for n in (3, 4, 5):
+        assert main(["run", "toy", "-p", f"n={n}", "-o", str(out)]) == 0
+    assert main(["check", str(out)]) == 0
+    assert "all 3 runs sound (schema 2)" in capsys.readouterr().out
+    with open_archive(out) as arc:
+        victim = arc.runs(n=4)[0].run_id
+        offset = arc.file["runs"][victim]["k"].id.get_offset()
+    with open(out, "r+b") as handle:  # overwrite the raw bytes of one of its datasets
+        handle.seek(offset)
+        handle.write(b"\xff" * 8)
+    assert main(["check", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert f"{victim}  damaged: its data fail their checksum" in text and "1 of 3 runs damaged" in text
+    assert main(["ls", str(out)]) == 0  # attributes intact: listed as complete
+    capsys.readouterr()
+    assert main(["ls", str(out), "--verify"]) == 1
+    text = capsys.readouterr().out
+    assert f"{victim}*" in text and "1 damaged (*)" in text
+    assert main(["show", str(out), victim]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"statmech: error: run {victim} in {out} is damaged") and "Traceback" not in err
+    assert main(["plot", str(out), victim, "-o", str(tmp_path / "v.png")]) == 1
+    assert "is damaged" in capsys.readouterr().err
+    assert main(["check", str(REFERENCE_ARCHIVE)]) == 0  # schema 1: no checksums, read completely
+    assert "8 runs of schema 1 carry no checksums" in capsys.readouterr().out
+
+
+def test_runs_and_scans_speak_in_logs(tmp_path):
+    # not a terminal: plain progress lines on stderr, spaced, then the results on stdout
+    proc = _ok(cli("run", "toy", "-p", "delay=4.5", "-p", "steps=9"))
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("statmech: ")]
+    assert lines and all(" run" in line and "elapsed, ETA" in line for line in lines), proc.stderr
+    assert any("0/1 run, " not in line for line in lines)
+    assert proc.stdout.startswith("run ") and "mean = " in proc.stdout
+    scan_file = _write_scan(tmp_path / "s.toml", """
+        experiment = "toy"
+        [fixed]
+        delay = 1.5
+        steps = 3
+        [grid]
+        n = [1, 2, 3, 4]
+        """)
+    proc = _ok(cli("scan", scan_file, "-o", tmp_path / "s.h5", "--jobs", "2"))
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("statmech: ") and "points" in line]
+    assert lines, proc.stderr  # at least one progress line in ~5 s
+    assert lines[-1].startswith("statmech: 4/4 points"), lines
 
 
 # -- scans: kill, interrupt, resume ------------------------------------------------------------------------------------

@@ -66,15 +66,25 @@ def _where(args) -> dict:
 
 
 def _check_output(path: str, what: str) -> Path:
-    """An output file we can create or replace: its folder exists and is writable, it is not a folder."""
+    """An output file we can create or replace: its folder exists and takes new files, it is not a folder.
+
+    The folder is probed by creating (and deleting) a file in it, which also
+    catches read-only mounts and full disks that permission bits do not show.
+    """
+    import tempfile
+
     out = Path(path)
     folder = out.absolute().parent
     if out.is_dir():
         raise UserError(f"{what} {out} is a directory")
     if not folder.is_dir():
         raise UserError(f"cannot write {what} {out}: directory {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write {what} {out}: directory {folder} is not writable")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".statmech-probe-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write {what} {out}: directory {folder} does not take new files "
+                        f"({exc.strerror or exc})") from None
     if out.exists() and not os.access(out, os.W_OK):
         raise UserError(f"cannot write {what} {out}: the file is not writable")
     return out

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Callable, Hashable
 
-__all__ = ["Progress", "ProgressCallback", "format_clock", "null_progress"]
+__all__ = ["Progress", "ProgressCallback", "format_clock", "format_seconds", "null_progress"]
 
 #: ``progress(done, total)``: ``done`` of ``total`` steps of one run are finished.
 ProgressCallback = Callable[[float, float], None]
@@ -33,10 +33,27 @@ def null_progress(done: float, total: float) -> None:
     """A progress callback that ignores its calls."""
 
 
+def format_seconds(seconds: float) -> str:
+    """``90 -> "1.5 min"``, ``3e5 -> "3.5 days"``."""
+    if not math.isfinite(seconds):
+        return "forever"
+    for limit, unit, scale in (
+        (120, "s", 1),
+        (2 * 3600, "min", 60),
+        (3 * 86400, "h", 3600),
+        (2 * 365 * 86400, "days", 86400),
+    ):
+        if seconds < limit:
+            return f"{seconds / scale:.2g} {unit}"
+    return f"{seconds / (365 * 86400):.3g} years"
+
+
 def format_clock(seconds: float) -> str:
-    """``75 -> "01:15"``, ``3725 -> "1:02:05"``, infinite -> ``"--:--"``."""
+    """``75 -> "01:15"``, ``3725 -> "1:02:05"``, beyond 100 h ``"4.2 days"``, infinite -> ``"--:--"``."""
     if not math.isfinite(seconds):
         return "--:--"
+    if seconds >= 100 * 3600:
+        return format_seconds(seconds)
     seconds = int(round(max(0.0, seconds)))
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
@@ -90,6 +107,7 @@ class Progress:
         self._last = -math.inf
         self._closed = False
         self._lock = threading.RLock()  # fed by the main thread, ticked by a background one
+        self._drawn = None
 
     @property
     def enabled(self) -> bool:
@@ -169,6 +187,7 @@ class Progress:
         return f"{self.done}/{self.total} {self.label}{fail}{running}  {format_clock(elapsed)} elapsed, {eta_text}"
 
     def _draw(self, now: float) -> None:
+        self._drawn = (self.done, self.failed)
         if self.mode == "bar":
             width = 28
             filled = int(round(width * self.fraction()))
@@ -206,5 +225,6 @@ class Progress:
             self._draw(time.monotonic())
             self.stream.write("\n")
             self.stream.flush()
-        elif self.mode == "lines" and self.total and time.monotonic() - self.t0 >= self.MIN_LINE_SECONDS:
+        elif (self.mode == "lines" and self.total and time.monotonic() - self.t0 >= self.MIN_LINE_SECONDS
+              and self._drawn != (self.done, self.failed)):
             self._draw(time.monotonic())

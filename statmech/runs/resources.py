@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from statmech._memory import available_memory, check_memory, format_bytes
+from statmech._memory import check_memory, format_bytes
+from statmech.runs.progress import format_seconds
 
 __all__ = ["Resources", "format_seconds", "check_point_memory", "LONG_SECONDS"]
 
@@ -82,32 +83,16 @@ class Resources:
         return text
 
 
-def format_seconds(seconds: float) -> str:
-    """``90 -> "1.5 min"``, ``3e5 -> "3.5 days"``."""
-    if not math.isfinite(seconds):
-        return "forever"
-    for limit, unit, scale in (
-        (120, "s", 1),
-        (2 * 3600, "min", 60),
-        (3 * 86400, "h", 3600),
-        (2 * 365 * 86400, "days", 86400),
-    ):
-        if seconds < limit:
-            return f"{seconds / scale:.2g} {unit}"
-    return f"{seconds / (365 * 86400):.3g} years"
-
-
 def check_point_memory(name: str, params, resources: Resources, *, memory_limit=None) -> None:
     """Refuse a run of ``name`` whose estimated peak memory exceeds the memory available.
 
     Raises :class:`statmech._memory.InsufficientMemoryError` (a ``MemoryError``
-    and a ``ValueError``) naming the experiment, the parameters and what drives
-    the memory.
+    and a ``ValueError``) naming the experiment and what drives the memory
+    (the parameters to lower).
     """
-    shown = ", ".join(f"{k}={v}" for k, v in params.items())
     check_memory(
         resources.peak_memory,
-        f"experiment {name!r} ({shown})",
+        f"experiment {name!r}",
         hint=f"the memory is {resources.memory_driver}; lower those parameters",
-        memory_limit=available_memory() if memory_limit is None else memory_limit,
+        memory_limit=memory_limit,
     )
