@@ -105,35 +105,27 @@ def _check_figure(path: str) -> Path:
     return out
 
 
-def _interval(text: str) -> float:
-    """``--publish-interval``: a finite number of seconds >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be finite and >= 0 seconds, got {text!r}")
-    return value
+def _number(kind, check, expected: str, label: str = ""):
+    """An argparse type: ``kind(text)`` that passes ``check``, else a message saying what was expected."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not check(value):
+            raise argparse.ArgumentTypeError(f"{label}must be {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
-    return value
-
-
-def _seed_type(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be an integer >= 0, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"seed must be an integer in [0, 2**63), got {value}")
-    return value
+#: ``--publish-interval``: a finite number of seconds >= 0.
+_interval = _number(float, lambda v: math.isfinite(v) and v >= 0, "finite and >= 0 seconds")
+#: ``--jobs``: an integer >= 1.
+_jobs = _number(int, lambda v: v >= 1, "an integer >= 1")
+#: ``--seed``: an integer in [0, 2**63).
+_seed_type = _number(int, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", "seed ")
 
 
 def _estimate_point(spec, resolved):

@@ -251,15 +251,17 @@ def _attr_value(value):
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _json(value) -> str:
-    def default(obj):
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-        return str(obj)
+def json_default(obj):
+    """``json.dumps(default=...)`` for metadata: NumPy scalars and arrays as numbers and lists, the rest as text."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
 
-    return json.dumps(value, default=default)  # insertion order: the experiment's order
+
+def _json(value) -> str:
+    return json.dumps(value, default=json_default)  # insertion order: the experiment's order
 
 
 def _decode(value):

@@ -33,7 +33,7 @@ import numpy as np
 
 from statmech.runs.errors import DiskFullError, is_disk_full
 from statmech.runs.result import ExperimentResult
-from statmech.runs.schema import RunRecord
+from statmech.runs.schema import RunRecord, json_default
 
 __all__ = ["StagingLog", "encode_record", "decode_record", "read_log", "staged_records", "log_files",
            "legacy_files", "SYNC_SECONDS"]
@@ -44,14 +44,6 @@ _HEADER = struct.Struct("<8sQQ16s")
 SYNC_SECONDS = 1.0
 #: Name pattern of log files inside the staging folder.
 LOG_SUFFIX = ".runlog"
-
-
-def _to_json(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def _describe_array(arr, blobs: list, offset: int) -> tuple[dict, int]:
@@ -94,7 +86,7 @@ def encode_record(record: RunRecord) -> bytes:
             "scalars": {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.scalars.items()},
             "attrs": dict(result.attrs),
         }
-    meta_bytes = json.dumps(meta, default=_to_json).encode()
+    meta_bytes = json.dumps(meta, default=json_default).encode()
     blob = b"".join(blobs)
     digest = hashlib.blake2b(meta_bytes, digest_size=16)
     digest.update(blob)
