@@ -594,8 +594,9 @@ def test_publishing_is_throttled_to_a_fraction_of_wall_time(tmp_path, monkeypatc
     monkeypatch.setattr(wr.time, "monotonic", lambda: clock["t"])
     path = tmp_path / "a.h5"
     with ArchiveWriter(path) as w:
-        w._last_publish_cost = 1.0  # pretend a publish takes 1 s
+        w._last_publish_cost = 1.0  # pretend a publish takes 1 s...
         w._last_publish_end = 0.0
+        w._last_publish_size = 10**9  # ...for an archive bigger than this one will be
         clock["t"] = 5.0
         w.add(_record(seed=1))
         assert w.staged_ids() == {_record(seed=1).run_id}  # 5 s < 29 x 1 s: staged only
@@ -603,6 +604,12 @@ def test_publishing_is_throttled_to_a_fraction_of_wall_time(tmp_path, monkeypatc
         w.add(_record(seed=2))
         assert w.staged_ids() == set()  # due: both published at once
     assert len(open_archive(path)) == 2
+    with ArchiveWriter(path) as w:  # a publish costs in proportion to the archive's size
+        w._last_publish_cost, w._last_publish_end = 1.0, 0.0
+        w._last_publish_size = w.image_size() // 4
+        clock["t"] = 100.0
+        w.add(_record(seed=3))  # predicted 4+ s: due after 116 s, not 29
+        assert w.staged_ids() == {_record(seed=3).run_id}
     for bad in (-5, float("nan"), float("inf"), "x"):
         with pytest.raises(ValueError, match="publish_interval"):
             ArchiveWriter(tmp_path / "b.h5", publish_interval=bad)
