@@ -155,9 +155,9 @@ class Progress:
         frac = self.fraction()
         if frac > 0:
             return elapsed / frac * (1.0 - frac), False
-        if self.estimate is not None:
-            return max(self.estimate - elapsed, 0.0), True
-        return math.inf, False
+        if self.estimate is not None and elapsed < self.estimate:
+            return self.estimate - elapsed, True
+        return math.inf, False  # no progress reported yet, and past the estimate
 
     def _show(self, finished: bool) -> None:
         if self.mode == "off" or self._closed:
