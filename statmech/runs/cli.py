@@ -417,7 +417,7 @@ def cmd_check(args) -> int:
         for rid, why in bad.items():
             print(f"{rid}  damaged: {why}")
         version = f"schema {arc.schema_version}"
-        unchecked = sum(1 for rid in ids if not bad.get(rid) and "checksum_meta" not in arc.attributes(rid))
+        unchecked = sum(1 for rid in ids if not bad.get(rid) and arc.run_schema(rid) == 1)
         tail = f" ({unchecked} runs of schema 1 carry no checksums: read completely instead)" if unchecked else ""
         if bad:
             print(f"{arc.path}: {len(bad)} of {len(ids)} runs damaged ({version}){tail}")

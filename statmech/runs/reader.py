@@ -246,6 +246,13 @@ class Archive:
             )
         return read_result(group)
 
+    def run_schema(self, run_id: str) -> int:
+        """The schema a run was written with (1 or 2; 0 if its attributes cannot be read)."""
+        try:
+            return 2 if "layout_json" in self._group(run_id).attrs else 1
+        except Exception:  # noqa: BLE001 - a damaged run: verify() says what is wrong
+            return 0
+
     def attributes(self, run_id: str) -> dict:
         """Every HDF5 attribute of the run group, decoded."""
         group = self._group(run_id)
