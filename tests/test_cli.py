@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from statmech.archive import open_archive
+from statmech.runs.staging import staged_records
 from statmech.scan import load_scan, run_scan
 
 import _toy
@@ -376,7 +377,7 @@ def test_check_and_verify_find_damaged_runs_and_show_names_them(tmp_path, capsys
 
 def test_runs_and_scans_speak_in_logs(tmp_path):
     # not a terminal: plain progress lines on stderr, spaced, then the results on stdout
-    proc = _ok(cli("run", "toy", "-p", "delay=4.5", "-p", "steps=9"))
+    proc = _ok(cli("run", "toy", "-p", "delay=3.0", "-p", "steps=6"))
     lines = [line for line in proc.stderr.splitlines() if line.startswith("statmech: ")]
     assert lines and all(" run" in line and "elapsed, ETA" in line for line in lines), proc.stderr
     assert any("0/1 run, " not in line for line in lines)
@@ -384,7 +385,7 @@ def test_runs_and_scans_speak_in_logs(tmp_path):
     scan_file = _write_scan(tmp_path / "s.toml", """
         experiment = "toy"
         [fixed]
-        delay = 1.5
+        delay = 1.2
         steps = 3
         [grid]
         n = [1, 2, 3, 4]
@@ -421,11 +422,18 @@ def _check_consistent(path: Path, reference: dict) -> int:
         with h5py.File(path, "r") as f:  # and plain h5py agrees
             assert set(f["runs"]) == set(got)
         n = len(got)
-    staging = path.with_name(path.name + ".staging")
-    if staging.exists():
-        for staged in staging.glob("*.h5"):
-            _assert_runs_equal(_contents(staged), reference)
+    for _, run_id, record in staged_records(path.with_name(path.name + ".staging")):  # logged, not yet published
+        res = record.result
+        arrays = {k: v[1] for k, v in res.arrays.items()}
+        got = (record.params, record.seed, record.spawn_key, record.status, arrays, dict(res.scalars))
+        _assert_runs_equal({run_id: got}, reference)
     return n
+
+
+def _finished(path: Path) -> set:
+    """Run ids a killed scan finished: published, or logged in the staging folder."""
+    done = set(_contents(path)) if path.exists() else set()
+    return done | {rid for _, rid, _ in staged_records(path.with_name(path.name + ".staging"), decode=False)}
 
 
 def _resume_command(scan_file, path, jobs):
@@ -457,11 +465,7 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
         _check_consistent(path, reference)
 
     # finish; meanwhile a reader keeps opening the archive being written
-    finished_before = 0
-    if path.exists():
-        finished_before = len(_contents(path))
-    staging = path.with_name(path.name + ".staging")
-    finished_before += len([p for p in staging.glob("*.h5")]) if staging.exists() else 0
+    finished_before = len(_finished(path))
     proc = subprocess.Popen(
         _resume_command(scan_file, path, jobs),
         env=env,
