@@ -286,6 +286,9 @@ def test_bad_arguments_are_refused_before_any_computation(tmp_path, capsys, monk
     assert main(["run", "toy", "-p", "n=300000000"]) == 130
     err = capsys.readouterr().err
     assert err.index("toy: estimated peak memory") < err.index("interrupted") and "time ~30 s" in err, err
+    assert main(["run", "rem", "-p", "M=40", "-p", "samples=100000"]) == 130  # days of work, said first
+    err = capsys.readouterr().err
+    assert "rem: estimated" in err and " years (2^M x samples = 2^40 x 100000 levels" in err, err
 
 
 def test_an_unwritable_folder_is_refused_before_computing(tmp_path):

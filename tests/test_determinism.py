@@ -17,7 +17,6 @@ thread pool); the slow suite runs all of them, dask included.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import struct
 import subprocess

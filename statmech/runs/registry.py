@@ -48,7 +48,7 @@ import inspect
 import keyword
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Callable, Mapping
 
