@@ -22,6 +22,7 @@ import importlib
 
 __version__ = "0.1.0"
 
+# Run-system names resolve through statmech.runs (itself lazy), which says where each lives.
 _EXPORTS = {
     "logsumexp": "statmech.lse",
     "softmax": "statmech.lse",
@@ -44,21 +45,21 @@ _EXPORTS = {
     "follow_branches": "statmech.meanfield",
     "critical_exponents": "statmech.meanfield",
     "curie_weiss": "statmech.meanfield",
-    "open_archive": "statmech.runs.reader",
-    "Archive": "statmech.runs.reader",
-    "ArchiveError": "statmech.runs.errors",
-    "DamagedRunError": "statmech.runs.errors",
-    "RunTable": "statmech.runs.summaries",
-    "ScalarSummary": "statmech.runs.summaries",
-    "experiment": "statmech.runs.registry",
-    "Parameter": "statmech.runs.registry",
-    "ExperimentResult": "statmech.runs.result",
-    "Resources": "statmech.runs.resources",
-    "get_experiment": "statmech.runs.registry",
-    "available_experiments": "statmech.runs.registry",
-    "load_scan": "statmech.runs.scanfile",
-    "run_scan": "statmech.runs.scanner",
-    "run_point": "statmech.runs.scanner",
+    "open_archive": "statmech.runs",
+    "Archive": "statmech.runs",
+    "ArchiveError": "statmech.runs",
+    "DamagedRunError": "statmech.runs",
+    "RunTable": "statmech.runs",
+    "ScalarSummary": "statmech.runs",
+    "experiment": "statmech.runs",
+    "Parameter": "statmech.runs",
+    "ExperimentResult": "statmech.runs",
+    "Resources": "statmech.runs",
+    "get_experiment": "statmech.runs",
+    "available_experiments": "statmech.runs",
+    "load_scan": "statmech.runs",
+    "run_scan": "statmech.runs",
+    "run_point": "statmech.runs",
 }
 
 __all__ = ["__version__", *_EXPORTS]
