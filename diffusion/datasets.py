@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from statmech._memory import check_memory
 from statmech._numba import kernel
 from statmech._validation import as_float, as_float_array, as_generator, as_int
 
@@ -115,6 +116,8 @@ def gaussian_mixture(n, d, mu_tilde=1.0, sigma=1.0, *, seed=None, balanced=False
     d = as_int(d, "d", minimum=1)
     mu_tilde = as_float(mu_tilde, "mu_tilde", nonnegative=True)
     sigma = as_float(sigma, "sigma", nonnegative=True)
+    # peak: the centres, the normal draw and their sum, n x d float64 each
+    check_memory(3.0 * n * d * 8, f"gaussian_mixture(n={n}, d={d})", hint="lower n or d")
     rng = as_generator(seed)
     centre = np.full(d, mu_tilde)
     labels = _balanced_signs(n, balanced, rng)
@@ -145,6 +148,8 @@ def sphere(n, d, radius=1.0, *, seed=None) -> LabelledData:
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)
     radius = as_float(radius, "radius", positive=True)
+    # peak: the normal draw and the scaled copy, n x d float64 each
+    check_memory(2.0 * n * d * 8, f"sphere(n={n}, d={d})", hint="lower n or d")
     rng = as_generator(seed)
     g = rng.standard_normal((n, d))
     norms = np.linalg.norm(g, axis=1)

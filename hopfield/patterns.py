@@ -23,10 +23,11 @@ result never depends on how the work is split.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
+from statmech._memory import InsufficientMemoryError, available_memory
+from statmech._memory import format_bytes as _format_bytes
 from statmech._validation import (
     as_float,
     as_float_array,
@@ -50,35 +51,6 @@ def check_ensemble(ensemble) -> str:
     if ensemble not in ENSEMBLES:
         raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
     return ensemble
-
-
-def available_memory() -> int:
-    """Bytes of memory available to this process (``MemAvailable``, else physical memory)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
-
-
-def _format_bytes(n_bytes: float) -> str:
-    if not math.isfinite(n_bytes):
-        return "an unbounded amount of memory"
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    value = float(n_bytes)
-    for unit in units:
-        if value < 1024 or unit == units[-1]:
-            if unit == units[-1] and value >= 1024:
-                return f"{n_bytes:.3g} bytes"
-            return f"{value:.3g} {unit}"
-        value /= 1024
-    return f"{n_bytes:.3g} bytes"
 
 
 def check_memory(n_patterns, n_features, *, dtype=np.float64, memory_limit=None, what="patterns") -> int:
@@ -113,7 +85,7 @@ def check_memory(n_patterns, n_features, *, dtype=np.float64, memory_limit=None,
         memory_limit = as_int(memory_limit, "memory_limit", minimum=1)
     needed = float(n_patterns) * float(n_features) * itemsize
     if not needed <= memory_limit:
-        raise ValueError(
+        raise InsufficientMemoryError(
             f"{what}: P = {float(n_patterns):.4g} patterns of N = {n_features} {np.dtype(dtype).name} "
             f"entries would need {_format_bytes(needed)} ({needed:.4g} bytes), more than the "
             f"{_format_bytes(memory_limit)} allowed (memory_limit); lower alpha or N"

@@ -7,8 +7,9 @@ Layers
 - :mod:`statmech.rem`        random energy model: sampled, quenched, theory, general solver;
 - :mod:`statmech.langevin`   SDE / probability-flow integrators;
 - :mod:`statmech.meanfield`  self-consistency solvers, branches, susceptibility, exponents;
-- :mod:`statmech.registry`, :mod:`statmech.archive`, :mod:`statmech.scan`,
-  :mod:`statmech.cli`        experiments, the HDF5 archive, scans and the command line.
+- :mod:`statmech.runs`       the run system: experiments, scans, the HDF5 archive and the
+  command line (``statmech.registry``, ``statmech.archive``, ``statmech.scan`` and
+  ``statmech.cli`` remain as aliases of its modules).
 
 ``statmech`` never imports :mod:`hopfield` or :mod:`diffusion`. Names below
 are imported lazily on first use, so ``import statmech`` (and every CLI call)
@@ -21,6 +22,7 @@ import importlib
 
 __version__ = "0.1.0"
 
+# Run-system names resolve through statmech.runs (itself lazy), which says where each lives.
 _EXPORTS = {
     "logsumexp": "statmech.lse",
     "softmax": "statmech.lse",
@@ -43,18 +45,21 @@ _EXPORTS = {
     "follow_branches": "statmech.meanfield",
     "critical_exponents": "statmech.meanfield",
     "curie_weiss": "statmech.meanfield",
-    "open_archive": "statmech.archive",
-    "Archive": "statmech.archive",
-    "ArchiveError": "statmech.archive",
-    "RunTable": "statmech.archive",
-    "ScalarSummary": "statmech.archive",
-    "experiment": "statmech.registry",
-    "Parameter": "statmech.registry",
-    "ExperimentResult": "statmech.registry",
-    "get_experiment": "statmech.registry",
-    "available_experiments": "statmech.registry",
-    "load_scan": "statmech.scan",
-    "run_scan": "statmech.scan",
+    "open_archive": "statmech.runs",
+    "Archive": "statmech.runs",
+    "ArchiveError": "statmech.runs",
+    "DamagedRunError": "statmech.runs",
+    "RunTable": "statmech.runs",
+    "ScalarSummary": "statmech.runs",
+    "experiment": "statmech.runs",
+    "Parameter": "statmech.runs",
+    "ExperimentResult": "statmech.runs",
+    "Resources": "statmech.runs",
+    "get_experiment": "statmech.runs",
+    "available_experiments": "statmech.runs",
+    "load_scan": "statmech.runs",
+    "run_scan": "statmech.runs",
+    "run_point": "statmech.runs",
 }
 
 __all__ = ["__version__", *_EXPORTS]

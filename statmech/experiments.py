@@ -14,9 +14,35 @@ import math
 import numpy as np
 
 from statmech._validation import as_float, as_int
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.resources import Resources
 
 LN2 = math.log(2.0)
+
+#: Seconds per REM level drawn, and per level and inverse temperature reduced (measured in-process
+#: on the 2-core EPYC, where sampled_rem runs two threads; one-thread workers take about twice as long).
+_REM_LEVEL_SECONDS = 5e-9
+_REM_LEVEL_BETA_SECONDS = 5e-10
+
+
+def _rem_resources(*, M, samples, beta_min, beta_max, n_beta):
+    """Levels are streamed in blocks per thread; what stays is per sample and inverse temperature."""
+    from statmech.rem import BLOCK_SIZE
+
+    samples, n_beta = max(samples, 0), max(n_beta, 0)
+    levels = 2.0 ** min(max(M, 0), 1000)
+    return Resources(
+        memory=8.0 * (4 * 4 * BLOCK_SIZE + 10 * samples * n_beta),
+        memory_driver=f"10 arrays of samples x n_beta = {samples} x {n_beta} numbers (the 2^M levels are streamed)",
+        seconds=samples * levels * (_REM_LEVEL_SECONDS + _REM_LEVEL_BETA_SECONDS * n_beta),
+        time_driver=f"2^M x samples = 2^{M} x {samples} levels, each reduced at n_beta = {n_beta} temperatures",
+    )
+
+
+def _curie_weiss_resources(*, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):
+    points = max(n_T, 0) + 2 * max(n_tau, 0) + max(n_h, 0)
+    return Resources(memory=8.0 * 3 * 8 * points, memory_driver=f"3 branches at n_T + 2 n_tau = {points} points",
+                     seconds=0.1 + 2e-3 * points, time_driver="n_T + 2 n_tau + n_h solves")
 
 
 # -- rem ---------------------------------------------------------------------------------------------------
@@ -101,6 +127,7 @@ def _report_curie_weiss(result) -> str:
     figsize=(11.0, 4.5),
     report=_report_rem,
     warmup={"M": 4, "samples": 1, "n_beta": 4},
+    resources=_rem_resources,
 )
 def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
     """Sample ``samples`` standard REMs of ``2^M`` levels and compare with theory.
@@ -247,6 +274,7 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
     plot=_plot_curie_weiss,
     figsize=(13.0, 4.2),
     report=_report_curie_weiss,
+    resources=_curie_weiss_resources,
 )
 def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):
     """Follow the fixed points of ``m = tanh((m + h)/T)`` and fit the critical exponents.

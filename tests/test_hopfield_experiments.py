@@ -27,6 +27,17 @@ def test_experiment_warmup_runs_and_plots(name):
     spec.plot(result, fig)
     assert fig.axes
     plt.close(fig)
+    report = spec.report(result)  # what `statmech run NAME` prints
+    assert isinstance(report, str) and len(report.splitlines()) >= 3
+
+
+def test_capacity_report_and_progress():
+    spec = get_experiment("hopfield-capacity")
+    calls = []
+    result = spec.run(spec.warmup, seed=1, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]  # one step per ensemble and size
+    report = spec.report(result)
+    assert f"{result.scalars['alpha_1_theory_spherical']:11.4f}" in report
 
 
 def test_same_seed_same_result():

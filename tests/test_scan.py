@@ -49,7 +49,7 @@ def test_grid_zip_ranges_seeds_and_repetitions():
     assert len(s.points) == 3 * 3 * 2 * 2 * 2
     assert len({p.run_id for p in s.points}) == len(s.points)
     first = s.points[0]
-    assert first.params == {"n": 2, "scale": 0.1, "delay": 0.0, "fail": False, "label": "b"}
+    assert first.params == {"n": 2, "scale": 0.1, "delay": 0.0, "fail": False, "label": "b", "marker": "", "steps": 1}
     assert first.varied == {"n": 2, "scale": 0.1, "delay": 0.0, "fail": False}
     assert (first.seed, first.repetition) == (3, 0)
 
@@ -320,20 +320,99 @@ def test_scan_refuses_experiments_workers_cannot_import(tmp_path):
         run_scan(s, tmp_path / "b.h5", jobs=0)
 
 
-def test_progress_bar_only_on_a_terminal():
+def test_progress_bar_on_a_terminal_and_plain_lines_in_logs(monkeypatch):
+    from statmech.runs import progress as pr
+
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
-    quiet = io.StringIO()
-    bar = Progress(3, stream=quiet)
-    bar.update()
-    bar.close()
-    assert quiet.getvalue() == ""
+    clock = {"t": 100.0}
+    monkeypatch.setattr(pr.time, "monotonic", lambda: clock["t"])
     tty = Tty()
     bar = Progress(4, stream=tty)
-    bar.update(2)
-    bar._draw(bar.t0 + 10.0)  # 2 of 4 in 10 s: 10 s to go
+    assert bar.mode == "bar"
+    bar.update(1)  # before BAR_DELAY: quick work draws nothing
+    assert tty.getvalue() == ""
+    clock["t"] += 10.0
+    bar.update(1)  # 2 of 4 in 10 s: 10 s to go
     bar.close()
     text = tty.getvalue()
-    assert "2/4 points" in text and "ETA 00:10" in text and text.endswith("\n")
+    assert text.startswith("\r[") and "2/4 points" in text and "ETA 00:10" in text and text.endswith("\n")
+
+    log = io.StringIO()  # a batch-job log: plain lines, spaced, with a heartbeat
+    clock["t"] = 0.0
+    lines = Progress(3, stream=log, estimate=60.0)
+    assert lines.mode == "lines"
+    lines.tick()
+    assert log.getvalue() == ""  # nothing in the first seconds
+    clock["t"] = 11.0
+    lines.tick()  # heartbeat while a point runs: the ETA comes from the estimate
+    assert log.getvalue() == "statmech: 0/3 points  00:11 elapsed, ETA ~00:49\n"
+    lines.set_partial("a", 0.5)  # an experiment reports half of a point done
+    clock["t"] = 13.0
+    lines.update(1, key="b")
+    assert log.getvalue().splitlines()[-1] == "statmech: 1/3 points, 1 running  00:13 elapsed, ETA 00:13"
+    clock["t"] = 13.5
+    lines.update(1, failed=1, key="a")  # too soon after the last line: silent
+    assert len(log.getvalue().splitlines()) == 2
+    lines.close()
+    assert log.getvalue().splitlines()[-1].startswith("statmech: 2/3 points, 1 failed")
+
+    off = io.StringIO()
+    quiet = Progress(3, stream=off, mode="off")
+    clock["t"] = 1000.0
+    quiet.update(3)
+    quiet.close()
+    assert off.getvalue() == ""
+
+
+# -- checks before compute, and what a scan says (issue 9, items 6 and 7) --------------------------------------
+
+
+def test_a_point_that_cannot_fit_refuses_the_scan_before_anything_runs(tmp_path):
+    s = scan('experiment = "toy"\n[grid]\nn = [3, 1000000000000000]\n')
+    with pytest.raises(ScanError, match=r"s.toml: point n=1000000000000000: experiment 'toy' would need .* PiB"):
+        run_scan(s, tmp_path / "a.h5")
+    assert not (tmp_path / "a.h5").exists()
+    with pytest.raises(ScanError, match="publish_interval must be finite and >= 0"):
+        run_scan(s, tmp_path / "a.h5", publish_interval=float("nan"))
+
+
+def test_a_pool_too_wide_for_the_memory_is_narrowed(tmp_path, monkeypatch):
+    from statmech.runs import scanner
+    from statmech.runs.resources import BASE_MEMORY
+
+    monkeypatch.setattr(scanner, "available_memory", lambda: int(1.5 * BASE_MEMORY))  # one point at a time
+    notes = []
+    report = run_scan(scan('experiment = "toy"\n[grid]\nn = [3, 4, 5]\n'), tmp_path / "a.h5", jobs=2,
+                      on_note=notes.append)
+    assert report.jobs == 1 and report.computed == 3
+    assert notes and "running 1 at a time instead of 2" in notes[0]
+
+
+def test_workers_report_progress_inside_a_point_and_the_final_merge_has_a_bar(tmp_path, monkeypatch):
+    from statmech.runs import scanner
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    seen = []
+
+    class Recorder(Progress):
+        def set_partial(self, key, fraction):
+            seen.append((key, fraction))
+            super().set_partial(key, fraction)
+
+    monkeypatch.setattr(scanner, "MERGE_PROGRESS_BYTES", 0)
+    monkeypatch.setattr(Progress, "BAR_DELAY", 0.0)
+    s = scan('experiment = "toy"\n[fixed]\ndelay = 1.2\nsteps = 4\n[grid]\nn = [1, 2]\n')
+    stream = Tty()
+    report = run_scan(s, tmp_path / "a.h5", jobs=2, progress=Recorder(2, stream=stream),
+                      publish_interval=1e6)  # nothing published before the end: the final merge has work
+    assert report.computed == 2
+    fractions = [f for _, f in seen]
+    assert fractions and all(0 < f < 1.0 + 1e-12 for f in fractions)  # from the workers, through the queue
+    assert {key for key, _ in seen} <= {p.run_id for p in s.points}
+    assert "archive written" in stream.getvalue()
