@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Row, Table, interleaved_medians  # noqa: E402
 
-from diffusion.collapse import excess_entropy  # noqa: E402
+from diffusion.collapse import _product_samples, excess_entropy  # noqa: E402
 from diffusion.datasets import gaussian_mixture  # noqa: E402
 from diffusion.processes import ou_process  # noqa: E402
 from diffusion.sampler import backward_sample  # noqa: E402
@@ -98,21 +98,21 @@ def _excess_bound(data, n_samples, n_times):
 
     Returns two callables: the exps alone (rows of a small array reused, like
     ours reuses one row of overlaps for all times) and the product
-    ``[A_nu; Z] A^T`` in the blocks :func:`excess_entropy` uses by default.
+    ``[A_nu; Z] A^T`` in the groups of samples :func:`excess_entropy` uses.
     """
     n, d = data.shape
     values = -50.0 * np.random.default_rng(0).random((64, n))
     sums = np.empty((n_samples, n_times))
-    block = max(1, min(n_samples, (1 << 23) // n))  # excess_entropy's default block_rows
-    stacked = np.random.default_rng(1).standard_normal((2 * block, d))
-    overlaps = np.empty((2 * block, n))
+    group = _product_samples(n)  # excess_entropy's samples per product
+    stacked = np.random.default_rng(1).standard_normal((2 * group, d))
+    overlaps = np.empty((2 * group, n))
 
     def exps():
         _exp_sums(values, n_samples, n_times, sums)
 
     def product():
-        for start in range(0, n_samples, block):
-            m = min(block, n_samples - start)
+        for start in range(0, n_samples, group):
+            m = min(group, n_samples - start)
             np.dot(stacked[:2 * m], data.T, out=overlaps[:2 * m])
 
     return exps, product

@@ -81,6 +81,14 @@ __all__ = [
 
 # Above this shift the single-pass sum could underflow; use a max pass.
 _SHIFT_LIMIT = 600.0
+# Samples per matrix product [A_nu; Z] A^T in excess_entropy (fewer for huge n,
+# to bound memory). OpenBLAS's value for a row depends on the shape of the
+# product the row is part of (SkylakeX kernels, its small-matrix path), so the
+# samples are multiplied in fixed groups numbered from the first sample: each
+# row always meets the same product, whatever block_rows, and the result
+# depends on the seed alone. 128 samples (256 rows) keep the product at full
+# BLAS speed; smaller groups pay for packing the data once per product.
+_PRODUCT_SAMPLES = 128
 # Pruning in _excess_curves: chunks of _CHUNK data points whose terms are all
 # below e^_PRUNE / n relative to the mu = nu term are skipped.
 _CHUNK = 64
@@ -163,12 +171,33 @@ def _sum_exp_run(p, h, a, b, base):
     return total
 
 
+def _product_samples(n: int) -> int:
+    """Samples per overlap product for ``n`` data points (see :data:`_PRODUCT_SAMPLES`)."""
+    return max(1, min(_PRODUCT_SAMPLES, (1 << 22) // max(n, 1)))
+
+
+@kernel
+def _overlap_rows(i, group, n_rows):
+    """Rows of sample ``i``'s ``G`` and ``H`` overlaps in a block multiplied in groups.
+
+    Group ``g`` (samples ``g*group ..``, ``size`` of them) occupies rows
+    ``2 g group ..`` of the block's overlaps: its ``size`` rows of ``G`` then
+    its ``size`` rows of ``H``.
+    """
+    g = i // group
+    size = min(group, n_rows - g * group)
+    row_g = 2 * g * group + (i - g * group)
+    return row_g, row_g + size
+
+
 @pkernel
-def _excess_curves(overlaps_g, overlaps_h, sqnorm, own_sqnorm, own_h, zsq, coef_a, coef_b, out):
+def _excess_curves(overlaps, group, n_rows, sqnorm, own_sqnorm, own_h, zsq, coef_a, coef_b, out):
     """``out[i, k] = log sum_mu exp(l_mu - l_nu)`` for each sample ``i`` and time ``k``.
 
     ``l_mu - l_nu = A_k (2 G_imu - |a_mu|^2 - |a_nu|^2) + B_k (H_imu - z_i.a_nu)``
-    (module docstring). ``overlaps_g`` is overwritten with ``2 G - |a_mu|^2``,
+    (module docstring). The ``G`` and ``H`` rows of sample ``i`` sit in
+    ``overlaps`` as laid out by :func:`_overlap_rows` (products of ``group``
+    samples). The ``G`` rows are overwritten with ``2 G - |a_mu|^2``,
     so the hot loop is two multiply-adds and an ``exp`` (vectorised).
 
     Pruning: the ``mu = nu`` term is ``e^0 = 1``, so a chunk of
@@ -179,13 +208,14 @@ def _excess_curves(overlaps_g, overlaps_h, sqnorm, own_sqnorm, own_h, zsq, coef_
     chunks are fixed: the result does not depend on the number of threads
     or on the block of samples.
     """
-    n_rows, n = overlaps_g.shape
+    n = overlaps.shape[1]
     n_times = coef_a.shape[0]
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     cut = _PRUNE - math.log(n)
     for i in prange(n_rows):
-        p = overlaps_g[i]
-        h = overlaps_h[i]
+        row_g, row_h = _overlap_rows(i, group, n_rows)
+        p = overlaps[row_g]
+        h = overlaps[row_h]
         for mu in range(n):
             p[mu] = 2.0 * p[mu] - sqnorm[mu]
         p_max = np.empty(n_chunks)
@@ -253,8 +283,10 @@ def excess_entropy(data, times, process=None, *, n_samples=2000, seed=None, bloc
         Monte Carlo samples ``M`` (shared by all times).
     seed : int, SeedSequence or None
     block_rows : int, optional
-        Samples per block (memory ``2 x block x n`` overlaps); the result
-        does not depend on it.
+        Samples per block (memory ``2 x block x n`` overlaps), rounded up to
+        a whole number of overlap products (128 samples each, fewer when
+        ``n > 32768``). The result does not depend on it: the products
+        always group the same samples.
     keep_samples : bool
         Keep the ``(M, T)`` per-sample values (for the bootstrap of ``t_C``).
 
@@ -274,11 +306,13 @@ def excess_entropy(data, times, process=None, *, n_samples=2000, seed=None, bloc
     n, d = data.shape
     n_samples = as_int(n_samples, "n_samples", minimum=2)
     if block_rows is None:
-        # 2 x 2^23 overlaps (128 MiB): each block's product costs the next kernel
-        # ~0.1 s of OpenBLAS spinning, so fewer blocks (5, not 10, at n = 20000)
-        # were measured 15 % faster; larger ones lose it again to page faults.
-        block_rows = max(1, min(n_samples, (1 << 23) // max(n, 1)))
+        # About 2 x 2^23 overlaps (128 MiB): each block's products cost the next
+        # kernel ~0.1 s of OpenBLAS spinning, so fewer blocks (5, not 10, at
+        # n = 20000) were measured 15 % faster; larger ones lose it again to page faults.
+        block_rows = max(1, (1 << 23) // max(n, 1))
     block_rows = as_int(block_rows, "block_rows", minimum=1)
+    group = _product_samples(n)
+    block_rows = min(n_samples, -(-block_rows // group) * group)
     if not isinstance(keep_samples, (bool, np.bool_)):
         raise TypeError(f"keep_samples must be True or False, got {keep_samples!r}")
     root = as_seed_sequence(seed)
@@ -294,18 +328,26 @@ def excess_entropy(data, times, process=None, *, n_samples=2000, seed=None, bloc
 
     nu = rng.integers(0, n, size=n_samples)
     values = np.empty((n_samples, times.shape[0]))
-    stacked = np.empty((2 * block_rows, d))
+    stacked = np.empty((2 * group, d))
     overlaps = np.empty((2 * block_rows, n))
+    zsq = np.empty(block_rows)
+    own_h = np.empty(block_rows)
     for start in range(0, n_samples, block_rows):
         m = min(block_rows, n_samples - start)
-        stacked[:m] = data[nu[start:start + m]]
-        rng.standard_normal(out=stacked[m:2 * m])
-        np.dot(stacked[:2 * m], data.T, out=overlaps[:2 * m])
+        # One product [A_nu; Z] A^T per group of samples; z is drawn group by
+        # group, which continues the same stream (the same numbers as one draw).
+        for first in range(0, m, group):
+            size = min(group, m - first)
+            own = nu[start + first:start + first + size]
+            stacked[:size] = data[own]
+            z = stacked[size:2 * size]
+            rng.standard_normal(out=z)
+            zsq[first:first + size] = np.einsum("ij,ij->i", z, z)
+            rows = overlaps[2 * first:2 * (first + size)]
+            np.dot(stacked[:2 * size], data.T, out=rows)
+            own_h[first:first + size] = rows[size + np.arange(size), own]
         own = nu[start:start + m]
-        z = stacked[m:2 * m]
-        zsq = np.einsum("ij,ij->i", z, z)
-        own_h = overlaps[m + np.arange(m), own]
-        _excess_curves(overlaps[:m], overlaps[m:2 * m], sqnorm, sqnorm[own], own_h, zsq,
+        _excess_curves(overlaps, group, m, sqnorm, sqnorm[own], own_h[:m], zsq[:m],
                        coef_a, coef_b, values[start:start + m])
     per = values / d
     f = per.mean(axis=0)
