@@ -49,7 +49,8 @@ Noise. ``dW_k`` is the Brownian increment over step ``k``, with variance
 steps (bounded memory), scaled by ``sqrt(h_k)``. Consecutive blocks
 continue the same stream, so results depend only on the seed, not on the
 block size or the number of threads (the kernels here are serial; a drift
-may use ``prange`` over trajectories, which leaves every value unchanged).
+may use ``prange`` over trajectories, which leaves the result independent of
+the thread count).
 
 The drift is a jitted function ``drift(X, t, out, *drift_args)`` that writes
 ``f(X, t)`` for the whole batch into ``out`` (shape ``(B, d)``) and returns
