@@ -61,12 +61,7 @@ from statmech._validation import (
     as_seed_sequence,
     check_same,
 )
-from statmech.gibbs import (
-    DEFAULT_BLOCK_ENTRIES,
-    _scale_states,
-    gibbs_chunk_update,
-    gibbs_reset,
-)
+from statmech.gibbs import gibbs_pass, gibbs_workspace
 from statmech.langevin import em_step, exponential_step, heun_step
 
 from diffusion.datasets import as_labels
@@ -172,15 +167,17 @@ class BackwardResult:
 
 
 @kernel
-def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, scaled, block, product,
-                     running_max, s0, s2, argmax, mean_acc, nn_record, record_t,
-                     code, temperature, sigma, k_rate, c2, nonlinear_only, chunk):
+def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, work, log_z, participation, nearest,
+                     nn_record, record_t, code, temperature, sigma, k_rate, c2, nonlinear_only):
     """Backward drift ``k y + c2 (s <a>_y - y)/Delta`` with the exact empirical score.
 
-    One Gibbs pass over the data in chunks (two matrix products). With
+    One Gibbs pass over the data (:func:`statmech.gibbs.gibbs_pass`, two
+    matrix products per chunk); ``<a>_y = S1/S0`` is read from the running
+    sums it leaves in ``work``, folded into one factor per row. With
     ``nonlinear_only`` it returns only ``c2 s <a>_y / Delta`` (the part
     that exponential Euler does not treat exactly). When ``t ==
-    record_t[0]`` the nearest data point of each row goes to ``nn_record``.
+    record_t[0]`` the nearest data point of each row goes to ``nn_record``
+    (else to the scratch array ``nearest``).
     """
     n_rows = X.shape[0]
     n_data = data.shape[0]
@@ -191,16 +188,11 @@ def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, scaled, block, prod
     half_s2 = 0.5 * s * s
     for mu in range(n_data):
         offsets[mu] = -half_s2 * sqnorm[mu]
-    _scale_states(X, beta[:n_rows], s, scaled[:n_rows])
-    gibbs_reset(running_max[:n_rows], s0[:n_rows], s2[:n_rows], argmax[:n_rows], mean_acc[:n_rows])
-    for start in range(0, n_data, chunk):
-        stop = min(start + chunk, n_data)
-        gibbs_chunk_update(scaled[:n_rows], beta[:n_rows], data[start:stop], offsets[start:stop],
-                           start, block, product[:n_rows], running_max[:n_rows], s0[:n_rows],
-                           s2[:n_rows], argmax[:n_rows], mean_acc[:n_rows])
-    if t == record_t[0]:
-        for b in range(n_rows):
-            nn_record[b] = argmax[b]
+    argmax = nn_record[:n_rows] if t == record_t[0] else nearest[:n_rows]
+    gibbs_pass(work, X, beta[:n_rows], s, data, offsets, log_z[:n_rows], participation[:n_rows],
+               argmax, out[:0])
+    s0 = work.s0
+    mean_acc = work.mean_acc
     d = X.shape[1]
     for b in range(n_rows):
         pull = c2 * s * inv / s0[b]  # c2 s <a>/Delta = c2 s S1 / (S0 Delta)
@@ -392,22 +384,19 @@ class _EmpiricalModel(_Model):
         return c2 / delta - k
 
     def buffers(self, rows):
-        chunk = self.chunk_size or max(64, min(self.n, DEFAULT_BLOCK_ENTRIES // max(rows, 1)))
-        chunk = min(chunk, self.n)
-        d, dt = self.d, self.dtype
         return dict(
-            offsets=np.empty(self.n), beta=np.empty(rows), scaled=np.empty((rows, d), dt),
-            block=np.empty(rows * chunk, dt), product=np.empty((rows, d), dt),
-            running_max=np.empty(rows), s0=np.empty(rows), s2=np.empty(rows),
-            argmax=np.empty(rows, np.int64), mean_acc=np.empty((rows, d), dt),
-            nn_record=np.full(rows, -1, np.int64), record_t=np.zeros(1), chunk=chunk,
+            offsets=np.empty(self.n), beta=np.empty(rows),
+            work=gibbs_workspace(rows, self.d, self.chunk_size, n_patterns=self.n,
+                                 dtype=self.dtype),
+            log_z=np.empty(rows), participation=np.empty(rows),
+            nearest=np.empty(rows, np.int64), nn_record=np.full(rows, -1, np.int64),
+            record_t=np.zeros(1),
         )
 
     def args(self, buf, process, k_rate, c2, nonlinear_only):
-        return (self.data, self.sqnorm, buf["offsets"], buf["beta"], buf["scaled"], buf["block"],
-                buf["product"], buf["running_max"], buf["s0"], buf["s2"], buf["argmax"],
-                buf["mean_acc"], buf["nn_record"], buf["record_t"], process.code,
-                process.temperature, process.sigma, k_rate, c2, nonlinear_only, buf["chunk"])
+        return (self.data, self.sqnorm, buf["offsets"], buf["beta"], buf["work"], buf["log_z"],
+                buf["participation"], buf["nearest"], buf["nn_record"], buf["record_t"],
+                process.code, process.temperature, process.sigma, k_rate, c2, nonlinear_only)
 
     def init(self, rng, size, s, delta, mode, dtype):
         index = rng.integers(0, self.n, size=size)

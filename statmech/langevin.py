@@ -296,18 +296,22 @@ def _check_grid_function(value, name: str, n: int, *, nonnegative: bool) -> np.n
     return np.ascontiguousarray(arr)
 
 
-def _check_drift_args(drift_args) -> tuple:
+def _check_drift_args(drift_args, name: str = "drift_args") -> tuple:
+    """A tuple of numeric arrays, numbers, or tuples of them (a GibbsWorkspace), or raise."""
     if not isinstance(drift_args, tuple):
         raise TypeError(
-            f"drift_args must be a tuple of arrays or numbers, got {type(drift_args).__name__}"
+            f"{name} must be a tuple of arrays or numbers, got {type(drift_args).__name__}"
         )
     for i, arg in enumerate(drift_args):
         if isinstance(arg, np.ndarray):
             if arg.dtype.kind not in "biufc":
-                raise TypeError(f"drift_args[{i}] must have a numeric dtype, got {arg.dtype}")
+                raise TypeError(f"{name}[{i}] must have a numeric dtype, got {arg.dtype}")
+        elif isinstance(arg, tuple):
+            _check_drift_args(arg, f"{name}[{i}]")
         elif not isinstance(arg, (numbers.Number, np.generic)) or isinstance(arg, str):
             raise TypeError(
-                f"drift_args[{i}] must be a NumPy array or a number, got {type(arg).__name__}"
+                f"{name}[{i}] must be a NumPy array, a number or a tuple of them, "
+                f"got {type(arg).__name__}"
             )
     return drift_args
 
@@ -383,7 +387,8 @@ def integrate(
         the noise-free (ODE) mode.
     method : {"euler_maruyama", "heun", "exponential"}
     drift_args : tuple
-        Extra arrays or numbers passed to ``drift`` after ``out``.
+        Extra arrays, numbers or tuples of them (such as a
+        :class:`statmech.gibbs.GibbsWorkspace`) passed to ``drift`` after ``out``.
     lam : float or array_like of shape (K+1,), optional
         Rate of the linear drift ``-lam(t) x`` treated exactly by
         ``method="exponential"`` (required there, refused otherwise); the
