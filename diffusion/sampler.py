@@ -62,7 +62,7 @@ from statmech._validation import (
     check_same,
 )
 from statmech.gibbs import gibbs_pass, gibbs_workspace
-from statmech.langevin import em_step, exponential_step, heun_step
+from statmech.langevin import METHODS, check_method, grid_indices
 
 from diffusion.datasets import as_labels
 from diffusion.processes import Process, process_coefficients
@@ -76,9 +76,6 @@ __all__ = [
     "backward_sample_two_gaussians",
     "check_time_grid",
 ]
-
-#: Integration methods and their codes (statmech.langevin's leaf kernels).
-METHODS = {"euler_maruyama": 0, "heun": 1, "exponential": 2}
 
 # Working rows x d held per batch by default (about 32 MiB per float64 array).
 _BATCH_VALUES = 1 << 22
@@ -231,21 +228,6 @@ def _two_gaussians_drift(X, t, out, centre, sigma2, code, temperature, sigma, k_
                 out[b, j] = lin * X[b, j] + pull * centre[j]
 
 
-def _advance(drift, drift_args, method, X, t0, t1, h, g0, g1, lam, xi, F0, Xp, F1):
-    """One step of ``method`` with standard-normal ``xi`` (``g`` already times ``sqrt(h)``).
-
-    Dispatches from Python to statmech.langevin's leaf kernels, so that only
-    the method in use is compiled (each compiles per drift and dtype, a few
-    seconds, and is not cached on disk: they take the drift as an argument).
-    """
-    if method == 0:
-        em_step(drift, drift_args, X, t0, h, g0, xi, F0)
-    elif method == 1:
-        heun_step(drift, drift_args, X, t0, t1, h, g0, g1, xi, F0, Xp, F1)
-    else:
-        exponential_step(drift, drift_args, X, t0, h, lam, g0, xi, F0)
-
-
 @kernel
 def _track_nearest(nn_now, previous, t_hat, t):
     """Record the last time ``t`` at which each row's nearest point changed."""
@@ -283,31 +265,23 @@ def check_time_grid(times) -> np.ndarray:
 
 
 def _grid_steps(values, times, name):
-    """Indices of ``values`` on the grid (exact to round-off), decreasing-time order."""
+    """Grid indices of ``values`` (None: none), in decreasing-time order.
+
+    :func:`statmech.langevin.grid_indices` with a tolerance of ``1e-9`` of
+    the largest time (grids built by :meth:`Process.time_grid` hold the
+    values exactly).
+    """
     if values is None:
         return np.zeros(0, dtype=np.int64)
-    values = as_float_array(values, name, ndim=(0, 1), dtype=np.float64).ravel()
-    steps = np.empty(values.shape[0], dtype=np.int64)
-    scale = float(times[0])
-    for i, value in enumerate(values):
-        k = int(np.argmin(np.abs(times - value)))
-        if abs(times[k] - value) > 1e-9 * scale:
-            raise ValueError(
-                f"{name} must lie on the time grid, got {value!r} (nearest grid time "
-                f"{times[k]!r}); build the grid with process.time_grid(..., include={name})"
-            )
-        steps[i] = k
-    if np.unique(steps).shape[0] != steps.shape[0]:
-        raise ValueError(f"{name} must not repeat a grid time, got {values.tolist()}")
-    return np.sort(steps)
+    hint = f"; build the grid with process.time_grid(..., include={name})"
+    return np.sort(grid_indices(values, times, name, rtol=1e-9, hint=hint))
 
 
 def _check_method(method, ode):
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    scheme = check_method(method)
     if not isinstance(ode, (bool, np.bool_)):
         raise TypeError(f"ode must be True or False, got {ode!r}")
-    return METHODS[method], bool(ode)
+    return scheme, bool(ode)
 
 
 def _initial_states(x0, n_trajectories, d, dtype):
@@ -444,7 +418,7 @@ class _TwoGaussiansModel(_Model):
 
 def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times, snapshot_times,
          record_nearest, init, seed, group_size, batch_size, dtype):
-    method_code, ode = _check_method(method, ode)
+    scheme, ode = _check_method(method, ode)
     x0, n_traj = _initial_states(x0, n_trajectories, model.d, dtype)
     group_size = as_int(group_size, "group_size", minimum=1)
     if init not in ("marginal", "gaussian"):
@@ -482,15 +456,16 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
     # shifts it by the relative change of lam over the step, a shrinkage that
     # accumulates where Delta -> 0: 16 % of the variance with 200 log steps.)
     lam_bar = lam_pts[:-1].copy()
-    nonlinear_only = method_code == 2
+    nonlinear_only = scheme.needs_rate
     if nonlinear_only and (np.abs(lam_bar * h_grid) > 700).any():
         raise ValueError("the time grid is too coarse for method='exponential' (lam*h > 700)")
 
     rows = batch_size * n_sets
     X = np.empty((rows, d), dtype)
     F0 = np.empty((rows, d), dtype)
-    Xp = np.empty((rows if method_code == 1 else 0, d), dtype)
-    F1 = np.empty((rows if method_code == 1 else 0, d), dtype)
+    heun = scheme.name == "heun"
+    Xp = np.empty((rows if heun else 0, d), dtype)
+    F1 = np.empty((rows if heun else 0, d), dtype)
     xi = np.zeros((rows, d), dtype)
     buf = model.buffers(rows)
     args = model.args(buf, process, k_rate, c2, nonlinear_only)
@@ -542,8 +517,8 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
             sq = math.sqrt(h_grid[k])
             if empirical:
                 buf["record_t"][0] = times[k]
-            _advance(model.drift, args, method_code, X[:na], times[k], times[k + 1], h_grid[k],
-                     g_amp * sq, g_amp * sq, lam_bar[k], xi[:na], F0[:na], Xp[:na], F1[:na])
+            scheme.advance(model.drift, args, X[:na], times[k], times[k + 1], h_grid[k],
+                           g_amp * sq, g_amp * sq, lam_bar[k], xi[:na], F0[:na], Xp[:na], F1[:na])
             if empirical:
                 _track_nearest(buf["nn_record"][:na], previous[:na], t_hat[:na], times[k])
                 if path is not None:
