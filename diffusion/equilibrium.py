@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from statmech import meanfield
-from statmech._validation import as_float, as_float_array, as_int
+from statmech._validation import as_float, as_float_array, as_int, as_positive_array
 
 from diffusion.processes import ve_process
 from diffusion.score import empirical_posterior
@@ -200,9 +200,7 @@ def four_deltas_landscape(times, *, sigma=1.0, extent=2.0, n_grid=101) -> Landsc
     n_grid : int
         Points per axis.
     """
-    times = as_float_array(times, "times", ndim=1, dtype=np.float64)
-    if (times <= 0).any():
-        raise ValueError(f"times must be > 0, got {times[times <= 0][0]}")
+    times = as_positive_array(times, "times", ndim=1)
     sigma = as_float(sigma, "sigma", positive=True)
     extent = as_float(extent, "extent", positive=True)
     n_grid = as_int(n_grid, "n_grid", minimum=2)

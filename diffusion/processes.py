@@ -35,10 +35,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from statmech._numba import kernel
-from statmech._validation import as_float, as_float_array, as_int
+from statmech._validation import (
+    as_float,
+    as_float_array,
+    as_generator,
+    as_int,
+    as_positive_array,
+)
 
 __all__ = [
     "Process",
+    "as_process",
     "ou_process",
     "ve_process",
     "ddpm_process",
@@ -208,8 +215,6 @@ class Process:
         index : ndarray of int64, shape (M,)
             The ``nu`` of each draw.
         """
-        from statmech._validation import as_generator
-
         data = as_float_array(data, "data", ndim=2)
         t = as_float(t, "t", nonnegative=True)
         rng = as_generator(seed)
@@ -283,6 +288,32 @@ def ddpm_schedule_times(beta_min=1e-4, beta_max=2e-2, n_schedule=1000) -> np.nda
     return -0.5 * np.cumsum(np.log1p(-betas))
 
 
+def as_process(process) -> Process:
+    """``process``, checked, or the default OU process (``T = 1``) for ``None``.
+
+    Parameters
+    ----------
+    process : Process or None
+
+    Returns
+    -------
+    Process
+
+    Raises
+    ------
+    TypeError
+        If ``process`` is not a :class:`Process`.
+    """
+    if process is None:
+        return ou_process()
+    if not isinstance(process, Process):
+        raise TypeError(
+            "process must be a diffusion.processes.Process (ou_process(), ve_process(), "
+            f"ddpm_process()), got {type(process).__name__}"
+        )
+    return process
+
+
 # --------------------------------------------------------------------------
 # Kernel-side coefficients.
 # --------------------------------------------------------------------------
@@ -297,13 +328,7 @@ def process_coefficients(code, temperature, sigma, t):
 
 
 def _as_times(t, name, *, allow_zero):
-    arr = as_float_array(t, name, ndim=None, dtype=np.float64, contiguous=False)
-    if allow_zero:
-        if (arr < 0).any():
-            raise ValueError(f"{name} must be >= 0, got {arr[arr < 0].ravel()[0]}")
-    elif (arr <= 0).any():
-        raise ValueError(f"{name} must be > 0, got {arr[arr <= 0].ravel()[0]}")
-    return arr
+    return as_positive_array(t, name, ndim=None, allow_zero=allow_zero, contiguous=False)
 
 
 def _scalar_or_array(out):

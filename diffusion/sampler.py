@@ -60,13 +60,13 @@ from statmech._validation import (
     as_int,
     as_seed_sequence,
     check_same,
+    child_seed,
 )
 from statmech.gibbs import gibbs_pass, gibbs_workspace
 from statmech.langevin import METHODS, check_method, grid_indices
 
 from diffusion.datasets import as_labels
-from diffusion.processes import Process, process_coefficients
-from diffusion.score import _check_process
+from diffusion.processes import as_process, process_coefficients
 
 __all__ = [
     "METHODS",
@@ -319,9 +319,7 @@ def _draw_noise(groups, rngs, xi, dtype):
 
 
 def _group_rng(root: np.random.SeedSequence, j: int) -> np.random.Generator:
-    child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (j,),
-                                   pool_size=root.pool_size)
-    return np.random.default_rng(child)
+    return np.random.default_rng(child_seed(root, j))
 
 
 # --------------------------------------------------------------------------
@@ -667,7 +665,7 @@ def backward_sample(
     -------
     BackwardResult
     """
-    process = _check_process(process)
+    process = as_process(process)
     dtype = as_float_dtype(dtype)
     data = as_float_array(data, "data", ndim=2, dtype=dtype)
     times = check_time_grid(times)
@@ -714,7 +712,7 @@ def backward_sample_two_gaussians(
     there is no training set, so no nearest point, ``t^_C`` or ``phi_C``.
     Parameters as in :func:`backward_sample` (there is no ``x0`` here).
     """
-    process = _check_process(process)
+    process = as_process(process)
     dtype = as_float_dtype(dtype)
     centre = as_float_array(centre, "centre", ndim=1, dtype=np.float64)
     sigma = as_float(sigma, "sigma", nonnegative=True)

@@ -3,6 +3,7 @@
 Modules
 -------
 - :mod:`hopfield.patterns`  pattern ensembles (spherical, Gaussian, binary, user arrays), memory guard;
+- :mod:`hopfield.ensembles` overlap entropies of the ensembles and their REMs (``overlap_rem``);
 - :mod:`hopfield.modern`    modern Hopfield energy, update, retrieval (deterministic and Langevin);
 - :mod:`hopfield.classical` Hebbian network, sign dynamics, capacity scan;
 - :mod:`hopfield.capacity`  ``alpha_1(beta)`` from the auxiliary REM, finite-N theory, simulation;
@@ -12,6 +13,7 @@ Modules
 """
 
 from hopfield.capacity import alpha_1, capacity_simulation, estimate_threshold, finite_size_alpha_1
+from hopfield.ensembles import dominant_overlap, overlap_entropy, overlap_rem
 from hopfield.classical import classical_retrieve, hebbian_weights
 from hopfield.modern import (
     RetrievalMeasures,
@@ -27,6 +29,9 @@ from hopfield.patterns import random_patterns
 
 __all__ = [
     "random_patterns",
+    "overlap_entropy",
+    "overlap_rem",
+    "dominant_overlap",
     "hopfield_energy",
     "hopfield_gradient",
     "hopfield_update",

@@ -64,7 +64,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statmech._validation import as_float, as_float_array, as_int, as_seed_sequence
+from statmech._validation import (
+    as_float,
+    as_float_array,
+    as_int,
+    as_positive_array,
+    as_seed_sequence,
+    child_seed,
+)
+from statmech.lse import LN2
 from statmech.gibbs import gibbs_average
 from statmech.rem import quenched_rem, rem_mean_participation, sampled_rem
 
@@ -84,7 +92,6 @@ from hopfield.modern import (
 )
 from hopfield.patterns import as_patterns, random_patterns
 
-LN2 = math.log(2.0)
 
 
 # --------------------------------------------------------------------------
@@ -195,9 +202,7 @@ def bridge_identities(patterns, times, *, process="ve", sigma=1.0, temperature=1
     BridgeIdentities
     """
     patterns = as_patterns(patterns, dtype=np.float64)
-    times = as_float_array(times, "times", ndim=1, dtype=np.float64)
-    if (times <= 0).any():
-        raise ValueError(f"times must be > 0, got {times[times <= 0][0]!r}")
+    times = as_positive_array(times, "times", ndim=1)
     proc = _as_process(process, sigma, temperature)
     n_states = as_int(n_states, "n_states", minimum=1)
     seq = as_seed_sequence(seed)
@@ -207,7 +212,7 @@ def bridge_identities(patterns, times, *, process="ve", sigma=1.0, temperature=1
     scale = float(np.max(np.abs(patterns)))
     out = {k: np.empty(times.shape[0]) for k in ("beta", "den", "fe", "const", "yd", "yh", "ye")}
     for k, t in enumerate(times):
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k,))
+        child = child_seed(seq, k)
         x, _ = proc.sample_marginal(patterns, float(t), seed=child, n_samples=n_states)
         post = empirical_posterior(patterns, x, float(t), proc)
         s = post.s
@@ -318,9 +323,9 @@ def rem_condensation(sizes=(6, 8, 10, 12), *, dimension=1024, nu=1.0, sigma=1.0,
         radius = nu * math.sqrt(m * dimension / 2.0)
         rows = np.empty((n_samples, tilde.shape[0]))
         for s in range(n_samples):
-            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, s, 0))
+            child = child_seed(seq, i, s, 0)
             data = random_patterns("spherical", n_points, dimension, seed=child) * (radius / math.sqrt(dimension))
-            rng = np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, s, 1)))
+            rng = np.random.default_rng(child_seed(seq, i, s, 1))
             x = rng.standard_normal(dimension)
             x *= x_norm / np.linalg.norm(x)
             energies = -(data @ x)
@@ -328,7 +333,7 @@ def rem_condensation(sizes=(6, 8, 10, 12), *, dimension=1024, nu=1.0, sigma=1.0,
         y_data[i] = rows.mean(axis=0)
         y_data_se[i] = rows.std(axis=0, ddof=1) / math.sqrt(n_samples)
         rem = sampled_rem(n_points, tilde, n_samples=n_samples,
-                          seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 10**6)))
+                          seed=child_seed(seq, i, 10**6))
         y_rem[i] = rem.participation.mean(axis=0)
         y_rem_se[i] = rem.participation.std(axis=0, ddof=1) / math.sqrt(n_samples)
     return REMCondensation(
@@ -460,18 +465,18 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
     for i, alpha in enumerate(alphas):
         n = patterns_for_alpha(alpha, dimension, memory_limit=memory_limit)
         sizes[i] = n
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 0))
+        child = child_seed(seq, i, 0)
         data = random_patterns("spherical", n, dimension, seed=child)
         res["tc"][i] = collapse_time_theory(alpha)
         res["th"][i] = hopfield_time_theory(alpha)
         res["thf"][i] = hopfield_time_theory(alpha, n_features=dimension)
         ex = excess_entropy(data, times, proc, n_samples=n_samples,
-                            seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 1)))
+                            seed=child_seed(seq, i, 1))
         ct = collapse_time(ex)
         res["tce"][i], res["tcese"][i] = ct.t_c, ct.t_c_se
         grid = proc.time_grid(0.01, 3.0, 200, spacing="log")
         back = backward_sample(data, proc, grid, n_trajectories=n_trajectories,
-                               seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 2)))
+                               seed=child_seed(seq, i, 2))
         res["tnn"][i] = float(np.mean(back.t_collapse))
         res["tnnse"][i] = float(np.std(back.t_collapse, ddof=1) / math.sqrt(back.t_collapse.shape[0]))
         n_q = min(n_targets, n)
@@ -578,16 +583,16 @@ def retrieval_comparison(patterns, noise_levels=(0.25, 0.5, 0.75, 1.0, 1.5), *, 
     times = noise**2 / sigma**2
     betas = 1.0 / (sigma**2 * times)
     for i, eps in enumerate(noise):
-        rng = np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i,)))
+        rng = np.random.default_rng(child_seed(seq, i))
         targets = rng.integers(0, n, n_cues)
         cues = patterns[targets] + eps * rng.standard_normal((n_cues, patterns.shape[1]))
         det = retrieve(patterns, cues, betas[i], tol=1e-9, max_iter=2000).states
         sto = stochastic_retrieve(patterns, cues, betas[i], temperature=temperature, duration=duration,
                                   n_steps=n_steps,
-                                  seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 1))).states
+                                  seed=child_seed(seq, i, 1)).states
         dif = ve_backward_from(patterns, cues, times[i], sigma=sigma, t_min=min(t_min, 0.5 * times[i]),
                                n_steps=n_steps,
-                               seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 2)))
+                               seed=child_seed(seq, i, 2))
         for name, states in (("d", det), ("s", sto), ("df", dif)):
             meas = retrieval_measures(patterns, states, targets)
             out["s" + name][i] = meas.nearest_is_target.mean()

@@ -31,7 +31,14 @@ import numpy as np
 from numba import prange
 
 from statmech._numba import kernel, pkernel
-from statmech._validation import as_float_array, as_int, as_seed_sequence, check_same
+from statmech._validation import (
+    as_float_array,
+    as_int,
+    as_positive_array,
+    as_seed_sequence,
+    check_same,
+    child_seed,
+)
 
 from hopfield.patterns import as_patterns, random_patterns
 
@@ -281,9 +288,7 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
     0.97`` below ``alpha_c ~ 0.138``, much lower above).
     """
     n_features = as_int(n_features, "n_features", minimum=2)
-    alphas = as_float_array(alphas, "alphas", ndim=1, dtype=np.float64)
-    if (alphas <= 0).any():
-        raise ValueError(f"alphas must be > 0, got {alphas.min()!r}")
+    alphas = as_positive_array(alphas, "alphas", ndim=1)
     n_sets = as_int(n_sets, "n_sets", minimum=1)
     n_targets = as_int(n_targets, "n_targets", minimum=1)
     seq = as_seed_sequence(seed)
@@ -293,12 +298,12 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
     trials = np.minimum(sizes, n_targets)
     for k, n_pat in enumerate(sizes):
         for s in range(n_sets):
-            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k, s, 0))
+            child = child_seed(seq, k, s, 0)
             xi = random_patterns("binary", int(n_pat), n_features, seed=child)
             w = hebbian_weights(xi)
             n_q = int(trials[k])
             res = classical_retrieve(w, xi[:n_q], mode=mode, max_sweeps=max_sweeps,
-                                     seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k, s, 1)))
+                                     seed=child_seed(seq, k, s, 1))
             m = np.einsum("ij,ij->i", xi[:n_q], res.states) / n_features
             means[s, k] = m.mean()
             hits[k] += (m >= threshold).sum()

@@ -33,6 +33,7 @@ from statmech._validation import (
     as_float_dtype,
     as_int,
     as_seed_sequence,
+    child_seed,
 )
 
 #: Names of the random ensembles.
@@ -200,7 +201,7 @@ def random_patterns(ensemble, n_patterns, n_features, *, seed=None, dtype=np.flo
     for block, start in enumerate(range(0, n_patterns, BLOCK_ROWS)):
         stop = min(start + BLOCK_ROWS, n_patterns)
         rows = buf[: stop - start]
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (block,))
+        child = child_seed(seq, block)
         rng = np.random.Generator(np.random.PCG64(child))
         if ensemble == "binary":
             rows[...] = 2.0 * rng.integers(0, 2, size=rows.shape) - 1.0

@@ -175,12 +175,35 @@ def as_float(
     return out
 
 
-def as_positive_array(value, name: str, *, ndim=1, dtype=np.float64) -> np.ndarray:
-    """A finite array whose entries are all ``> 0`` (inverse temperatures, times)."""
-    arr = as_float_array(value, name, ndim=ndim, dtype=dtype)
-    if (arr <= 0).any():
-        bad = arr[arr <= 0].ravel()[0]
-        raise ValueError(f"{name} must be > 0 everywhere, got {bad}")
+def as_positive_array(value, name: str, *, ndim=1, dtype=np.float64, allow_zero: bool = False,
+                      allow_empty: bool = False, contiguous: bool = True) -> np.ndarray:
+    """A finite array whose entries are all ``> 0`` (inverse temperatures, times), or raise.
+
+    Parameters
+    ----------
+    value : array_like
+    name : str
+        Argument name used in error messages.
+    ndim : int, tuple of int or None
+        Allowed number(s) of dimensions (``None``: any, scalars included).
+    dtype : numpy float dtype
+    allow_zero : bool
+        Accept ``0`` (entries ``>= 0``).
+    allow_empty : bool
+        Accept an array with no entries.
+    contiguous : bool
+        Return a C-contiguous array.
+
+    Returns
+    -------
+    ndarray
+    """
+    arr = as_float_array(value, name, ndim=ndim, dtype=dtype, allow_empty=allow_empty,
+                         contiguous=contiguous)
+    bad = arr < 0 if allow_zero else arr <= 0
+    if bad.any():
+        raise ValueError(
+            f"{name} must be {'>= 0' if allow_zero else '> 0'} everywhere, got {arr[bad].ravel()[0]}")
     return arr
 
 
@@ -213,6 +236,32 @@ def as_seed_sequence(seed, name: str = "seed") -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed))
 
 
+def child_seed(seed, *key) -> np.random.SeedSequence:
+    """The child stream ``key`` of ``seed``: ``SeedSequence(entropy, spawn_key=spawn_key + key)``.
+
+    The one way the package derives independent streams from a seed (per
+    block, per sample, per point of a scan): a child is a function of the
+    seed and its key alone, whatever the order in which children are made
+    (unlike ``SeedSequence.spawn``, which counts).
+
+    Parameters
+    ----------
+    seed : None, int >= 0 or SeedSequence
+        The parent (normalised by :func:`as_seed_sequence`).
+    *key : int
+        Non-negative integers appended to the parent's spawn key.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
+    parent = as_seed_sequence(seed)
+    for i, part in enumerate(key):
+        as_int(part, f"key[{i}]", minimum=0)
+    return np.random.SeedSequence(parent.entropy, spawn_key=tuple(parent.spawn_key) + tuple(
+        int(part) for part in key), pool_size=parent.pool_size)
+
+
 def as_generator(seed, name: str = "seed") -> np.random.Generator:
     """Normalise ``seed`` (None, int, SeedSequence or Generator) to a Generator."""
     if isinstance(seed, np.random.Generator):
@@ -242,6 +291,7 @@ __all__ = [
     "as_positive_array",
     "as_beta",
     "as_seed_sequence",
+    "child_seed",
     "as_generator",
     "check_same",
     "as_axis",
