@@ -23,17 +23,19 @@ smoke run), or import and call ``run(table)``.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
-import scipy.special
 from numba import prange
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Row, Table, interleaved_medians  # noqa: E402
+
+# The plain NumPy references of the tests (tests/naive.py) are the baselines.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import naive  # noqa: E402
 
 from diffusion.collapse import _product_samples, excess_entropy  # noqa: E402
 from diffusion.datasets import gaussian_mixture  # noqa: E402
@@ -55,28 +57,6 @@ def _products_alone(data, n_traj, n_steps, dtype):
             np.dot(weights, data, out=mean)
 
     return run
-
-
-def _numpy_sampler(data, process, times, n_traj, seed):
-    """Reference: the same Euler–Maruyama loop in NumPy/SciPy with nearest-neighbour tracking."""
-    rng = np.random.default_rng(seed)
-    n, d = data.shape
-    sqnorm = (data * data).sum(1)
-    x = math.sqrt(process.delta(times[0])) * rng.standard_normal((n_traj, d))
-    last = np.full(n_traj, -1)
-    t_hat = np.full(n_traj, times[0])
-    for k in range(len(times) - 1):
-        t, h = times[k], times[k] - times[k + 1]
-        s, delta = process.s(t), process.delta(t)
-        logw = (s * (x @ data.T) - 0.5 * s * s * sqnorm) / delta
-        nearest = logw.argmax(1)
-        changed = (last >= 0) & (nearest != last)
-        t_hat[changed] = t
-        last = nearest
-        w = np.exp(logw - scipy.special.logsumexp(logw, axis=1, keepdims=True))
-        score = (s * (w @ data) - x) / delta
-        x = x + h * (x + 2.0 * score) + math.sqrt(2.0 * h) * rng.standard_normal((n_traj, d))
-    return x, t_hat
 
 
 @pkernel
@@ -119,19 +99,14 @@ def _excess_bound(data, n_samples, n_times):
 
 
 def _excess_reference(data, times, process, n_samples, seed):
-    """Reference f^e: redraw (nu, z) at every time, squared distances, scipy logsumexp."""
+    """Reference f^e: redraw (nu, z) at every time, then naive.excess_entropy_values (logsumexp)."""
     rng = np.random.default_rng(seed)
     n, d = data.shape
-    sqnorm = (data * data).sum(1)
     out = np.empty(len(times))
     for k, t in enumerate(times):
-        s, delta = process.s(t), process.delta(t)
         nu = rng.integers(0, n, n_samples)
-        x = s * data[nu] + math.sqrt(delta) * rng.standard_normal((n_samples, d))
-        sq = (x * x).sum(1)[:, None] + s * s * sqnorm[None, :] - 2.0 * s * (x @ data.T)
-        lse = scipy.special.logsumexp(-sq / (2.0 * delta), axis=1)
-        out[k] = 0.5 + 0.5 * math.log(2 * math.pi * delta) + math.log(n) / d + (
-            lse - math.log(n) - 0.5 * d * math.log(2 * math.pi * delta)).mean() / d
+        z = rng.standard_normal((n_samples, d))
+        out[k] = naive.excess_entropy_values(data, [t], process, nu, z).mean()
     return out
 
 
@@ -172,7 +147,8 @@ def _run_sampler(table, data, process, *, quick, repeats, steps):
     }
     med = interleaved_medians(funcs, repeats=repeats, warmup=1)
     # The NumPy reference on its own: its large temporaries slow whatever runs next.
-    med.update(interleaved_medians({"numpy": lambda: _numpy_sampler(data, process, times, B, 3)},
+    med.update(interleaved_medians({"numpy": lambda: naive.backward_sampler(data, process, times, B, 3,
+                                                                            init="gaussian")},
                                    repeats=repeats, warmup=0))
     case = f"n={n} d={d} B={B} K={K}"
     for bits in ("64", "32"):

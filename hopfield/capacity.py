@@ -321,7 +321,9 @@ class CapacityCurve:
     beta : float
     n_features : int
     alphas : ndarray, shape (K,)
-        Loads ``alpha = ln(P)/N`` requested.
+        Loads ``alpha = ln(P)/N`` requested (the modern convention, an
+        exponent: ``P = e^{alpha N}``; the classical network's ``alpha`` is
+        ``P/N``, :class:`hopfield.classical.ClassicalCapacityCurve`).
     n_patterns : ndarray of int64, shape (K,)
         ``P = round(e^{alpha N})``.
     successes : ndarray of int64, shape (S, K)
@@ -350,6 +352,11 @@ class CapacityCurve:
     def probability(self) -> np.ndarray:
         """Fraction retrieved per load (all pattern sets pooled)."""
         return self.successes.sum(axis=0) / (self.trials * self.successes.shape[0])
+
+    @property
+    def load_exponent(self) -> np.ndarray:
+        """The loads by their name: ``ln(P)/N`` (same array as ``alphas``)."""
+        return self.alphas
 
 
 def capacity_simulation(
@@ -439,16 +446,20 @@ def capacity_simulation(
     )
 
 
-def _half_crossing(alphas, prob) -> float:
-    """Where the (decreasing) fraction first crosses 1/2, by linear interpolation."""
+def _half_crossing(alphas, prob, *, clamp=True) -> float:
+    """Where the (decreasing) fraction first crosses 1/2, by linear interpolation.
+
+    Off the grid (never, or already at the first load, below 1/2; never
+    below it) the crossing is the nearest grid end if ``clamp``, else NaN.
+    """
     above = prob >= 0.5
     if above.all():
-        return float(alphas[-1])
+        return float(alphas[-1]) if clamp else math.nan
     if not above.any():
-        return float(alphas[0])
+        return float(alphas[0]) if clamp else math.nan
     k = int(np.flatnonzero(~above)[0])
     if k == 0:
-        return float(alphas[0])
+        return float(alphas[0]) if clamp else math.nan
     a0, a1, p0, p1 = alphas[k - 1], alphas[k], prob[k - 1], prob[k]
     return float(a0 + (p0 - 0.5) * (a1 - a0) / (p0 - p1))
 

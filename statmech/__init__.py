@@ -52,6 +52,7 @@ _EXPORTS = {
     "susceptibility": "statmech.meanfield",
     "follow_branches": "statmech.meanfield",
     "critical_exponents": "statmech.meanfield",
+    "branch_exponents": "statmech.meanfield",
     "curie_weiss": "statmech.meanfield",
     "open_archive": "statmech.archive",
     "Archive": "statmech.archive",

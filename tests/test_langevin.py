@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad, solve_ivp
 
+import naive
 from statmech._numba import kernel, pkernel
 from statmech.langevin import (
     METHOD_TABLE,
@@ -81,30 +82,6 @@ def parallel_drift(X, t, out, a, W):
             out[i, j] = acc
 
 
-def naive_integrate(f, x0, times, g, method, dW, lam=None):
-    """Plain NumPy reference of the three schemes (module docstring formulas)."""
-    x = np.array(x0, dtype=float)
-    g = np.broadcast_to(np.asarray(g, dtype=float), times.shape)
-    states = [x.copy()]
-    for k in range(len(times) - 1):
-        t0, t1 = times[k], times[k + 1]
-        h = abs(t1 - t0)
-        if method == "euler_maruyama":
-            x = x + h * f(x, t0) + g[k] * dW[k]
-        elif method == "heun":
-            f0 = f(x, t0)
-            xp = x + h * f0 + g[k] * dW[k]
-            x = x + 0.5 * h * (f0 + f(xp, t1)) + 0.5 * (g[k] + g[k + 1]) * dW[k]
-        else:
-            lb = 0.5 * (lam[k] + lam[k + 1])
-            decay = np.exp(-lb * h)
-            phi = (1 - decay) / lb if lb != 0 else h
-            c = np.sqrt((1 - np.exp(-2 * lb * h)) / (2 * lb * h)) if lb != 0 else 1.0
-            x = decay * x + phi * f(x, t0) + g[k] * c * dW[k]
-        states.append(x.copy())
-    return np.array(states)
-
-
 def brownian(rng, times, B, d):
     sqrt_h = np.sqrt(np.abs(np.diff(times)))[:, None, None]
     return rng.standard_normal((len(times) - 1, B, d)) * sqrt_h
@@ -134,7 +111,7 @@ def test_integrate_matches_numpy_reference(method, direction):
     snap = times[[0, 13, 40]]
     res = integrate(nonlinear_drift, x0, times, g=g, method=method, drift_args=(a, W2),
                     lam=lam, increments=dW, snapshot_times=snap)
-    ref = naive_integrate(lambda x, t: nonlinear_np(x, t, a, W2), x0, times, g, method, dW, lam)
+    ref = naive.integrate(lambda x, t: nonlinear_np(x, t, a, W2), x0, times, g, method, dW, lam)
     # Same operations in a different association order (reassoc, FMA): a few
     # ulps per step over 40 steps of an O(1) contracting map.
     np.testing.assert_allclose(res.x, ref[-1], rtol=1e-12, atol=1e-12)

@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import naive
 from statmech.rem import (
     BLOCK_SIZE,
     GeneralREM,
@@ -44,26 +45,8 @@ BETA_C = 2.0 * math.sqrt(LN2)
 
 
 # ---------------------------------------------------------------------------
-# Plain NumPy/SciPy reference
+# Tolerances against the plain NumPy/SciPy reference (naive.rem_reference)
 # ---------------------------------------------------------------------------
-
-
-def _reference(energies, betas):
-    """``log Z(beta)``, ``log Z(2 beta)``, ``Y`` and ``min E`` for each row, textbook style."""
-    energies = np.atleast_2d(np.asarray(energies, dtype=np.float64))
-    betas = np.atleast_1d(np.asarray(betas, dtype=np.float64))
-    log_z, log_z2, y = (np.empty((energies.shape[0], betas.size)) for _ in range(3))
-    for r, row in enumerate(energies):
-        for k0 in range(0, betas.size, 16):  # 16 temperatures at a time bound the memory
-            b = betas[k0 : k0 + 16, None]
-            log_z[r, k0 : k0 + 16] = scipy.special.logsumexp(-b * row, axis=1)
-            log_z2[r, k0 : k0 + 16] = scipy.special.logsumexp(-2.0 * b * row, axis=1)
-            # Y from the weights relative to the ground state: no large logs cancel.
-            shifted = row - row.min()
-            z1 = np.exp(-b * shifted).sum(axis=1)
-            z2 = np.exp(-2.0 * b * shifted).sum(axis=1)
-            y[r, k0 : k0 + 16] = z2 / z1**2
-    return log_z, log_z2, y, energies.min(axis=1)
 
 
 def _log_z_atol(energies, betas):
@@ -77,7 +60,7 @@ def _log_z_atol(energies, betas):
 
 
 def _assert_matches_reference(result, energies, betas, y_rtol=1e-12):
-    log_z, log_z2, y, e_min = _reference(energies, betas)
+    log_z, log_z2, y, e_min = naive.rem_reference(energies, betas)
     atol = _log_z_atol(energies, betas)
     shape = result.log_z.shape
     np.testing.assert_allclose(result.log_z, log_z.reshape(shape), rtol=1e-12, atol=atol)
@@ -218,21 +201,10 @@ def test_levels_are_iid_gaussian_with_the_given_variance():
     assert abs(default.var() / (math.log2(3000) / 2) - 1) < 5 * math.sqrt(2 / 3000)
 
 
-def _expected_minimum(n_levels, sigma):
-    """``E[min_j E_j]`` for ``n`` i.i.d. ``N(0, sigma^2)``: exact quadrature.
-
-    ``E[max z] = int_0^inf (1 - Phi^n) dz - int_-inf^0 Phi^n dz``.
-    """
-    log_cdf = scipy.special.log_ndtr
-    upper = scipy.integrate.quad(lambda z: -np.expm1(n_levels * log_cdf(z)), 0, 40, limit=200)[0]
-    lower = scipy.integrate.quad(lambda z: np.exp(n_levels * log_cdf(z)), -40, 0, limit=200)[0]
-    return -sigma * (upper - lower)
-
-
 def test_mean_ground_state_matches_extreme_value_quadrature():
     m, s = 12, 400
     res = sampled_rem(2**m, [1.0], n_samples=s, seed=21)
-    expected = _expected_minimum(2**m, math.sqrt(m / 2))
+    expected = naive.rem_expected_minimum(2**m, math.sqrt(m / 2))
     se = res.min_energy.std(ddof=1) / math.sqrt(s)
     # 4 standard errors: a false alarm has probability ~6e-5.
     assert abs(res.min_energy.mean() - expected) < 4 * se
@@ -543,7 +515,7 @@ def test_sampled_rem_approaches_theory_as_m_grows():
     assert np.all(np.abs(y.mean(axis=0) - theory_y[frozen]) <= bias_y + 3 * se_y)
     phi = res.log_z[:, frozen] / m
     se_phi = phi.std(axis=0, ddof=1) / math.sqrt(s)
-    bias = betas[frozen] * (math.sqrt(LN2) + _expected_minimum(n, sigma) / m)
+    bias = betas[frozen] * (math.sqrt(LN2) + naive.rem_expected_minimum(n, sigma) / m)
     assert np.all(np.abs(phi.mean(axis=0) - theory_phi[frozen]) <= bias + 3 * se_phi)
 
 
@@ -594,7 +566,7 @@ def test_memory_does_not_grow_with_n():
     m = 30
     sigma = math.sqrt(m / 2)
     sd = math.pi / math.sqrt(6) / math.sqrt(2 * m * LN2) * sigma
-    assert abs(e_min - _expected_minimum(2**m, sigma)) < 6 * sd
+    assert abs(e_min - naive.rem_expected_minimum(2**m, sigma)) < 6 * sd
     assert log_z >= -e_min  # Z >= exp(-beta E_min) at beta = 1
 
 
