@@ -76,11 +76,7 @@ __all__ = [
     "CollapseTime",
     "excess_entropy",
     "collapse_time",
-    "gm_collapse_time",
-    "gm_excess_entropy",
     "draw_collapse_samples",
-    "gm_excess_entropy_annealed",
-    "gm_excess_entropy_finite",
 ]
 
 #: Names that moved to :mod:`diffusion.gaussian_mixture` (imported from there on first use).
@@ -273,8 +269,21 @@ def draw_collapse_samples(n, d, n_samples, seed):
     """The draws ``(nu, z)`` used by :func:`excess_entropy` for a given seed.
 
     ``nu = rng.integers(0, n, M)`` first, then ``z = rng.standard_normal((M, d))``
-    (drawn block by block, which gives the same numbers). For tests and
+    (drawn group by group, which gives the same numbers). For tests and
     references that must use the same draws.
+
+    Parameters
+    ----------
+    n, d : int
+        Data points and dimension.
+    n_samples : int
+        ``M``.
+    seed : int, SeedSequence or Generator
+
+    Returns
+    -------
+    nu : ndarray of int64, shape (M,)
+    z : ndarray, shape (M, d)
     """
     rng = as_generator(seed)
     nu = rng.integers(0, n, size=n_samples)

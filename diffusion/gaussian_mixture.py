@@ -91,6 +91,10 @@ def two_gaussians_score(x, t, centre, sigma, process=None) -> np.ndarray:
         ``m`` (``|m|^2 = mu~^2 d`` in the paper).
     sigma : float, ``>= 0``
     process : Process, optional
+
+    Returns
+    -------
+    ndarray, shape (B, d)
     """
     process = as_process(process)
     x = as_float_array(x, "x", ndim=2, dtype=np.float64)
@@ -104,7 +108,25 @@ def two_gaussians_score(x, t, centre, sigma, process=None) -> np.ndarray:
 
 
 def two_gaussians_log_density(x, t, centre, sigma, process=None) -> np.ndarray:
-    """``log P_t(x)`` of the two-Gaussian mixture at time ``t`` (see ``two_gaussians_score``)."""
+    """``log P_t(x)`` of the two-Gaussian mixture at time ``t``.
+
+    ``P_t = (N(s m, Gamma_t I) + N(-s m, Gamma_t I))/2`` (module docstring):
+    ``log P_t = -(|x|^2 + s^2|m|^2)/(2 Gamma) + log cosh(s m.x/Gamma) - (d/2) log(2 pi Gamma)``.
+
+    Parameters
+    ----------
+    x : array_like, shape (B, d)
+    t : float, ``> 0``
+    centre : array_like, shape (d,)
+        ``m``.
+    sigma : float, ``>= 0``
+    process : Process, optional
+        Default OU with ``T = 1``.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+    """
     process = as_process(process)
     x = as_float_array(x, "x", ndim=2, dtype=np.float64)
     centre = _as_centre(centre, x.shape[1])
@@ -255,7 +277,24 @@ def gm_phi(t, mu_tilde=1.0, sigma=1.0, d=1, process=None):
 
 
 def gm_potential(q, t, mu_tilde=1.0, d=1):
-    """Reduced potential ``V(q, t) = q^2/2 - 2 mu~^2 log cosh(q e^{-t} sqrt(d))`` (eq. 8)."""
+    """Reduced potential ``V(q, t) = q^2/2 - 2 mu~^2 log cosh(q e^{-t} sqrt(d))`` (eq. 8).
+
+    Dynamical-regimes eq. 8 (OU time): the effective potential of the
+    projection ``q`` on the class direction; its double well appears at the
+    speciation time.
+
+    Parameters
+    ----------
+    q : float or array_like
+    t : float, ``> 0``
+    mu_tilde : float, ``>= 0``
+    d : int, ``>= 1``
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``q``.
+    """
     q = as_float_array(q, "q", ndim=None, dtype=np.float64, contiguous=False)
     t = as_float(t, "t", positive=True)
     mu_tilde = as_float(mu_tilde, "mu_tilde", nonnegative=True)
@@ -272,7 +311,19 @@ def gm_potential(q, t, mu_tilde=1.0, d=1):
 def gm_collapse_time(n, d, sigma=1.0) -> float:
     """Gaussian-mixture collapse time ``t_C = 1/2 log(1 + sigma^2/(n^{2/d} - 1))`` (eq. 10).
 
-    OU time.
+    Dynamical-regimes eq. 10 (OU time, ``n, d -> infinity`` at fixed
+    ``alpha = log(n)/d``): the root of :func:`gm_excess_entropy`.
+
+    Parameters
+    ----------
+    n : int, ``>= 2``
+        Training points.
+    d : int, ``>= 1``
+    sigma : float, ``>= 0``
+
+    Returns
+    -------
+    float
     """
     n = as_int(n, "n", minimum=2)
     d = as_int(d, "d", minimum=1)
@@ -283,9 +334,24 @@ def gm_collapse_time(n, d, sigma=1.0) -> float:
 def gm_excess_entropy(t, n, d, sigma=1.0, *, clamp=True):
     """Gaussian-mixture theory ``f(t) = alpha + 1/2 log(Delta_t/(Delta_t + sigma^2 e^{-2t}))``.
 
-    OU time, ``alpha = log(n)/d``; clamped at 0 below ``t_C`` (the curve of
-    the dynamical-regimes code; ``f^e`` vanishes there). Its root is
-    :func:`gm_collapse_time`.
+    Dynamical-regimes eq. 9 (OU time, ``alpha = log(n)/d``); clamped at 0
+    below ``t_C`` (the curve of the dynamical-regimes code; ``f^e`` vanishes
+    there). Its root is :func:`gm_collapse_time`.
+
+    Parameters
+    ----------
+    t : float or array_like
+        Times ``> 0``.
+    n : int, ``>= 2``
+    d : int, ``>= 1``
+    sigma : float, ``>= 0``
+    clamp : bool
+        Clamp at 0.
+
+    Returns
+    -------
+    float or ndarray
+        Like ``t``.
     """
     t = as_positive_array(t, "t", ndim=None, contiguous=False)
     n = as_int(n, "n", minimum=2)
@@ -318,6 +384,21 @@ def gm_excess_entropy_annealed(t, n, d, mu_tilde=1.0, sigma=1.0, *, n_samples=20
     is ``sqrt(2 log n)`` at ``t_C``: that spread is what rounds ``f^e`` off
     near ``t_C`` at any ``d`` for fixed ``n``. Below ``t_C`` the annealed
     value overestimates ``f^e`` (Jensen). OU time.
+
+    Parameters
+    ----------
+    t : float or array_like
+        Times ``> 0``.
+    n : int, ``>= 2``
+    d : int, ``>= 1``
+    mu_tilde : float, ``>= 0``
+    sigma : float, ``>= 0``
+    n_samples : int
+        Monte Carlo samples per time.
+    seed : int or SeedSequence
+        Time ``k`` draws from child ``k`` of the seed.
+    block : int
+        Samples per vectorised block (memory only).
 
     Returns
     -------

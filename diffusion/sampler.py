@@ -244,7 +244,22 @@ def _track_nearest(nn_now, previous, t_hat, t):
 
 
 def check_time_grid(times) -> np.ndarray:
-    """A strictly decreasing grid of positive times with at least 2 points, or raise."""
+    """A strictly decreasing grid of positive times with at least 2 points, or raise.
+
+    Parameters
+    ----------
+    times : array_like, shape (K+1,)
+        ``t_end > ... > t_min > 0`` (:meth:`Process.time_grid`).
+
+    Returns
+    -------
+    ndarray of float64, shape (K+1,)
+
+    Raises
+    ------
+    ValueError
+        Missing, too short, non-positive or not strictly decreasing.
+    """
     if times is None:
         raise ValueError(
             "times must be a time grid (e.g. process.time_grid(t_min, t_end, K)), got None")
@@ -707,10 +722,35 @@ def backward_sample_two_gaussians(
 
     The Gaussian-mixture reference dynamics of the dynamical-regimes paper
     (Methods, Fig. 2): score ``(m_t tanh(m_t.y/Gamma_t) - y)/Gamma_t`` with
-    ``m_t = s m``, ``Gamma_t = Delta_t + sigma^2 s^2``. ``centre = 0`` gives
-    the isotropic Gaussian ``N(0, sigma^2 I)``. Classes are ``sign(x.m)``;
-    there is no training set, so no nearest point, ``t^_C`` or ``phi_C``.
-    Parameters as in :func:`backward_sample` (there is no ``x0`` here).
+    ``m_t = s m``, ``Gamma_t = Delta_t + sigma^2 s^2``
+    (:func:`diffusion.gaussian_mixture.two_gaussians_score`). ``centre = 0``
+    gives the isotropic Gaussian ``N(0, sigma^2 I)``. Classes are
+    ``sign(x.m)``; there is no training set, so no nearest point, ``t^_C`` or
+    ``phi_C``.
+
+    Parameters
+    ----------
+    centre : array_like, shape (d,)
+        ``m``.
+    sigma : float
+        Class standard deviation ``>= 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+    times : array_like, shape (K+1,)
+        Strictly decreasing grid.
+    n_trajectories : int
+    method : {"euler_maruyama", "heun", "exponential"}
+    ode : bool
+    clone_times, snapshot_times : array_like, optional
+    init : {"marginal", "gaussian"}
+    seed : int, SeedSequence or None
+    group_size, batch_size : int
+    dtype : float64 or float32
+        As in :func:`backward_sample` (there is no ``x0`` here).
+
+    Returns
+    -------
+    BackwardResult
     """
     process = as_process(process)
     dtype = as_float_dtype(dtype)

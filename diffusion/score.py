@@ -166,13 +166,48 @@ def empirical_posterior(data, x, t, process=None, *, chunk_size=None,
 def empirical_score(data, x, t, process=None, *, chunk_size=None, dtype=None) -> np.ndarray:
     """The exact empirical score ``grad log P_t^e(x) = (s <a>_x - x)/Delta`` (PHYSICS.md §2).
 
-    Shorthand for ``empirical_posterior(...).score``; see there.
+    Shorthand for ``empirical_posterior(...).score``.
+
+    Parameters
+    ----------
+    data : array_like, shape (n, d)
+    x : array_like, shape (B, d)
+    t : float
+        Forward time ``> 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+    chunk_size : int, optional
+    dtype : {None, float64, float32}
+        As in :func:`empirical_posterior`.
+
+    Returns
+    -------
+    ndarray, shape (B, d)
     """
     return empirical_posterior(data, x, t, process, chunk_size=chunk_size, dtype=dtype).score
 
 
 def log_density(data, x, t, process=None, *, chunk_size=None, dtype=None) -> np.ndarray:
-    """``log P_t^e(x)`` of the noised data law (PHYSICS.md §2), see ``empirical_posterior``."""
+    """``log P_t^e(x)`` of the noised data law (PHYSICS.md §2).
+
+    Shorthand for ``empirical_posterior(...).log_density``.
+
+    Parameters
+    ----------
+    data : array_like, shape (n, d)
+    x : array_like, shape (B, d)
+    t : float
+        Forward time ``> 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+    chunk_size : int, optional
+    dtype : {None, float64, float32}
+        As in :func:`empirical_posterior`.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+    """
     return empirical_posterior(data, x, t, process, chunk_size=chunk_size, dtype=dtype).log_density
 
 
@@ -185,7 +220,21 @@ def two_deltas_score(x, t, process=None) -> np.ndarray:
     """Score of two deltas at ``±1`` in 1-D: ``(s tanh(s x / Delta) - x) / Delta``.
 
     ``P_t = (N(x; s, Delta) + N(x; -s, Delta))/2`` (PHYSICS.md §2, Ambrogioni
-    §3.1). ``x`` is any array of positions (each entry a 1-D state).
+    §3.1).
+
+    Parameters
+    ----------
+    x : float or array_like
+        Positions (each entry a 1-D state).
+    t : float
+        Forward time ``> 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``x``.
     """
     process = as_process(process)
     x = as_float_array(x, "x", ndim=None, dtype=np.float64, contiguous=False)
@@ -198,6 +247,22 @@ def isotropic_gaussian_score(x, t, mean, variance, process=None) -> np.ndarray:
     """Population score of ``N(mu, v I)`` noised to time ``t``: ``-(x - s mu) / (Delta + s^2 v)``.
 
     The noised law is ``N(s mu, (Delta + s^2 v) I)`` (PHYSICS.md §1–2).
+
+    Parameters
+    ----------
+    x : array_like, shape (B, d)
+    t : float
+        Forward time ``> 0``.
+    mean : array_like, shape (d,)
+        ``mu``.
+    variance : float
+        ``v >= 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+
+    Returns
+    -------
+    ndarray, shape (B, d)
     """
     process = as_process(process)
     x = as_float_array(x, "x", ndim=2, dtype=np.float64)

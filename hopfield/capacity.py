@@ -94,7 +94,6 @@ import scipy.stats
 
 from statmech._validation import (
     as_float,
-    as_float_array,
     as_int,
     as_positive_array,
     as_seed_sequence,
@@ -113,7 +112,23 @@ from hopfield.patterns import check_ensemble, patterns_for_alpha, random_pattern
 
 
 def noise_log_partition(ensemble, alpha, beta) -> float:
-    """``phi(beta; alpha) = lim (1/N) ln sum_{nu>=2} exp(beta N q_nu)`` (quenched REM)."""
+    """``phi(beta; alpha) = lim (1/N) ln sum_{nu>=2} exp(beta N q_nu)`` (quenched REM).
+
+    The auxiliary REM of the noise patterns (module docstring, item 2),
+    :func:`hopfield.ensembles.overlap_rem`.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    alpha : float
+        Load ``ln(P)/N >= 0``.
+    beta : float
+        ``> 0``.
+
+    Returns
+    -------
+    float
+    """
     return float(overlap_rem(ensemble, alpha).log_partition(as_float(beta, "beta", positive=True)))
 
 
@@ -122,6 +137,16 @@ def failure_overlap(ensemble, beta) -> float:
 
     Spherical ``sqrt(1 - 1/beta)`` for ``beta > 1``; binary the positive root
     of ``m = tanh(beta m)``; otherwise 0 (module docstring, item 5).
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0`` (``inf`` allowed).
+
+    Returns
+    -------
+    float
     """
     ensemble = check_ensemble(ensemble)
     beta = as_float(beta, "beta", positive=True, finite=False)
@@ -141,7 +166,18 @@ def failure_overlap(ensemble, beta) -> float:
 
 
 def success_window(ensemble, beta) -> float:
-    """Half-width ``(1 - m_fail) / 2`` of the overlap window ``|m - 1| <`` that counts as retrieved."""
+    """Half-width ``(1 - m_fail) / 2`` of the overlap window ``|m - 1| <`` that counts as retrieved.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0``.
+
+    Returns
+    -------
+    float
+    """
     return 0.5 * (1.0 - failure_overlap(ensemble, beta))
 
 
@@ -191,7 +227,19 @@ def alpha_1(ensemble, beta) -> float:
 
 
 def alpha_1_closed_form(ensemble, beta) -> float:
-    """Closed forms of ``alpha_1(beta)`` (module docstring, item 4); the test reference."""
+    """Closed forms of ``alpha_1(beta)`` (module docstring, item 4); the test reference.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0``.
+
+    Returns
+    -------
+    float
+        ``ln(P)/N``.
+    """
     ensemble = check_ensemble(ensemble)
     beta = as_float(beta, "beta", positive=True)
     if ensemble == "spherical":
@@ -503,6 +551,21 @@ def estimate_threshold(curves, *, n_boot=400, seed=0, resolution=None) -> Thresh
     since a step sharper than the grid cannot be located more finely.
     Extrapolation: ``alpha(N) = alpha_inf + (a - ln N)/N`` (module docstring,
     item 6), weighted least squares in ``1/N``.
+
+    Parameters
+    ----------
+    curves : iterable of CapacityCurve
+        At two or more sizes.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the bootstrap.
+    resolution : float, optional
+        Grid step for the resolution floor (default: each curve's smallest step).
+
+    Returns
+    -------
+    ThresholdEstimate
     """
     curves = list(curves)
     if len(curves) < 2:

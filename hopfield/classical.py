@@ -190,8 +190,17 @@ def _sync_kernel(weights, states, max_steps, fields, previous, older, out_steps,
 def hebbian_weights(patterns) -> np.ndarray:
     """Hebbian weight matrix ``W = (1/N) sum_mu xi_mu xi_mu^T`` with zero diagonal.
 
-    Hopfield 1982 (PHYSICS.md §6). ``patterns`` is ``(P, N)``, ``P >= 1``,
-    finite (usually ±1). Returns a float64 ``(N, N)`` symmetric matrix.
+    Hopfield 1982 (PHYSICS.md §6).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+        ``P >= 1`` finite patterns (usually ±1).
+
+    Returns
+    -------
+    ndarray of float64, shape (N, N)
+        Symmetric.
     """
     patterns = as_patterns(patterns, dtype=np.float64)
     out = np.empty((patterns.shape[1], patterns.shape[1]))

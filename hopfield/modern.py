@@ -29,7 +29,6 @@ max|x_new|`` (a float32 fixed point cannot be resolved more finely).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,8 +227,21 @@ def hopfield_energy(patterns, states, beta=1.0, *, dtype=None) -> np.ndarray:
 def hopfield_gradient(patterns, states, beta=1.0, *, dtype=None) -> np.ndarray:
     """Gradient of the modern-Hopfield energy, ``x - Xi^T softmax(beta Xi x)``.
 
-    Same conventions as :func:`hopfield_energy` (PHYSICS.md §6). Returns an
-    array of shape (B, N) in the working dtype.
+    Same conventions as :func:`hopfield_energy` (PHYSICS.md §6).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    states : array_like, shape (B, N)
+    beta : float or array_like of shape (B,)
+        Inverse temperature(s) ``> 0``.
+    dtype : {None, float64, float32}
+        Working precision.
+
+    Returns
+    -------
+    ndarray, shape (B, N)
+        In the working dtype.
     """
     patterns, states = _prepare(patterns, states, dtype)
     betas = as_beta(beta, "beta", size=states.shape[0])
@@ -241,7 +253,20 @@ def hopfield_update(patterns, states, beta=1.0, *, dtype=None) -> np.ndarray:
 
     Ramsauer et al. 2021 eq. 3 (PHYSICS.md §6); equals the VE-diffusion
     denoiser at ``t = 1/(beta sigma^2)`` for equal-norm patterns
-    (:mod:`hopfield.bridge`). Returns shape (B, N).
+    (:mod:`hopfield.bridge`).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    states : array_like, shape (B, N)
+    beta : float or array_like of shape (B,)
+        Inverse temperature(s) ``> 0``.
+    dtype : {None, float64, float32}
+        Working precision.
+
+    Returns
+    -------
+    ndarray, shape (B, N)
     """
     patterns, states = _prepare(patterns, states, dtype)
     betas = as_beta(beta, "beta", size=states.shape[0])
@@ -474,6 +499,15 @@ def nearest_pattern(patterns, states) -> np.ndarray:
     Computed as ``argmax_mu (xi_mu.x - |xi_mu|^2 / 2)``: the argmax of the Gibbs
     weights with offsets ``-|xi|^2/2`` (statmech.gibbs; the argmax does not
     depend on beta).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    states : array_like, shape (B, N)
+
+    Returns
+    -------
+    ndarray of int64, shape (B,)
     """
     patterns, states = _prepare(patterns, states, None)
     offsets = -0.5 * np.einsum("ij,ij->i", patterns.astype(np.float64), patterns.astype(np.float64))

@@ -45,7 +45,17 @@ MEMORY_FRACTION = 0.5
 
 
 def check_ensemble(ensemble) -> str:
-    """Return ``ensemble`` if it names a random ensemble, else raise."""
+    """Return ``ensemble`` if it names a random ensemble, else raise.
+
+    Parameters
+    ----------
+    ensemble : str
+        One of :data:`ENSEMBLES`.
+
+    Returns
+    -------
+    str
+    """
     if not isinstance(ensemble, str):
         raise TypeError(f"ensemble must be a string, one of {ENSEMBLES}, got {ensemble!r}")
     if ensemble not in ENSEMBLES:
@@ -54,7 +64,13 @@ def check_ensemble(ensemble) -> str:
 
 
 def available_memory() -> int:
-    """Bytes of memory available to this process (``MemAvailable``, else physical memory)."""
+    """Bytes of memory available to this process (``MemAvailable``, else physical memory).
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     try:
         with open("/proc/meminfo") as handle:
             for line in handle:
@@ -153,8 +169,25 @@ def as_patterns(patterns, name: str = "patterns", *, dtype=None) -> np.ndarray:
     """Validate a user's pattern matrix (real or correlated data): ``(P, N)``, ``P >= 1``, finite.
 
     Integer input is converted to float64; float32 stays float32 unless
-    ``dtype`` says otherwise. Raises ``ValueError`` naming the problem (no
-    patterns, NaN or inf entries) and ``TypeError`` for complex/object dtypes.
+    ``dtype`` says otherwise.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    name : str
+        Argument name used in error messages.
+    dtype : {None, float64, float32}
+
+    Returns
+    -------
+    ndarray, shape (P, N)
+
+    Raises
+    ------
+    ValueError
+        No patterns, no features, NaN or inf entries.
+    TypeError
+        Complex or object dtypes.
     """
     if np.ndim(patterns) == 2 and np.shape(patterns)[0] < 1:
         raise ValueError(f"{name} must hold at least one pattern (P >= 1), got shape {np.shape(patterns)}")

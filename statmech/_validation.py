@@ -73,6 +73,10 @@ def as_float_array(
         Whether an array with zero elements is accepted.
     contiguous : bool
         Return a C-contiguous array.
+
+    Returns
+    -------
+    ndarray
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a real-valued array, got {_describe(value)}")
@@ -114,7 +118,18 @@ def as_float_array(
 
 
 def as_float_dtype(dtype, name: str = "dtype") -> np.dtype:
-    """Return ``dtype`` as ``np.dtype(float64)`` or ``np.dtype(float32)``, or raise."""
+    """Return ``dtype`` as ``np.dtype(float64)`` or ``np.dtype(float32)``, or raise ``TypeError``.
+
+    Parameters
+    ----------
+    dtype : dtype-like
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.dtype
+    """
     try:
         target = np.dtype(dtype)
     except TypeError as exc:
@@ -128,6 +143,18 @@ def as_int(value, name: str, *, minimum: int | None = None, maximum: int | None 
     """Return ``value`` as a Python int within ``[minimum, maximum]``, or raise.
 
     Booleans and floats are refused (``TypeError``); NumPy integers are accepted.
+
+    Parameters
+    ----------
+    value : int
+    name : str
+        Argument name used in error messages.
+    minimum, maximum : int, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    int
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {_describe(value)}")
@@ -151,8 +178,23 @@ def as_float(
 ) -> float:
     """Return ``value`` as a Python float, checked, or raise.
 
-    ``positive`` demands ``> 0``; ``nonnegative`` demands ``>= 0``;
-    ``lower``/``upper`` are inclusive bounds.
+    Parameters
+    ----------
+    value : real number or 0-d array
+    name : str
+        Argument name used in error messages.
+    positive : bool
+        Demand ``> 0``.
+    nonnegative : bool
+        Demand ``>= 0``.
+    finite : bool
+        Refuse ``±inf`` (NaN is always refused).
+    lower, upper : float, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    float
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
@@ -210,7 +252,17 @@ def as_positive_array(value, name: str, *, ndim=1, dtype=np.float64, allow_zero:
 def as_beta(value, name: str = "beta", *, size: int | None = None) -> np.ndarray:
     """Inverse temperature(s): a scalar or a 1-D array, all finite and ``> 0``.
 
-    Returns a float64 1-D array of length ``size`` (a scalar is broadcast).
+    Parameters
+    ----------
+    value : float or array_like (K,)
+    name : str
+        Argument name used in error messages.
+    size : int, optional
+        Required length (a scalar is broadcast to it).
+
+    Returns
+    -------
+    ndarray of float64, shape (size,) or (K,)
     """
     if np.ndim(value) == 0:
         scalar = as_float(value, name, positive=True)
@@ -222,7 +274,19 @@ def as_beta(value, name: str = "beta", *, size: int | None = None) -> np.ndarray
 
 
 def as_seed_sequence(seed, name: str = "seed") -> np.random.SeedSequence:
-    """Normalise ``seed`` (None, int >= 0, or SeedSequence) to a SeedSequence."""
+    """Normalise ``seed`` (None, int >= 0, or SeedSequence) to a SeedSequence.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.SeedSequence
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``seed`` itself if it is one; fresh entropy for ``None``.
+    """
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if seed is None:
@@ -263,20 +327,60 @@ def child_seed(seed, *key) -> np.random.SeedSequence:
 
 
 def as_generator(seed, name: str = "seed") -> np.random.Generator:
-    """Normalise ``seed`` (None, int, SeedSequence or Generator) to a Generator."""
+    """Normalise ``seed`` (None, int, SeedSequence or Generator) to a Generator.
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``seed`` itself if it is one.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(as_seed_sequence(seed, name))
 
 
 def check_same(value_a, value_b, name_a: str, name_b: str, what: str = "dimension") -> None:
-    """Raise ``ValueError`` if two sizes that must agree do not."""
+    """Raise ``ValueError`` if two sizes that must agree do not.
+
+    Parameters
+    ----------
+    value_a, value_b
+        The sizes.
+    name_a, name_b : str
+        Their argument names.
+    what : str
+        What the sizes are (for the message).
+
+    Returns
+    -------
+    None
+    """
     if value_a != value_b:
         raise ValueError(f"{name_a} and {name_b} must have the same {what}, got {value_a} and {value_b}")
 
 
 def as_axis(axis, ndim: int, name: str = "axis") -> int:
-    """Normalise an axis index for an array of ``ndim`` dimensions."""
+    """Normalise an axis index for an array of ``ndim`` dimensions.
+
+    Parameters
+    ----------
+    axis : int
+        In ``[-ndim, ndim)``.
+    ndim : int
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    int
+        In ``[0, ndim)``.
+    """
     axis = as_int(axis, name)
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name} must be in [{-ndim}, {ndim - 1}] for a {ndim}-D array, got {axis}")

@@ -106,12 +106,25 @@ _BLOCK_VALUES = 1 << 21
 
 @kernel
 def ou_phi(lam, h):
-    """Return ``(e^{-lam h}, (1 - e^{-lam h})/lam, sqrt((1 - e^{-2 lam h})/(2 lam h)))``.
+    """The three coefficients of one exponential-Euler step of length ``h > 0``.
 
-    The three coefficients of one exponential-Euler step of length ``h > 0``
-    for the linear drift ``-lam x``; the limits ``h`` and ``1`` are used at
-    ``lam = 0``. ``expm1`` keeps them accurate for small ``lam h``; a
-    negative ``lam`` (growing linear part, as in backward OU) is allowed.
+    For the linear drift ``-lam x`` (module docstring): ``e^{-lam h}``,
+    ``(1 - e^{-lam h})/lam`` and ``sqrt((1 - e^{-2 lam h})/(2 lam h))``, with
+    the limits ``h`` and ``1`` at ``lam = 0``. ``expm1`` keeps them accurate
+    for small ``lam h``; a negative ``lam`` (growing linear part, as in
+    backward OU) is allowed.
+
+    Parameters
+    ----------
+    lam : float
+        Rate of the linear drift.
+    h : float
+        Step ``> 0``.
+
+    Returns
+    -------
+    tuple of float
+        ``(decay, phi1, noise_factor)``.
     """
     lh = lam * h
     decay = math.exp(-lh)
@@ -124,10 +137,30 @@ def ou_phi(lam, h):
 
 @callable_kernel
 def em_step(drift, drift_args, X, t, h, g, dW, F):
-    """One Euler–Maruyama step in place: ``X <- X + h f(X, t) + g dW``.
+    """One Euler–Maruyama step in place: ``X <- X + h f(X, t) + g dW`` (Kloeden & Platen §10.2).
 
-    ``F`` (same shape as ``X``) receives the drift. ``dW`` is read only when
-    ``g != 0`` (pass any 2-D array in noise-free use).
+    Parameters
+    ----------
+    drift : numba-jitted function
+        ``drift(X, t, out, *drift_args)``.
+    drift_args : tuple
+    X : ndarray (B, d)
+        States, updated in place.
+    t : float
+        Grid time of the step's start.
+    h : float
+        Step ``> 0``.
+    g : float
+        Noise amplitude (``0``: no noise; ``dW`` is then not read and may be
+        any 2-D array).
+    dW : ndarray (B, d)
+        Brownian increments (variance ``h``).
+    F : ndarray (B, d)
+        Receives the drift.
+
+    Returns
+    -------
+    None
     """
     drift(X, t, F, *drift_args)
     B, d = X.shape
@@ -143,12 +176,33 @@ def em_step(drift, drift_args, X, t, h, g, dW, F):
 
 @callable_kernel
 def heun_step(drift, drift_args, X, t0, t1, h, g0, g1, dW, F0, Xp, F1):
-    """One stochastic Heun step in place (additive noise).
+    """One stochastic Heun step in place (additive noise; Kloeden & Platen §15.1).
 
     ``Xp = X + h f(X, t0) + g0 dW``;
     ``X <- X + h/2 [f(X, t0) + f(Xp, t1)] + (g0 + g1)/2 dW``.
-    ``F0``, ``Xp``, ``F1`` are work arrays shaped like ``X``. ``dW`` is read
-    only when ``g0`` or ``g1`` is nonzero.
+
+    Parameters
+    ----------
+    drift : numba-jitted function
+        ``drift(X, t, out, *drift_args)``.
+    drift_args : tuple
+    X : ndarray (B, d)
+        States, updated in place.
+    t0, t1 : float
+        Grid times at the start and end of the step.
+    h : float
+        Step ``> 0``.
+    g0, g1 : float
+        Noise amplitudes at ``t0`` and ``t1`` (``dW`` is read only when one is
+        nonzero).
+    dW : ndarray (B, d)
+        Brownian increments (variance ``h``).
+    F0, Xp, F1 : ndarray (B, d)
+        Work arrays.
+
+    Returns
+    -------
+    None
     """
     drift(X, t0, F0, *drift_args)
     B, d = X.shape
@@ -177,10 +231,32 @@ def heun_step(drift, drift_args, X, t0, t1, h, g0, g1, dW, F0, Xp, F1):
 def exponential_step(drift, drift_args, X, t, h, lam, g, dW, F):
     """One exponential-Euler step in place for ``f = -lam x + N(x, t)``.
 
-    ``drift`` returns the nonlinear part ``N`` only. With
-    ``(a, p, c) = ou_phi(lam, h)``: ``X <- a X + p N(X, t) + g c dW``,
-    which is the exact OU transition when ``N = 0``. ``dW`` (variance ``h``)
-    is read only when ``g != 0``.
+    ``drift`` returns the nonlinear part ``N`` only. With ``(a, p, c) =
+    ou_phi(lam, h)``: ``X <- a X + p N(X, t) + g c dW``, the exact OU
+    transition when ``N = 0``.
+
+    Parameters
+    ----------
+    drift : numba-jitted function
+        ``drift(X, t, out, *drift_args)`` writing ``N``.
+    drift_args : tuple
+    X : ndarray (B, d)
+        States, updated in place.
+    t : float
+        Grid time of the step's start.
+    h : float
+        Step ``> 0``.
+    lam : float
+        Rate of the exact linear part.
+    g : float
+        Noise amplitude (``dW``, variance ``h``, is read only when ``g != 0``).
+    dW : ndarray (B, d)
+    F : ndarray (B, d)
+        Receives ``N``.
+
+    Returns
+    -------
+    None
     """
     drift(X, t, F, *drift_args)
     a, p, c = ou_phi(lam, h)

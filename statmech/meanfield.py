@@ -259,6 +259,11 @@ def curie_weiss() -> MeanFieldModel:
     copies). Theory: ``T_c = 1``, ``beta = 1/2``, ``gamma = 1``,
     ``delta = 3``; ``chi = J/(1 - J)`` with ``J = sech^2(m/T)/T`` at
     ``h = 0``, so ``chi = 1/(T - 1)`` exactly above ``T_c``.
+
+    Returns
+    -------
+    MeanFieldModel
+        ``g``, its Jacobian and the theory values.
     """
     return MeanFieldModel(g=_cw_g, jac=_cw_jac, name="curie-weiss", t_c=1.0,
                           beta=0.5, gamma=1.0, delta=3.0)

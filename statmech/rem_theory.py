@@ -447,7 +447,22 @@ class GeneralREM:
     # -- the entropy and its slope ----------------------------------------
 
     def total_entropy(self, e: float) -> float:
-        """``Sigma(e) = log_count + entropy(e)``, the log-count of levels per unit size."""
+        """``Sigma(e) = log_count + entropy(e)``, the log-count of levels per unit size.
+
+        Parameters
+        ----------
+        e : float
+            Energy density.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            If the entropy returns NaN.
+        """
         value = float(self.log_count + self.entropy(e))
         if math.isnan(value):
             raise ValueError(f"entropy({e!r}) returned NaN")
@@ -551,8 +566,11 @@ class GeneralREM:
     def critical_beta(self) -> float:
         """``beta_c = Sigma'(e_0)``: condensation where the dominant level's entropy reaches 0.
 
-        ``inf`` if ``Sigma`` is still positive at the end of its support (the
-        levels then pile up at the edge without an entropy crisis).
+        Returns
+        -------
+        float
+            ``beta_c``; ``inf`` if ``Sigma`` is still positive at the end of its
+            support (the levels then pile up at the edge without an entropy crisis).
         """
         _, _, freeze, condensed = self._geometry
         return freeze if condensed else math.inf
@@ -570,11 +588,34 @@ class GeneralREM:
         return float(out[0]) if scalar else out
 
     def dominant_level(self, beta):
-        """``e*(beta)``: the energy density that dominates ``Z``; ``e_0`` in the frozen phase."""
+        """``e*(beta)``: the energy density that dominates ``Z``; ``e_0`` in the frozen phase.
+
+        Solves ``Sigma'(e*) = beta`` by bisection (Derrida 1981; MPV ch. 1).
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperatures ``> 0``.
+
+        Returns
+        -------
+        float or ndarray
+        """
         return self._map(self._dominant, beta)
 
     def log_partition(self, beta):
-        """``phi(beta) = lim E[ln Z] / M = Sigma(e*) - beta e*`` (quenched, unnormalised)."""
+        """``phi(beta) = lim E[ln Z] / M = Sigma(e*) - beta e*`` (quenched, unnormalised).
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperatures ``> 0``.
+
+        Returns
+        -------
+        float or ndarray
+            ``phi`` per unit size; ``-beta e_0`` in the frozen phase.
+        """
 
         def phi(b):
             e = self._dominant(b)
@@ -587,6 +628,15 @@ class GeneralREM:
 
         Equals :meth:`log_partition` for ``beta <= beta_c`` and exceeds it above
         (Jensen): levels with negative entropy are counted on average.
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperatures ``> 0``.
+
+        Returns
+        -------
+        float or ndarray
         """
         peak = self._geometry[0]
 
@@ -605,7 +655,17 @@ class GeneralREM:
         return self._map(phi, beta)
 
     def free_energy(self, beta):
-        """``f(beta) = -phi(beta) / beta`` per unit size."""
+        """``f(beta) = -phi(beta) / beta`` per unit size.
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperatures ``> 0``.
+
+        Returns
+        -------
+        float or ndarray
+        """
 
         def f(b):
             e = self._dominant(b)
@@ -614,7 +674,17 @@ class GeneralREM:
         return self._map(f, beta)
 
     def complexity(self, beta):
-        """``Sigma(e*(beta))``: log-count per unit size of the dominant levels (0 when frozen)."""
+        """``Sigma(e*(beta))``: log-count per unit size of the dominant levels (0 when frozen).
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperatures ``> 0``.
+
+        Returns
+        -------
+        float or ndarray
+        """
         return self._map(lambda b: max(self.total_entropy(self._dominant(b)), 0.0), beta)
 
     def mean_participation(self, beta):
@@ -624,6 +694,15 @@ class GeneralREM:
         for any smooth ``Sigma`` with slope ``beta_c`` at ``e_0``, hence
         Poisson–Dirichlet weights with ``m = beta_c / beta`` (as for the Gaussian
         REM, Derrida 1981). That generality is our derivation, not a quoted result.
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperatures ``> 0``.
+
+        Returns
+        -------
+        float or ndarray
         """
         return rem_mean_participation(beta, self.critical_beta())
 
