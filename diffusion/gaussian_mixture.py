@@ -76,6 +76,17 @@ def _as_centre(centre, d, name="centre"):
 # --------------------------------------------------------------------------
 
 
+def _noised_mixture(x, t, centre, sigma, process):
+    """Checked ``x`` (float64, (B, d)), the noised centre ``m_t = s m`` and width ``Gamma_t``."""
+    process = as_process(process)
+    x = as_float_array(x, "x", ndim=2, dtype=np.float64)
+    centre = _as_centre(centre, x.shape[1])
+    sigma = as_float(sigma, "sigma", nonnegative=True)
+    t = as_float(t, "t", positive=True)
+    s, delta = float(process.s(t)), float(process.delta(t))
+    return x, s * centre, delta + sigma**2 * s**2
+
+
 def two_gaussians_score(x, t, centre, sigma, process=None) -> np.ndarray:
     """Population score of ``(N(m, sigma^2 I) + N(-m, sigma^2 I))/2`` noised to time ``t``.
 
@@ -96,14 +107,7 @@ def two_gaussians_score(x, t, centre, sigma, process=None) -> np.ndarray:
     -------
     ndarray, shape (B, d)
     """
-    process = as_process(process)
-    x = as_float_array(x, "x", ndim=2, dtype=np.float64)
-    centre = _as_centre(centre, x.shape[1])
-    sigma = as_float(sigma, "sigma", nonnegative=True)
-    t = as_float(t, "t", positive=True)
-    s, delta = float(process.s(t)), float(process.delta(t))
-    gamma = delta + sigma**2 * s**2
-    m_t = s * centre
+    x, m_t, gamma = _noised_mixture(x, t, centre, sigma, process)
     return (np.tanh(x @ m_t / gamma)[:, None] * m_t[None, :] - x) / gamma
 
 
@@ -127,14 +131,7 @@ def two_gaussians_log_density(x, t, centre, sigma, process=None) -> np.ndarray:
     -------
     ndarray, shape (B,)
     """
-    process = as_process(process)
-    x = as_float_array(x, "x", ndim=2, dtype=np.float64)
-    centre = _as_centre(centre, x.shape[1])
-    sigma = as_float(sigma, "sigma", nonnegative=True)
-    t = as_float(t, "t", positive=True)
-    s, delta = float(process.s(t)), float(process.delta(t))
-    gamma = delta + sigma**2 * s**2
-    m_t = s * centre
+    x, m_t, gamma = _noised_mixture(x, t, centre, sigma, process)
     d = x.shape[1]
     u = x @ m_t / gamma
     return (-(np.einsum("ij,ij->i", x, x) + m_t @ m_t) / (2.0 * gamma) + log_cosh(u)
