@@ -7,7 +7,7 @@ Modules
 - :mod:`diffusion.sampler`     backward SDE / probability-flow ODE, nearest neighbour, cloning;
 - :mod:`diffusion.speciation`  ``Lambda``, ``t_S``, Gaussian-mixture ``phi(t)``, crossing;
 - :mod:`diffusion.collapse`    excess entropy ``f^e(t)`` by Monte Carlo, ``t_C``;
-- :mod:`diffusion.gaussian_mixture` the two-Gaussian theory: score, ``phi(t)``, ``t_S``, ``t_C``, ``f(t)``;
+- :mod:`diffusion.gm_theory`   the two-Gaussian (mixture) theory: score, ``phi(t)``, ``t_S``, ``t_C``, ``f(t)``;
 - :mod:`diffusion.datasets`    generators, the shipped digits, loaders;
 - :mod:`diffusion.equilibrium` pitchfork, susceptibility, exponents, free-energy landscapes;
 - :mod:`diffusion.experiments` registered experiments; :mod:`diffusion.plots` their figures.
@@ -34,7 +34,7 @@ from diffusion.equilibrium import (
     two_deltas_magnetisation,
     two_deltas_pitchfork,
 )
-from diffusion.gaussian_mixture import (
+from diffusion.gm_theory import (
     gm_collapse_time,
     gm_excess_entropy,
     gm_excess_entropy_annealed,

@@ -45,7 +45,7 @@ holds half the posterior weight), or where the mean ``f^e`` falls to
 
 The Gaussian-mixture theory these are compared with (``t_C`` of eq. 10,
 ``f(t)``, and the exact finite-size expectation of this estimator) lives in
-:mod:`diffusion.gaussian_mixture`; its ``gm_*`` functions are still
+:mod:`diffusion.gm_theory`; its ``gm_*`` functions are still
 importable from here. Its finite-size scaling shows the median criterion
 reaching eq. 10 like ``1/d`` and the level criterion like ``d^{-1/2}`` (tests).
 """
@@ -79,16 +79,16 @@ __all__ = [
     "draw_collapse_samples",
 ]
 
-#: Names that moved to :mod:`diffusion.gaussian_mixture` (imported from there on first use).
+#: Names that moved to :mod:`diffusion.gm_theory` (imported from there on first use).
 _MOVED = ("gm_collapse_time", "gm_excess_entropy", "gm_excess_entropy_annealed",
           "gm_excess_entropy_finite", "_finite_size_curves")
 
 
 def __getattr__(name):
     if name in _MOVED:
-        from diffusion import gaussian_mixture
+        from diffusion import gm_theory
 
-        return getattr(gaussian_mixture, name)
+        return getattr(gm_theory, name)
     raise AttributeError(f"module 'diffusion.collapse' has no attribute {name!r}")
 
 # Above this shift the single-pass sum could underflow; use a max pass.

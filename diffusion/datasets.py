@@ -113,7 +113,7 @@ def gaussian_mixture(n, d, mu_tilde=1.0, sigma=1.0, *, seed=None, balanced=False
 
     The Gaussian-mixture model of the dynamical-regimes paper (Methods; its
     code uses the same all-ones direction); its theory is
-    :mod:`diffusion.gaussian_mixture`. Labels are ``±1``.
+    :mod:`diffusion.gm_theory`. Labels are ``±1``.
 
     Parameters
     ----------

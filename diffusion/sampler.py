@@ -723,7 +723,7 @@ def backward_sample_two_gaussians(
     The Gaussian-mixture reference dynamics of the dynamical-regimes paper
     (Methods, Fig. 2): score ``(m_t tanh(m_t.y/Gamma_t) - y)/Gamma_t`` with
     ``m_t = s m``, ``Gamma_t = Delta_t + sigma^2 s^2``
-    (:func:`diffusion.gaussian_mixture.two_gaussians_score`). ``centre = 0``
+    (:func:`diffusion.gm_theory.two_gaussians_score`). ``centre = 0``
     gives the isotropic Gaussian ``N(0, sigma^2 I)``. Classes are
     ``sign(x.m)``; there is no training set, so no nearest point, ``t^_C`` or
     ``phi_C``.

@@ -25,7 +25,7 @@ All of them come from one chunked pass of :func:`statmech.gibbs.gibbs_average`
 
 Closed-form population scores for validation: two deltas at ``±1`` in 1-D
 and an isotropic Gaussian ``N(mu, v I)``; the two Gaussians ``N(±m, sigma^2
-I)`` (the ``tanh`` / ``Gamma_t`` form) are in :mod:`diffusion.gaussian_mixture`
+I)`` (the ``tanh`` / ``Gamma_t`` form) are in :mod:`diffusion.gm_theory`
 and still importable from here.
 """
 
@@ -39,7 +39,7 @@ import numpy as np
 from statmech.gibbs import gibbs_average
 from statmech._validation import as_float, as_float_array, check_same
 
-from diffusion.gaussian_mixture import _as_centre, two_gaussians_log_density, two_gaussians_score
+from diffusion.gm_theory import _as_centre, two_gaussians_log_density, two_gaussians_score
 from diffusion.processes import as_process
 
 __all__ = [

@@ -16,7 +16,7 @@ PHYSICS.md §5 (dynamical-regimes eq. 4, 6–8, 11):
   several ``d`` cross, with a parametric-bootstrap uncertainty.
 
 The two-Gaussian theory (``phi(t)`` of eq. 6, the potential of eq. 8, the
-mixture's ``t_S``) lives in :mod:`diffusion.gaussian_mixture`; ``gm_phi``
+mixture's ``t_S``) lives in :mod:`diffusion.gm_theory`; ``gm_phi``
 and ``gm_potential`` are still importable from here.
 """
 
@@ -30,7 +30,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from statmech._validation import as_float, as_float_array, as_generator, as_int
 
-from diffusion.gaussian_mixture import gm_phi, gm_potential
+from diffusion.gm_theory import gm_phi, gm_potential
 from diffusion.processes import as_process
 
 __all__ = [
@@ -137,7 +137,7 @@ def speciation_time(Lambda, process=None) -> float:
     the stationary noise level: ``1/2 log(Lambda / T)`` for OU/DDPM (``T =
     1``: dynamical-regimes eq. 4), ``Lambda / sigma^2`` for VE. For the
     two-Gaussian mixture see also
-    :func:`diffusion.gaussian_mixture.gm_speciation_time` (the ``kappa = 1``
+    :func:`diffusion.gm_theory.gm_speciation_time` (the ``kappa = 1``
     convention, ``1/d`` below this one).
 
     Parameters

@@ -1,12 +1,12 @@
-"""The Gaussian-mixture theory module: the speciation time convention and the moved names."""
+"""The Gaussian-mixture theory (diffusion.gm_theory): the speciation time convention and the moved names."""
 
 import math
 
 import numpy as np
 import pytest
 
-from diffusion import collapse, gaussian_mixture, score, speciation
-from diffusion.gaussian_mixture import _gm_kappa, gm_phi, gm_speciation_time
+from diffusion import collapse, gm_theory, score, speciation
+from diffusion.gm_theory import _gm_kappa, gm_phi, gm_speciation_time
 from diffusion.processes import ou_process, ve_process
 from diffusion.speciation import speciation_time
 
@@ -54,6 +54,15 @@ def test_old_import_paths_give_the_moved_functions():
                           (speciation, ("gm_phi", "gm_potential")),
                           (score, ("two_gaussians_score", "two_gaussians_log_density"))):
         for name in names:
-            assert getattr(module, name) is getattr(gaussian_mixture, name)
+            assert getattr(module, name) is getattr(gm_theory, name)
     with pytest.raises(AttributeError, match="no attribute 'gm_nothing'"):
         collapse.gm_nothing  # noqa: B018
+
+
+def test_package_names_are_not_shadowed_by_the_module():
+    """``diffusion.gaussian_mixture`` stays the data-set generator (the theory module is gm_theory)."""
+    import diffusion
+    from diffusion import datasets
+
+    assert diffusion.gaussian_mixture is datasets.gaussian_mixture
+    assert diffusion.gm_phi is gm_theory.gm_phi
