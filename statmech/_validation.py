@@ -345,6 +345,41 @@ def as_generator(seed, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(as_seed_sequence(seed, name))
 
 
+def parse_list(text, name: str, kind=int) -> list:
+    """Parse a comma-separated parameter such as ``"64,256,1024"`` into ``[64, 256, 1024]``.
+
+    The one parser of list-valued experiment parameters (which the registry
+    keeps as strings). Spaces are ignored, empty items skipped.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated values.
+    name : str
+        Argument name used in error messages.
+    kind : type
+        Type of the items (``int``, ``float`` or ``str``).
+
+    Returns
+    -------
+    list
+        Non-empty.
+
+    Raises
+    ------
+    ValueError
+        An item that ``kind`` cannot read, or no item at all.
+    """
+    try:
+        values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
+    if not values:
+        raise ValueError(f"{name} must not be empty, got {text!r}")
+    return values
+
+
 def check_same(value_a, value_b, name_a: str, name_b: str, what: str = "dimension") -> None:
     """Raise ``ValueError`` if two sizes that must agree do not.
 
@@ -399,4 +434,5 @@ __all__ = [
     "as_generator",
     "check_same",
     "as_axis",
+    "parse_list",
 ]

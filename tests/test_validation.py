@@ -74,3 +74,15 @@ def test_child_seed_is_a_function_of_seed_and_key():
         child_seed(parent, 1, -2)
     with pytest.raises(TypeError, match=r"key\[0\] must be an integer"):
         child_seed(parent, 1.5)
+
+
+def test_parse_list():
+    from statmech._validation import parse_list
+
+    assert parse_list("64, 256,1024", "dims") == [64, 256, 1024]
+    assert parse_list("0.5,1", "betas", float) == [0.5, 1.0]
+    assert parse_list("a,b", "names", str) == ["a", "b"]
+    with pytest.raises(ValueError, match="dims must be a comma-separated list of int, got '64,x'"):
+        parse_list("64,x", "dims")
+    with pytest.raises(ValueError, match="dims must not be empty"):
+        parse_list(" , ", "dims")
