@@ -98,9 +98,10 @@ _SHIFT_LIMIT = 600.0
 # product the row is part of (SkylakeX kernels, its small-matrix path), so the
 # samples are multiplied in fixed groups numbered from the first sample: each
 # row always meets the same product, whatever block_rows, and the result
-# depends on the seed alone. 128 samples (256 rows) keep the product at full
-# BLAS speed; smaller groups pay for packing the data once per product.
-_PRODUCT_SAMPLES = 128
+# depends on the seed alone. 256 samples (512 rows) keep the product near full
+# BLAS speed (each product packs the data once: ~4 % more than the 838-row
+# products of one block at n = 20000); smaller groups pay more for packing.
+_PRODUCT_SAMPLES = 256
 # Pruning in _excess_curves: chunks of _CHUNK data points whose terms are all
 # below e^_PRUNE / n relative to the mu = nu term are skipped.
 _CHUNK = 64
@@ -185,7 +186,7 @@ def _sum_exp_run(p, h, a, b, base):
 
 def _product_samples(n: int) -> int:
     """Samples per overlap product for ``n`` data points (see :data:`_PRODUCT_SAMPLES`)."""
-    return max(1, min(_PRODUCT_SAMPLES, (1 << 22) // max(n, 1)))
+    return max(1, min(_PRODUCT_SAMPLES, (1 << 23) // max(n, 1)))
 
 
 @kernel
@@ -309,7 +310,7 @@ def excess_entropy(data, times, process=None, *, n_samples=2000, seed=None, bloc
     seed : int, SeedSequence or None
     block_rows : int, optional
         Samples per block (memory ``2 x block x n`` overlaps), rounded up to
-        a whole number of overlap products (128 samples each, fewer when
+        a whole number of overlap products (256 samples each, fewer when
         ``n > 32768``). The result does not depend on it: the products
         always group the same samples.
     keep_samples : bool
@@ -325,9 +326,10 @@ def excess_entropy(data, times, process=None, *, n_samples=2000, seed=None, bloc
     n, d = data.shape
     n_samples = as_int(n_samples, "n_samples", minimum=2)
     if block_rows is None:
-        # About 2 x 2^23 overlaps (128 MiB): each block's products cost the next
-        # kernel ~0.1 s of OpenBLAS spinning, so fewer blocks (5, not 10, at
-        # n = 20000) were measured 15 % faster; larger ones lose it again to page faults.
+        # About 2 x 2^23 overlaps (128 MiB, rounded up to whole products: 160 MiB
+        # at n = 20000): each block's products cost the next kernel ~0.1 s of
+        # OpenBLAS spinning, so fewer blocks (4-5, not 10, at n = 20000) were
+        # measured 15 % faster; larger ones lose it again to page faults.
         block_rows = max(1, (1 << 23) // max(n, 1))
     block_rows = as_int(block_rows, "block_rows", minimum=1)
     group = _product_samples(n)

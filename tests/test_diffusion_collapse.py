@@ -45,10 +45,11 @@ def test_independent_of_block_size_and_threads():
     finally:
         numba.set_num_threads(previous)
     np.testing.assert_array_equal(a.per_sample, b.per_sample)
-    # Several blocks and several products per block (products of 128 samples):
-    # blocks of 128 (block_rows=7 rounds up), of 256 + 44, and one of 300.
-    runs = [excess_entropy(ds.data, times, n_samples=300, seed=1, block_rows=rows)
-            for rows in (7, 200, None)]
+    # Several blocks and several products per block (products of 256 samples):
+    # blocks 256 + 256 + 88 (block_rows=7 rounds up to 256), 512 + 88 (300
+    # rounds up to 512: two products in the first block), and one block of 600.
+    runs = [excess_entropy(ds.data, times, n_samples=600, seed=1, block_rows=rows)
+            for rows in (7, 300, None)]
     for other in runs[1:]:
         np.testing.assert_array_equal(other.per_sample, runs[0].per_sample)
 
