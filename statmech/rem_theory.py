@@ -208,9 +208,11 @@ class ParticipationMoments:
         return np.sqrt(np.maximum(self.second_moment - self.mean**2, 0.0))
 
 
-#: Grid points per ``min(1/beta, sigma/sqrt(2 ln N + 1))``: the quadratures
-#: below are converged to ~1e-15 at 8 (16 and 32 change nothing beyond that).
-_MOMENT_STEPS = 8
+#: Grid points per ``min(1/beta, sigma/sqrt(2 ln N + 1))``. The sums below
+#: converge geometrically in it (the integrands are analytic in a strip of
+#: half-width ~pi/(2 beta)): 4 agrees with 8 to 2e-15 in E[Y] and 1.5e-13
+#: (relative) in E[Y^2] from N = 2 to 2^64, and 8 with 16 and 32 to 1e-15.
+_MOMENT_STEPS = 4
 #: The level grid reaches this many standard deviations beyond the lowest
 #: typical level and above 0 ...
 _MOMENT_TAIL = 10.0
@@ -269,9 +271,11 @@ def rem_participation_moments(beta, n_levels, *, variance=None) -> Participation
 
     ``1 - Phi``, ``G_2``, ``G_4`` are convolutions of ``rho`` with smooth
     kernels, done on one uniform grid (step ``min(1/beta, sigma/sqrt(2 ln N
-    + 1))/8``), and the outer integrals are sums on the same grid: for
+    + 1))/4``), and the outer integrals are sums on the same grid: for
     these analytic, rapidly decaying integrands that rule converges
-    geometrically (checked: halving the step changes nothing at 1e-15).
+    geometrically (halving the step changes ``E[Y]`` by < 2e-15). The cost
+    is ``O(n^2)`` for ``n`` grid points: ~0.01 s per ``beta`` at ``N = 2^20``,
+    ~1 s at ``N = 2^256``.
     ``N = 1`` gives ``Y = 1`` and ``N = 2`` a one-dimensional integral over
     ``E_1 - E_2`` (tests); at large ``N`` the mean tends to
     :func:`rem_mean_participation` (``1 - beta_c/beta``) with an
