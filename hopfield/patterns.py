@@ -34,6 +34,7 @@ from statmech._validation import (
     as_float_dtype,
     as_int,
     as_seed_sequence,
+    child_seed,
 )
 
 #: Names of the random ensembles.
@@ -45,7 +46,17 @@ MEMORY_FRACTION = 0.5
 
 
 def check_ensemble(ensemble) -> str:
-    """Return ``ensemble`` if it names a random ensemble, else raise."""
+    """Return ``ensemble`` if it names a random ensemble, else raise.
+
+    Parameters
+    ----------
+    ensemble : str
+        One of :data:`ENSEMBLES`.
+
+    Returns
+    -------
+    str
+    """
     if not isinstance(ensemble, str):
         raise TypeError(f"ensemble must be a string, one of {ENSEMBLES}, got {ensemble!r}")
     if ensemble not in ENSEMBLES:
@@ -124,8 +135,25 @@ def as_patterns(patterns, name: str = "patterns", *, dtype=None) -> np.ndarray:
     """Validate a user's pattern matrix (real or correlated data): ``(P, N)``, ``P >= 1``, finite.
 
     Integer input is converted to float64; float32 stays float32 unless
-    ``dtype`` says otherwise. Raises ``ValueError`` naming the problem (no
-    patterns, NaN or inf entries) and ``TypeError`` for complex/object dtypes.
+    ``dtype`` says otherwise.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    name : str
+        Argument name used in error messages.
+    dtype : {None, float64, float32}
+
+    Returns
+    -------
+    ndarray, shape (P, N)
+
+    Raises
+    ------
+    ValueError
+        No patterns, no features, NaN or inf entries.
+    TypeError
+        Complex or object dtypes.
     """
     if np.ndim(patterns) == 2 and np.shape(patterns)[0] < 1:
         raise ValueError(f"{name} must hold at least one pattern (P >= 1), got shape {np.shape(patterns)}")
@@ -172,7 +200,7 @@ def random_patterns(ensemble, n_patterns, n_features, *, seed=None, dtype=np.flo
     for block, start in enumerate(range(0, n_patterns, BLOCK_ROWS)):
         stop = min(start + BLOCK_ROWS, n_patterns)
         rows = buf[: stop - start]
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (block,))
+        child = child_seed(seq, block)
         rng = np.random.Generator(np.random.PCG64(child))
         if ensemble == "binary":
             rows[...] = 2.0 * rng.integers(0, 2, size=rows.shape) - 1.0
