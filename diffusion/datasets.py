@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from statmech._memory import check_memory
+from statmech.memory import check_memory
 from statmech._numba import kernel
 from statmech._validation import as_float, as_float_array, as_generator, as_int
 

@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from statmech.runs.params import child_seed as _child
-from statmech.runs.params import parse_list
+from statmech._validation import child_seed as _child
+from statmech._validation import parse_list
 from statmech.runs.registry import ExperimentResult, Parameter, experiment
 from statmech.runs.resources import Resources
 
@@ -42,7 +42,8 @@ from diffusion.datasets import gaussian_mixture, load_digits
 from diffusion.equilibrium import four_deltas_landscape, two_deltas_pitchfork
 from diffusion.processes import ou_process
 from diffusion.sampler import backward_sample, backward_sample_two_gaussians
-from diffusion.speciation import crossing_point, gm_phi, speciation_time, top_eigenvalue
+from diffusion.gm_theory import gm_phi, gm_speciation_time
+from diffusion.speciation import crossing_point, speciation_time, top_eigenvalue
 
 __all__ = ["speciation", "collapse", "dataset_regimes", "pitchfork", "parse_list", "report_speciation",
            "report_collapse", "report_dataset_regimes", "report_pitchfork"]
@@ -100,7 +101,8 @@ def report_speciation(result) -> str:
     arr = {name: value for name, (_, value) in result.arrays.items()}
     picks = sorted({0, int(np.argmin(np.abs(xs - 1.0))), len(xs) - 1})
     head = "".join(f" {f'phi(x={xs[k]:.2f}) sim':>20} {'eq. 6':>6}" for k in picks)
-    lines = [f"Speciation, two Gaussians, {result.attrs['score']} score: cloned phi against x = t/t_S, next to eq. 6",
+    lines = [f"Speciation, two Gaussians, {result.attrs['score']} score: cloned phi against x = t/t_S, next to eq. 6"
+             f" (t_S where kappa_t = 1)",
              f"{'d':>6} {'Lambda':>9} {'t_S':>7}{head}"]
     for i, d in enumerate(result.coords["d"]):
         cells = "".join(f" {arr['phi'][i, k]:12.3f} ± {arr['phi_se'][i, k]:5.3f} {arr['phi_theory_at_x'][i, k]:6.3f}"
@@ -146,8 +148,14 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
                t_end, t_min, method, progress=None):
     """Cloning experiment on two Gaussians (dynamical-regimes Fig. 2, eq. 4 and 6).
 
-    ``t_S = 1/2 log Lambda`` with ``Lambda = mu~^2 d + sigma^2`` (population
-    covariance) or the top eigenvalue of the training set (empirical score).
+    Convention: ``t_S`` is the mixture's speciation time
+    :func:`diffusion.gm_theory.gm_speciation_time`, where the class separation
+    ``kappa_t`` equals 1 (``1/2 log d`` at ``mu~ = sigma = 1``, the scale of the
+    papers' plots), for both scores, so the curves of eq. 6 cross exactly at
+    ``t/t_S = 1``. Eq. 4's ``1/2 log Lambda`` (``Lambda`` the top eigenvalue of
+    the population covariance, ``mu~^2 d + sigma^2``, or of the training set
+    for the empirical score) is stored beside it as ``t_s_eq4``; it is larger by
+    ``1/2 log(1 + sigma^2/(mu~^2 d))``, a ``1/d`` difference.
     Clone times are ``x t_S`` on a grid of ``n_x`` values of ``x``.
     """
     dim_list = parse_list(dims, "dims")
@@ -159,6 +167,7 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
     phi_se = np.empty_like(phi)
     phi_c = np.full_like(phi, -1.0)
     t_s = np.empty(len(dim_list))
+    t_s_eq4 = np.empty(len(dim_list))
     lambdas = np.empty(len(dim_list))
     x_fine = np.linspace(max(0.05, x_min - 0.25), x_max + 0.25, 201)
     theory = np.empty((len(dim_list), x_fine.shape[0]))
@@ -169,7 +178,8 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
             lambdas[i] = top_eigenvalue(ds.data).value
         else:
             lambdas[i] = mu_tilde**2 * d + sigma**2
-        t_s[i] = speciation_time(lambdas[i], process)
+        t_s_eq4[i] = speciation_time(lambdas[i], process)
+        t_s[i] = gm_speciation_time(d, mu_tilde, sigma, process)
         clone = xs * t_s[i]
         if clone.max() >= t_end or clone.min() <= t_min:
             raise ValueError(f"clone times {clone.min():.3g}..{clone.max():.3g} must lie inside "
@@ -205,6 +215,7 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
         "phi_theory_at_x": (("d", "x"), np.array([gm_phi(xs * ts, mu_tilde, sigma, d, process)
                                                     for ts, d in zip(t_s, dim_list)])),
         "t_s": (("d",), t_s),
+        "t_s_eq4": (("d",), t_s_eq4),
         "lambda_top": (("d",), lambdas),
     }
     if score == "empirical":
@@ -213,7 +224,8 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
         arrays=arrays,
         coords={"d": np.array(dim_list), "x": xs, "x_fine": x_fine},
         scalars=scalars,
-        attrs={"score": score, "process": process.describe(), "x_unit": "t/t_S"},
+        attrs={"score": score, "process": process.describe(), "x_unit": "t/t_S",
+               "t_s_convention": "kappa_t = 1 (gm_speciation_time; 1/2 log d at mu_tilde = sigma = 1)"},
     )
 
 

@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from statmech.runs.params import child_seed as _child
-from statmech.runs.params import parse_list
+from statmech._validation import child_seed as _child
+from statmech._validation import parse_list
 from statmech.runs.registry import ExperimentResult, Parameter, experiment
 from statmech.runs.resources import Resources
 

@@ -26,8 +26,8 @@ import math
 
 import numpy as np
 
-from statmech._memory import InsufficientMemoryError, available_memory
-from statmech._memory import format_bytes as _format_bytes
+from statmech.memory import InsufficientMemoryError, available_memory
+from statmech.memory import format_bytes as _format_bytes
 from statmech._validation import (
     as_float,
     as_float_array,

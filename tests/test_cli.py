@@ -21,15 +21,13 @@ from statmech.archive import open_archive
 from statmech.runs.staging import staged_records
 from statmech.scan import load_scan, run_scan
 
-import _toy
+from _archives import archive_contents, assert_runs_equal
 from _toy import cli, toy_env
 
 REFERENCE_ARCHIVE = Path(__file__).resolve().parents[1] / "data" / "reference.h5"
 
 
-@pytest.fixture(autouse=True)
-def toy_registry(monkeypatch):
-    monkeypatch.setenv("STATMECH_EXPERIMENTS", _toy.TOY_REGISTRY)
+pytestmark = pytest.mark.usefixtures("toy_registry")  # conftest.py
 
 
 def _ok(proc, code=0):
@@ -43,35 +41,6 @@ def _ok(proc, code=0):
 def _write_scan(path: Path, text: str) -> Path:
     path.write_text(textwrap.dedent(text))
     return path
-
-
-def _contents(path):
-    """run_id -> (params, seed, spawn key, status, arrays, scalars) of every run."""
-    out = {}
-    with open_archive(path) as arc:
-        for rid in arc.run_ids:
-            info = arc.info(rid)
-            res = arc.load(rid) if info.status == "complete" else None
-            arrays = {k: v[1] for k, v in res.arrays.items()} if res else {}
-            out[rid] = (
-                info.params,
-                info.seed,
-                info.spawn_key,
-                info.status,
-                arrays,
-                dict(info.scalars),
-            )
-    return out
-
-
-def _assert_runs_equal(got: dict, want: dict):
-    for rid, g in got.items():
-        assert rid in want, rid
-        w = want[rid]
-        assert g[:4] == w[:4] and g[5] == w[5]
-        assert g[4].keys() == w[4].keys()
-        for name in g[4]:
-            np.testing.assert_array_equal(g[4][name], w[4][name])
 
 
 # -- commands ---------------------------------------------------------------------------------------------------
@@ -419,9 +388,9 @@ def _check_consistent(path: Path, reference: dict) -> int:
     """The archive (if any) opens, holds only complete runs equal to the reference; staged files too."""
     n = 0
     if path.exists():
-        got = _contents(path)
+        got = archive_contents(path)
         assert all(v[3] == "complete" for v in got.values())
-        _assert_runs_equal(got, reference)
+        assert_runs_equal(got, reference)
         with h5py.File(path, "r") as f:  # and plain h5py agrees
             assert set(f["runs"]) == set(got)
         n = len(got)
@@ -429,13 +398,13 @@ def _check_consistent(path: Path, reference: dict) -> int:
         res = record.result
         arrays = {k: v[1] for k, v in res.arrays.items()}
         got = (record.params, record.seed, record.spawn_key, record.status, arrays, dict(res.scalars))
-        _assert_runs_equal({run_id: got}, reference)
+        assert_runs_equal({run_id: got}, reference)
     return n
 
 
 def _finished(path: Path) -> set:
     """Run ids a killed scan finished: published, or logged in the staging folder."""
-    done = set(_contents(path)) if path.exists() else set()
+    done = set(archive_contents(path)) if path.exists() else set()
     return done | {rid for _, rid, _ in staged_records(path.with_name(path.name + ".staging"), decode=False)}
 
 
@@ -448,7 +417,7 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
     scan_file = _write_scan(tmp_path / "kill.toml", KILL_SCAN)
     reference_path = tmp_path / "reference.h5"
     run_scan(load_scan(scan_file), reference_path, jobs=1)
-    reference = _contents(reference_path)
+    reference = archive_contents(reference_path)
     assert len(reference) == N_KILL_POINTS
 
     path = tmp_path / "runs.h5"
@@ -487,9 +456,9 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
     assert proc.returncode == 0 and "Traceback" not in err, err
     computed = int(out.split(" computed")[0].rsplit(" ", 1)[1])
     assert computed == N_KILL_POINTS - finished_before  # nothing finished was computed again
-    final = _contents(path)
+    final = archive_contents(path)
     assert final.keys() == reference.keys()
-    _assert_runs_equal(final, reference)
+    assert_runs_equal(final, reference)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith((".runs.h5", "runs.h5."))]
     assert leftovers == [], leftovers
     return snapshots
@@ -760,9 +729,9 @@ def test_dask_cluster_gives_the_same_archive_as_the_embedded_pool(tmp_path):
     finally:
         _stop(procs)
     run_scan(load_scan(scan_file), tmp_path / "pool.h5", jobs=2)
-    dask_runs, pool_runs = _contents(tmp_path / "dask.h5"), _contents(tmp_path / "pool.h5")
+    dask_runs, pool_runs = archive_contents(tmp_path / "dask.h5"), archive_contents(tmp_path / "pool.h5")
     assert dask_runs.keys() == pool_runs.keys()
-    _assert_runs_equal(dask_runs, pool_runs)
+    assert_runs_equal(dask_runs, pool_runs)
     with open_archive(tmp_path / "t.h5") as arc:
         assert {info.scalars["numba_threads"] for info in arc.runs()} == {1}
 
@@ -790,4 +759,4 @@ def test_local_dask_cluster_option(tmp_path):
     # (dask may log its own shutdown tracebacks under load; only our exit status is checked)
     assert proc.returncode == 0 and "statmech: error" not in proc.stderr, proc.stderr
     run_scan(load_scan(scan_file), tmp_path / "one.h5", jobs=1)
-    _assert_runs_equal(_contents(tmp_path / "dask.h5"), _contents(tmp_path / "one.h5"))
+    assert_runs_equal(archive_contents(tmp_path / "dask.h5"), archive_contents(tmp_path / "one.h5"))

@@ -114,9 +114,7 @@ def _assert_identical(got: dict, want: dict, label: str) -> None:
             k: _bits(v) for k, v in w.result.scalars.items()}, name
 
 
-@pytest.fixture(autouse=True)
-def toy_registry(monkeypatch):
-    monkeypatch.setenv("STATMECH_EXPERIMENTS", _toy.TOY_REGISTRY)
+pytestmark = pytest.mark.usefixtures("toy_registry")  # conftest.py
 
 
 def test_a_few_experiments_are_bit_identical_in_process_on_a_pool_and_with_one_numba_thread(tmp_path):

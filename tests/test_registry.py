@@ -254,7 +254,7 @@ def test_run_resolves_parameters_and_normalises_the_seed():
 
 
 def test_resources_progress_and_reserved_prefixes():
-    from statmech._memory import InsufficientMemoryError
+    from statmech.memory import InsufficientMemoryError
     from statmech.registry import Resources
 
     with pytest.raises(ValueError, match="reserved"):

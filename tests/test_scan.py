@@ -13,11 +13,10 @@ from statmech.archive import open_archive
 from statmech.scan import Progress, ScanError, load_scan, parse_scan, point_seed, run_scan
 
 import _toy
+from _archives import assert_same_archives
 
 
-@pytest.fixture(autouse=True)
-def toy_registry(monkeypatch):
-    monkeypatch.setenv("STATMECH_EXPERIMENTS", _toy.TOY_REGISTRY)
+pytestmark = pytest.mark.usefixtures("toy_registry")  # conftest.py
 
 
 def scan(text: str):
@@ -193,39 +192,12 @@ scale = [0.5, 2.0]
 """
 
 
-def _contents(path):
-    with open_archive(path) as arc:
-        out = {}
-        for rid in arc.run_ids:
-            info = arc.info(rid)
-            out[rid] = (
-                info.params,
-                info.seed,
-                info.spawn_key,
-                info.status,
-                arc.load(rid) if info.status == "complete" else None,
-            )
-        return out
-
-
-def _assert_same_archives(a, b):
-    ca, cb = _contents(a), _contents(b)
-    assert ca.keys() == cb.keys()
-    for rid in ca:
-        pa, pb = ca[rid], cb[rid]
-        assert pa[:4] == pb[:4]
-        if pa[4] is not None:
-            for name in pa[4].arrays:
-                np.testing.assert_array_equal(pa[4].arrays[name][1], pb[4].arrays[name][1])
-            assert pa[4].scalars == pb[4].scalars
-
-
 def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     s = scan(SMALL)
     r1 = run_scan(s, tmp_path / "one.h5", jobs=1)
     r2 = run_scan(s, tmp_path / "two.h5", jobs=2)
     assert (r1.computed, r2.computed, r1.failed, r2.failed) == (12, 12, [], [])
-    _assert_same_archives(tmp_path / "one.h5", tmp_path / "two.h5")
+    assert_same_archives(tmp_path / "one.h5", tmp_path / "two.h5")
     # and each run is the experiment called with the point's own seed sequence
     with open_archive(tmp_path / "two.h5") as arc:
         rid = arc.run_ids[0]
@@ -269,7 +241,7 @@ def test_resume_is_required_and_skips_finished_points(tmp_path):
     assert report.skipped == 5 and report.computed == 7 and not set(more) & set(seen)
     ref = tmp_path / "ref.h5"
     run_scan(s, ref, jobs=1)
-    _assert_same_archives(path, ref)
+    assert_same_archives(path, ref)
 
 
 def test_interrupting_a_pool_keeps_finished_runs(tmp_path):

@@ -130,7 +130,7 @@ _seed_type = _number(int, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)", 
 
 def _estimate_point(spec, resolved):
     """Check a point's memory before anything is allocated; return its estimate (or None)."""
-    from statmech._memory import InsufficientMemoryError
+    from statmech.memory import InsufficientMemoryError
 
     try:
         return spec.check_resources(resolved)
@@ -303,7 +303,7 @@ def _scan_outputs(scan, output: Path, plot_path, show_reports: bool) -> None:
 
 
 def cmd_scan(args) -> int:
-    from statmech._memory import format_bytes
+    from statmech.memory import format_bytes
     from statmech.runs.resources import format_seconds
     from statmech.runs.scanfile import load_scan
     from statmech.runs.scanner import check_scan, run_scan

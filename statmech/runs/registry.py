@@ -54,6 +54,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from statmech._validation import as_seed_sequence
 from statmech.runs.provenance import PROVENANCE_KEYS
 from statmech.runs.progress import ProgressCallback
 from statmech.runs.resources import Resources, check_point_memory
@@ -353,13 +354,11 @@ def _accepts_keyword(func, name: str) -> bool:
 
 
 def _as_seed_sequence(seed) -> np.random.SeedSequence:
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative integer or a SeedSequence, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return np.random.SeedSequence(int(seed))
+    """A run's seed: an int >= 0 or a SeedSequence; ``None`` is refused (a run is reproducible)."""
+    if seed is None:
+        raise TypeError("seed must be a non-negative integer or a SeedSequence, got None "
+                        "(a run records its seed, so it cannot draw fresh entropy)")
+    return as_seed_sequence(seed)
 
 
 def _dotted_path(func) -> str:

@@ -8,7 +8,7 @@ run system calls it before anything is allocated:
 
 - :meth:`~statmech.runs.registry.ExperimentSpec.run` refuses a point whose
   memory estimate exceeds the memory available to the process
-  (:func:`statmech._memory.available_memory`: ``MemAvailable``, the cgroup
+  (:func:`statmech.memory.available_memory`: ``MemAvailable``, the cgroup
   limit of a batch job, ``ulimit -v``), with a message naming the parameters to
   lower;
 - ``statmech run`` and ``statmech scan`` check every point before the first
@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from statmech._memory import check_memory, format_bytes
+from statmech.memory import check_memory, format_bytes
 from statmech.runs.progress import format_seconds
 
 __all__ = ["Resources", "format_seconds", "check_point_memory", "LONG_SECONDS"]
@@ -86,7 +86,7 @@ class Resources:
 def check_point_memory(name: str, params, resources: Resources, *, memory_limit=None) -> None:
     """Refuse a run of ``name`` whose estimated peak memory exceeds the memory available.
 
-    Raises :class:`statmech._memory.InsufficientMemoryError` (a ``MemoryError``
+    Raises :class:`statmech.memory.InsufficientMemoryError` (a ``MemoryError``
     and a ``ValueError``) naming the experiment and what drives the memory
     (the parameters to lower).
     """

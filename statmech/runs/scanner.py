@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from statmech._memory import InsufficientMemoryError, available_memory, format_bytes
+from statmech.memory import InsufficientMemoryError, available_memory, format_bytes
 from statmech.runs.executors import Task, run_dask, run_inline, run_pool
 from statmech.runs.lifetime import StopRequest
 from statmech.runs.progress import Progress, ProgressCallback
