@@ -62,6 +62,9 @@ def _plot_rem(result: ExperimentResult, fig):
     fg.explain(ax1.fill_between(beta, y - 2 * y_err, y + 2 * y_err, color="C0",
                                 alpha=fg.BAND_ALPHA, lw=0), sampled)
     ax1.plot(beta, y, "o-", color="C0", ms=3, lw=1, label=sampled)
+    if "theory_participation_finite" in result.arrays:  # absent from runs archived before it existed
+        ax1.plot(beta, result.arrays["theory_participation_finite"][1], color="C3",
+                 label=rf"exact mean at $N = 2^{{{m}}}$ levels", **{**fg.FINITE, "lw": 1.8})
     ax1.plot(beta, result.arrays["theory_participation"][1], label=r"$M \to \infty$: $1 - \beta_c/\beta$",
              **fg.LIMIT)
     fg.mark(ax1, beta_c, beta_c_label)
