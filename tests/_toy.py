@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from statmech.registry import ExperimentResult, Parameter, Resources, experiment
+from statmech.runs.quantities import Quantity, Summary
 
 
 def _plot_toy(result, fig):
@@ -36,6 +37,19 @@ def _plot_toy(result, fig):
     ],
     plot=_plot_toy,
     warmup={"n": 2},
+    variables={
+        "x": Quantity("Gaussian draw", "$x$"),
+        "y": Quantity("power of a draw", "$x^k$"),
+        "positive": Quantity("draw is positive"),
+        "k": Quantity("power", "$k$"),
+    },
+    summaries={
+        "mean": Summary("sample mean", r"$\bar x$", theory=0.0, theory_label="population mean"),
+        "second_moment": Summary("second moment", r"$\overline{x^2}$",
+                                 theory=lambda scale, **_: scale**2, theory_label="scale$^2$"),
+        "n_draws": Summary("number of draws", "$n$", "count"),
+        "tag": Summary("label"),
+    },
     resources=lambda *, n, steps, **_: Resources(
         memory=8.0 * 5 * n, memory_driver=f"5 arrays of n={n} draws", seconds=1e-7 * n,
         time_driver="n draws"),

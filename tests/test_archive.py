@@ -30,13 +30,17 @@ from statmech.archive import (
 )
 from statmech.provenance import provenance
 from statmech.registry import ExperimentResult
+from statmech.runs.quantities import Quantity
 from statmech.runs import staging as st
 from statmech.runs import writer as wr
 
 import _toy
 
 shutil_usage = namedtuple("usage", "total used free")
-REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference.h5"
+#: Archives written by earlier statmech: schema 1 (the reference runs of issue 5, 8 runs) and
+#: schema 2 (two small ``rem`` runs written before the CF labels of issue 12).
+SCHEMA_1 = Path(__file__).resolve().parent / "archives" / "schema1.h5"
+SCHEMA_2 = Path(__file__).resolve().parent / "archives" / "schema2.h5"
 
 
 def _record(experiment="toy", seed=1, status="complete", **params):
@@ -77,6 +81,7 @@ def _assert_same_result(a: ExperimentResult, b: ExperimentResult):
     assert dict(a.scalars) == dict(b.scalars)
     assert list(a.scalars) == list(b.scalars)
     assert dict(a.attrs) == dict(b.attrs)
+    assert dict(a.labels) == dict(b.labels)
 
 
 # -- identity --------------------------------------------------------------------------------------
@@ -116,7 +121,7 @@ def test_round_trip_and_layout(tmp_path):
         assert info.status == "complete" and info.provenance == dict(rec.provenance)
         assert arc.verify() == {rec.run_id: "", big.run_id: ""}
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "statmech-archive" and f.attrs["schema_version"] == 2
+        assert f.attrs["format"] == "statmech-archive" and f.attrs["schema_version"] == 3
         g = f["runs"][rec.run_id]
         a = g.attrs
         assert a["experiment"] == "toy" and a["status"] == "complete" and "error" not in a
@@ -125,6 +130,13 @@ def test_round_trip_and_layout(tmp_path):
         assert a["seed"] == 1 and json.loads(a["seed_spawn_key"]) == []
         assert json.loads(a["provenance_json"]) == dict(rec.provenance)
         assert a["scalar_mean"] == rec.result.scalars["mean"] and a["scalar_tag"] == "b"
+        assert g["mean"][()] == rec.result.scalars["mean"] and g["tag"].asstr()[()] == "b"
+        # CF attributes on every coordinate, array and scalar dataset (units "1": a pure number)
+        assert g["y"].attrs["long_name"] == "power of a draw" and g["y"].attrs["units"] == "1"
+        assert g["k"].attrs["long_name"] == "power" and g["n_draws"].attrs["units"] == "count"
+        for name in ("x", "y", "positive", "k", "mean", "second_moment", "n_draws", "tag"):
+            assert set(g[name].attrs) >= {"long_name", "units"}, name
+        assert "long_name" not in g["sample"].attrs  # a dimension without values is no variable
         assert list(json.loads(a["scalars_json"])) == list(rec.result.scalars)
         assert len(a["checksum_meta"]) == 32 and len(a["checksum_data"]) == 32
         for key in ("started", "finished"):
@@ -183,8 +195,31 @@ def test_xarray_reads_named_dimensions_and_coordinates(tmp_path):
         np.testing.assert_array_equal(ds["y"].values, rec.result.arrays["y"][1])
         assert float(ds.attrs["scalar_mean"]) == rec.result.scalars["mean"]
         assert ds.attrs["experiment"] == "toy" and ds.attrs["n"] == 5
+        # scalars are 0-d variables; every variable and coordinate is labelled (CF attributes)
+        assert float(ds["mean"]) == rec.result.scalars["mean"] and ds["mean"].attrs["long_name"] == "sample mean"
+        assert ds["k"].attrs == {"long_name": "power", "units": "1"}
+        # xarray's own plots read long_name and units
+        from matplotlib.figure import Figure
+
+        ax = Figure().add_subplot(1, 1, 1)
+        ds["y"].isel(sample=0).plot(ax=ax)
+        assert ax.get_xlabel() == "power [1]" and ax.get_ylabel() == "power of a draw [1]"
     finally:
         ds.close()
+
+
+def test_ncdump_shows_long_name_and_units(tmp_path):
+    ncdump = shutil.which("ncdump")
+    if ncdump is None:
+        pytest.skip("ncdump (Debian netcdf-bin) is not installed")
+    rec = _record(n=5)
+    path = _write(tmp_path / "a.h5", [rec])
+    out = subprocess.run([ncdump, "-h", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    header = out.stdout
+    for line in ('y:long_name = "power of a draw" ;', 'y:units = "1" ;', 'k:long_name = "power" ;',
+                 'mean:long_name = "sample mean" ;', 'n_draws:units = "count" ;'):
+        assert line in header, (line, header)
 
 
 def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
@@ -207,7 +242,7 @@ def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
 
 def test_schema_1_archives_still_open_and_take_new_runs(tmp_path):
     old = tmp_path / "reference.h5"
-    shutil.copyfile(REFERENCE, old)
+    shutil.copyfile(SCHEMA_1, old)
     with open_archive(old) as arc:
         assert arc.schema_version == 1 and len(arc) == 8
         ids = arc.run_ids
@@ -217,10 +252,59 @@ def test_schema_1_archives_still_open_and_take_new_runs(tmp_path):
     rec = _record(seed=7)
     _write(old, [rec])
     with open_archive(old) as arc:
-        assert arc.schema_version == 2 and len(arc) == 9
+        assert arc.schema_version == 3 and len(arc) == 9
+        assert arc.run_schema(rec.run_id) == 3 and arc.run_schema(ids[0]) == 1
         for rid in ids:
             _assert_same_result(arc.load(rid), before[rid])
         _assert_same_result(arc.load(rec.run_id), rec.result)
+
+
+def test_schema_2_archives_verify_and_take_labelled_runs(tmp_path):
+    old = tmp_path / "schema2.h5"
+    shutil.copyfile(SCHEMA_2, old)
+    with open_archive(old) as arc:
+        assert arc.schema_version == 2 and len(arc) == 2
+        ids = arc.run_ids
+        assert arc.verify() == {rid: "" for rid in ids}  # schema-2 checksums, computed as before
+        before = {rid: arc.load(rid) for rid in ids}
+        assert all(r.labels == {} and "mean_participation" in r.arrays for r in before.values())
+        assert {arc.run_schema(rid) for rid in ids} == {2}
+    rec = _record(seed=8)
+    _write(old, [rec])
+    with open_archive(old) as arc:
+        assert arc.schema_version == 3 and len(arc) == 3
+        assert arc.verify() == {rid: "" for rid in arc.run_ids}
+        for rid in ids:
+            _assert_same_result(arc.load(rid), before[rid])
+            assert arc.run_schema(rid) == 2
+        _assert_same_result(arc.load(rec.run_id), rec.result)
+        assert arc.load(rec.run_id).labels["x"].label == "Gaussian draw"
+
+
+def test_a_changed_cf_attribute_fails_the_data_checksum(tmp_path):
+    rec = _record(n=5)
+    path = _write(tmp_path / "a.h5", [rec])
+    with h5py.File(path, "r+") as f:
+        f["runs"][rec.run_id]["y"].attrs["units"] = "m"
+    with open_archive(path) as arc:
+        assert "checksum_data" in arc.verify()[rec.run_id]
+        with pytest.raises(DamagedRunError, match="checksum_data"):
+            arc.load(rec.run_id)
+
+
+def test_undeclared_outputs_get_derived_or_fallback_labels(tmp_path):
+    result = ExperimentResult(arrays={"x": (("i",), np.ones(2)), "x_se": (("i",), np.ones(2)),
+                                      "weird_thing": (("i",), np.ones(2))},
+                              labels={"x": Quantity("speed", "$v$", "m/s")})
+    rec = RunRecord("00000000000000aa", "toy", {"n": 1}, 0, (), "complete", "a", "b", {}, result)
+    path = _write(tmp_path / "a.h5", [rec])
+    with h5py.File(path, "r") as f:
+        g = f["runs"][rec.run_id]
+        assert dict(g["x"].attrs.items())["units"] == "m/s"
+        assert g["x_se"].attrs["long_name"] == "standard error of speed" and g["x_se"].attrs["units"] == "m/s"
+        assert g["weird_thing"].attrs["long_name"] == "weird thing" and "units" not in g["weird_thing"].attrs
+    with open_archive(path) as arc:
+        assert arc.verify() == {rec.run_id: ""}
 
 
 # -- reader ------------------------------------------------------------------------------------------------

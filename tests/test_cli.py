@@ -24,7 +24,8 @@ from statmech.scan import load_scan, run_scan
 from _archives import archive_contents, assert_runs_equal
 from _toy import cli, toy_env
 
-REFERENCE_ARCHIVE = Path(__file__).resolve().parents[1] / "data" / "reference.h5"
+#: An archive of schema 1 (runs without checksums), written by earlier statmech.
+SCHEMA_1_ARCHIVE = Path(__file__).resolve().parent / "archives" / "schema1.h5"
 
 
 pytestmark = pytest.mark.usefixtures("toy_registry")  # conftest.py
@@ -343,7 +344,7 @@ def test_check_and_verify_find_damaged_runs_and_show_names_them(tmp_path, capsys
     assert err.startswith(f"statmech: error: run {victim} in {out} is damaged") and "Traceback" not in err
     assert main(["plot", str(out), victim, "-o", str(tmp_path / "v.png")]) == 1
     assert "is damaged" in capsys.readouterr().err
-    assert main(["check", str(REFERENCE_ARCHIVE)]) == 0  # schema 1: no checksums, read completely
+    assert main(["check", str(SCHEMA_1_ARCHIVE)]) == 0  # schema 1: no checksums, read completely
     assert "8 runs of schema 1 carry no checksums" in capsys.readouterr().out
 
 

@@ -3,6 +3,7 @@
 One module per job:
 
 - :mod:`~statmech.runs.result`     the labelled result of a run (:class:`ExperimentResult`);
+- :mod:`~statmech.runs.quantities` labels, symbols, units and theories of an experiment's outputs;
 - :mod:`~statmech.runs.registry`   typed parameters, the ``@experiment`` decorator, the registry;
 - :mod:`~statmech.runs.resources`  an experiment's memory/time estimate, checked before it runs;
 - :mod:`~statmech.runs.provenance` versions, host and commit recorded with every run;
@@ -34,6 +35,8 @@ _EXPORTS = {
     "ExperimentResult": "statmech.runs.result",
     "experiment": "statmech.runs.registry",
     "Parameter": "statmech.runs.registry",
+    "Quantity": "statmech.runs.quantities",
+    "Summary": "statmech.runs.quantities",
     "ExperimentSpec": "statmech.runs.registry",
     "get_experiment": "statmech.runs.registry",
     "available_experiments": "statmech.runs.registry",

@@ -29,6 +29,7 @@ from statmech.runs.schema import (
     check_root,
     read_info,
     read_result,
+    run_schema,
     verify_run,
 )
 from statmech.runs.staging import legacy_files, staged_records
@@ -247,9 +248,9 @@ class Archive:
         return read_result(group)
 
     def run_schema(self, run_id: str) -> int:
-        """The schema a run was written with (1 or 2; 0 if its attributes cannot be read)."""
+        """The schema a run was written with (1, 2 or 3; 0 if its attributes cannot be read)."""
         try:
-            return 2 if "layout_json" in self._group(run_id).attrs else 1
+            return run_schema(self._group(run_id))
         except Exception:  # noqa: BLE001 - a damaged run: verify() says what is wrong
             return 0
 

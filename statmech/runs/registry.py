@@ -57,6 +57,7 @@ import numpy as np
 from statmech._validation import as_seed_sequence
 from statmech.runs.provenance import PROVENANCE_KEYS
 from statmech.runs.progress import ProgressCallback
+from statmech.runs.quantities import Quantity, Summary, check_declarations, describe
 from statmech.runs.resources import Resources, check_point_memory
 from statmech.runs.result import ExperimentResult
 from statmech.runs.threads import single_threaded_blas
@@ -261,6 +262,12 @@ class ExperimentSpec:
         ``resources(**params) -> Resources``: peak memory and rough time of a
         run, estimated from its resolved parameters before it starts (see
         :mod:`statmech.runs.resources`).
+    variables : dict
+        ``name -> Quantity``: label, symbol and unit of each array and
+        coordinate (names may be templates; see :mod:`statmech.runs.quantities`).
+    summaries : dict
+        ``name -> Summary``: label, symbol, unit, theory and error of each
+        scalar summary.
     """
 
     name: str
@@ -273,6 +280,33 @@ class ExperimentSpec:
     report: Callable[[ExperimentResult], str] | None = None
     figsize: tuple[float, float] = DEFAULT_FIGSIZE
     resources: Callable[..., Resources] | None = None
+    variables: Mapping[str, Quantity] = dataclasses.field(default_factory=dict)
+    summaries: Mapping[str, Summary] = dataclasses.field(default_factory=dict)
+
+    def quantity(self, name: str, *, fallback: bool = True) -> Quantity | None:
+        """What output ``name`` is: declared, derived from a declared name, or (``fallback``) its name."""
+        return describe(name, {**self.variables, **self.summaries}, fallback=fallback)
+
+    def summary(self, name: str) -> Summary:
+        """The declared :class:`Summary` of scalar ``name`` (a theory-less one from :meth:`quantity` if undeclared)."""
+        found = describe(name, self.summaries, fallback=False)
+        if isinstance(found, Summary):
+            return found
+        q = self.quantity(name)
+        return Summary(q.label, q.symbol, q.unit)
+
+    def label(self, result: ExperimentResult) -> ExperimentResult:
+        """``result`` with a label (:class:`Quantity`) for every array, coordinate and scalar.
+
+        Labels the result already carries are kept; the others come from the
+        declarations (:meth:`quantity`).
+        """
+        names = [*result.arrays, *result.coords, *result.scalars]
+        labels = {}
+        for name in names:
+            q = result.labels.get(name) or self.quantity(name)
+            labels[name] = Quantity(q.label, q.symbol, q.unit)  # a Summary's theory stays in the spec
+        return dataclasses.replace(result, labels=labels)
 
     @property
     def accepts_progress(self) -> bool:
@@ -342,7 +376,7 @@ class ExperimentSpec:
             raise TypeError(
                 f"experiment {self.name!r} returned {type(result).__name__}, not ExperimentResult"
             )
-        return result
+        return self.label(result)
 
 
 def _accepts_keyword(func, name: str) -> bool:
@@ -383,7 +417,7 @@ def _check_figsize(figsize, name):
 
 
 def experiment(name: str, description: str, parameters, plot=None, warmup=None, report=None,
-               figsize=DEFAULT_FIGSIZE, resources=None):
+               figsize=DEFAULT_FIGSIZE, resources=None, variables=None, summaries=None):
     """Decorator declaring ``func(*, seed, **params) -> ExperimentResult`` as an experiment.
 
     Parameters
@@ -406,6 +440,13 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None, 
         ``resources(**params) -> Resources``, the estimate the run system
         checks before a run starts (see :mod:`statmech.runs.resources`).
         Every experiment that allocates more than a few MB should have one.
+    variables : dict, optional
+        ``name -> Quantity`` (label, symbol, unit) of its arrays and coordinates.
+    summaries : dict, optional
+        ``name -> Summary`` (label, symbol, unit, theory, error) of its scalar
+        summaries. Both go with every result into the archive (CF
+        ``long_name``/``units``) and label ``statmech plot``; names may be
+        templates (:mod:`statmech.runs.quantities`).
 
     The spec is attached as ``func.spec``; registration happens through the
     ``statmech.experiments`` entry points (or :func:`register`), which point
@@ -421,6 +462,7 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None, 
     figsize = _check_figsize(figsize, name)
     if resources is not None and not callable(resources):
         raise TypeError(f"experiment {name!r}: resources must be callable, got {resources!r}")
+    variables, summaries = check_declarations(f"experiment {name!r}", variables, summaries)
 
     def wrap(func):
         spec = ExperimentSpec(
@@ -434,6 +476,8 @@ def experiment(name: str, description: str, parameters, plot=None, warmup=None, 
             report=report,
             figsize=figsize,
             resources=resources,
+            variables=variables,
+            summaries=summaries,
         )
         if warmup:
             spec.resolve(warmup)  # a typo in the warm-up point fails at import, not mid-scan
@@ -589,6 +633,8 @@ __all__ = [
     "RESERVED_NAMES",
     "RESERVED_PREFIXES",
     "Parameter",
+    "Quantity",
+    "Summary",
     "ExperimentResult",
     "ExperimentSpec",
     "RegistryError",

@@ -13,6 +13,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from statmech.runs.quantities import Quantity, describe
+
 _NUMERIC_KINDS = "biuf"
 
 
@@ -31,6 +33,12 @@ class ExperimentResult:
         ``name -> float/int/str`` summaries (thresholds, fitted exponents...).
     attrs : dict
         Extra metadata (strings/numbers) to store with the run.
+    labels : dict
+        ``name -> Quantity`` (label, symbol, unit) of arrays, coordinates
+        and scalars. :meth:`ExperimentSpec.run <statmech.runs.registry.ExperimentSpec.run>`
+        fills it from the experiment's declarations; the archive writes it as
+        CF ``long_name``/``units`` attributes (:meth:`quantity` for a name
+        without a label).
 
     Array, scalar and dimension names are distinct identifiers: in the archive
     each becomes a dataset of the run's group.
@@ -40,6 +48,7 @@ class ExperimentResult:
     coords: Mapping[str, np.ndarray] = field(default_factory=dict)
     scalars: Mapping[str, Any] = field(default_factory=dict)
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    labels: Mapping[str, Quantity] = field(default_factory=dict)
 
     def __post_init__(self):
         dims_seen = set(self.coords)
@@ -89,6 +98,16 @@ class ExperimentResult:
             raise ValueError(
                 f"names used twice among arrays, scalars and dimensions: {sorted(clash)}"
             )
+        for name, quantity in self.labels.items():
+            if name not in self.arrays and name not in self.scalars and name not in dims_seen:
+                raise ValueError(f"labels[{name!r}] names no array, coordinate or scalar of the result")
+            if not isinstance(quantity, Quantity):
+                raise TypeError(f"labels[{name!r}] must be a Quantity, got {quantity!r}")
+
+    def quantity(self, name: str) -> Quantity:
+        """The label, symbol and unit of an array, coordinate or scalar (derived or a fallback
+        from its name when it has no label; see :func:`statmech.runs.quantities.describe`)."""
+        return describe(name, self.labels)
 
     def dims(self) -> dict[str, int]:
         """``dim -> length`` over every array."""

@@ -1,6 +1,6 @@
 """The archive's layout and its codec: one run record to and from one HDF5 group.
 
-Layout (schema version 2)
+Layout (schema version 3)
 -------------------------
 ``/`` attributes ``format = "statmech-archive"``, ``schema_version``,
 ``created`` (ISO-8601 UTC) and ``creator``. Each run is the group
@@ -21,24 +21,33 @@ Layout (schema version 2)
   coordinate values, or, for a dimension without coordinates, the netCDF-4
   "dimension but not a variable" marker), every array is a dataset with its
   dimensions attached (arrays of 16 KiB or more are chunked, shuffled,
-  gzip-compressed and carry HDF5's ``fletcher32`` checksum). So
+  gzip-compressed and carry HDF5's ``fletcher32`` checksum), and every
+  scalar summary is also a 0-d dataset. Every coordinate, array and scalar
+  dataset carries the CF-convention attributes ``long_name`` (what it is, in
+  words) and ``units`` (``"1"`` for a pure number; left out when unknown),
+  from the result's labels (:mod:`statmech.runs.quantities`), which
+  ``layout_json`` also holds with their symbols. So
   ``xarray.open_dataset(path, engine="h5netcdf",
-  group="runs/<run_id>")`` gives named dimensions and coordinates, and plain
-  h5py reads everything too.
+  group="runs/<run_id>")`` gives named dimensions and coordinates, its
+  ``.plot()`` and netCDF tools (``ncdump -h``) label every variable, and
+  plain h5py reads everything too.
 
 Checksums: ``checksum_meta`` is the BLAKE2b-128 digest of the attributes a
 run's listing is built from (experiment, status, parameters, seed, times,
 provenance, scalars, metadata, layout), ``checksum_data`` that of every
-dataset's dtype, shape and bytes and of the per-parameter and per-scalar
-attributes. Readers
+dataset's dtype, shape and bytes (schema 3: and its ``long_name`` and
+``units``) and of the per-parameter and per-scalar attributes. Readers
 verify the first whenever they list a run and the second whenever they load
 it; a mismatch, or any HDF5 error while reading a run, raises
 :class:`~statmech.runs.errors.DamagedRunError` naming the run.
 
-Schema 1 (statmech before issue 9) is read as before: per-dataset
-``statmech_kind`` attributes instead of ``layout_json``, scalars as 0-d
-datasets, provenance also as one attribute per key, no checksums. An archive
-holds runs of either schema; its root ``schema_version`` is the newest.
+Schema 2 (statmech before issue 12) is schema 3 without the labels: no
+``long_name``/``units``, no scalar datasets, ``layout_json`` without
+``labels``; its checksums cover what it has. Schema 1 (statmech before issue
+9) is read as before: per-dataset ``statmech_kind`` attributes instead of
+``layout_json``, scalars as 0-d datasets, provenance also as one attribute
+per key, no checksums. An archive holds runs of any of these schemas (a run's
+is :func:`run_schema`); its root ``schema_version`` is the newest.
 
 ``run_id`` is the first 16 hex digits of the BLAKE2b hash of the experiment
 name, its canonical (fully resolved, typed, key-sorted JSON) parameters and its
@@ -59,6 +68,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from statmech.runs.errors import DamagedRunError
+from statmech.runs.quantities import Quantity, cf_units
 from statmech.runs.result import ExperimentResult
 
 __all__ = [
@@ -76,12 +86,13 @@ __all__ = [
     "read_result",
     "read_record",
     "verify_run",
+    "run_schema",
     "init_root",
     "check_root",
 ]
 
 FORMAT = "statmech-archive"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 STATUS_COMPLETE = "complete"
 STATUS_FAILED = "failed"
@@ -116,6 +127,9 @@ META_ATTRS = (
     "attrs_json",
     "layout_json",
 )
+
+#: CF-convention attributes of every coordinate, array and scalar dataset (schema 3).
+CF_ATTRS = ("long_name", "units")
 
 # schema 1 dataset attributes
 _KIND_ATTR = "statmech_kind"
@@ -282,6 +296,14 @@ def _stored_array(arr) -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("=")), False
 
 
+def _stored_scalar(value) -> np.ndarray:
+    """A scalar summary as a 0-d array to store (text as a 0-d object array, bools as uint8)."""
+    if isinstance(value, str):
+        return np.array(value, dtype=object)
+    data = np.asarray(value)
+    return data.astype(np.uint8) if data.dtype == np.bool_ else data.astype(data.dtype.newbyteorder("="))
+
+
 # -- checksums -----------------------------------------------------------------------------------------
 
 
@@ -319,14 +341,25 @@ def _checksum_meta(values: Mapping[str, Any]) -> str:
     return h.hexdigest()
 
 
-def _checksum_data(derived: Mapping[str, Any], datasets: Iterable[tuple[str, np.ndarray]]) -> str:
+def _checksum_data(derived: Mapping[str, Any], datasets: Iterable[tuple[str, np.ndarray]],
+                   cf: Iterable[tuple[str, str, str]] | None = None) -> str:
+    """Digest of the derived attributes, the datasets and (schema 3) their ``(name, long_name, units)``."""
     h = hashlib.blake2b(digest_size=16)
     for key in sorted(derived):
         h.update(b"p" + key.encode() + b"=")
         _feed_value(h, derived[key])
     for name, arr in datasets:
         _feed_array(h, name, arr)
+    for name, long_name, units in cf or ():
+        h.update(b"c" + name.encode() + b"\0")
+        _feed_value(h, long_name)
+        _feed_value(h, units)
     return h.hexdigest()
+
+
+def _cf_values(quantity: Quantity) -> tuple[str, str]:
+    """``(long_name, units)`` of a quantity (``units`` "" when unknown: not written)."""
+    return quantity.label, (cf_units(quantity.unit) if quantity.unit else "")
 
 
 # -- writing ---------------------------------------------------------------------------------------------
@@ -405,15 +438,29 @@ def _chunks(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
 
 
 def encode_layout(result: ExperimentResult | None) -> dict:
-    """``layout_json`` of a result: arrays with dims, coordinates, bool arrays, scalars, dim sizes."""
+    """``layout_json`` of a result: arrays with dims, coordinates, bool arrays, dim sizes, scalar
+    datasets, and the label ``[label, symbol, unit]`` of every coordinate, array and scalar."""
     if result is None:
         return {}
+    coords = [dim for dim in result.dims() if dim in result.coords]
+    names = [*coords, *result.arrays, *result.scalars]
     return {
         "arrays": {name: list(dims) for name, (dims, _) in result.arrays.items()},
-        "coords": [dim for dim in result.dims() if dim in result.coords],
+        "coords": coords,
         "dims": result.dims(),
         "bool": [name for name, (_, arr) in result.arrays.items() if np.asarray(arr).dtype == np.bool_],
+        "scalars": list(result.scalars),
+        "labels": {name: [q.label, q.symbol, q.unit] for name in names for q in [result.quantity(name)]},
     }
+
+
+def _labelled(gid, dsid, name: str, layout: dict, cf: list) -> None:
+    """Write a dataset's CF attributes from the layout's label (and note them for the checksum)."""
+    long_name, units = _cf_values(Quantity(*layout["labels"][name]))
+    _low().attr(dsid, "long_name", long_name)
+    if units:
+        _low().attr(dsid, "units", units)
+    cf.append((name, long_name, units))
 
 
 def write_run(parent, record: RunRecord):
@@ -425,6 +472,7 @@ def write_run(parent, record: RunRecord):
         if result is None
         else {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.scalars.items()}
     )
+    layout = encode_layout(result)
     meta = {
         "experiment": record.experiment,
         "status": record.status,
@@ -437,11 +485,12 @@ def write_run(parent, record: RunRecord):
         "provenance_json": _json(dict(record.provenance)),
         "scalars_json": _json(scalars),
         "attrs_json": _json({} if result is None else dict(result.attrs)),
-        "layout_json": json.dumps(encode_layout(result)),
+        "layout_json": json.dumps(layout),
     }
     derived = {name: _attr_value(value) for name, value in record.params.items()}
     derived.update({SCALAR_PREFIX + name: _attr_value(value) for name, value in scalars.items()})
     datasets: list[tuple[str, np.ndarray]] = []
+    cf: list[tuple[str, str, str]] = []
     gid = low.h5g.create(parent.id, record.run_id.encode())
     try:
         if result is not None:
@@ -451,6 +500,7 @@ def write_run(parent, record: RunRecord):
                     data, _ = _stored_array(result.coords[dim])
                     dsid = low.dataset(gid, dim, data)
                     low.h5ds.set_scale(dsid, dim.encode())
+                    _labelled(gid, dsid, dim, layout, cf)
                     datasets.append((dim, data))
                 else:
                     dsid = low.h5d.create(gid, dim.encode(), low.type_of(np.dtype("<f4")),
@@ -462,6 +512,11 @@ def write_run(parent, record: RunRecord):
                 dsid = low.dataset(gid, name, data)
                 for axis, dim in enumerate(dims):
                     low.h5ds.attach_scale(dsid, ids[dim], axis)
+                _labelled(gid, dsid, name, layout, cf)
+                datasets.append((name, data))
+            for name, value in scalars.items():
+                data = _stored_scalar(value)
+                _labelled(gid, low.dataset(gid, name, data), name, layout, cf)
                 datasets.append((name, data))
         for name, value in meta.items():
             if name == "error" and not value:
@@ -470,7 +525,7 @@ def write_run(parent, record: RunRecord):
         for name, value in derived.items():
             low.attr(gid, name, value)
         low.attr(gid, "checksum_meta", _checksum_meta(meta))
-        low.attr(gid, "checksum_data", _checksum_data(derived, datasets))
+        low.attr(gid, "checksum_data", _checksum_data(derived, datasets, cf))
     except BaseException:
         with contextlib.suppress(Exception):
             parent.id.unlink(record.run_id.encode())  # never leave half a run behind
@@ -582,20 +637,28 @@ def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
         layout = json.loads(_decode(attrs["layout_json"]))
         coords = {dim: _load_dataset(group[dim]) for dim in layout["coords"]}
         arrays = {name: (tuple(dims), _load_dataset(group[name])) for name, dims in layout["arrays"].items()}
+        labelled = "labels" in layout  # schema 3
         if verify:
             derived = {name: _decode(attrs[name]) for name in info.params}
             derived.update({SCALAR_PREFIX + name: _decode(attrs[SCALAR_PREFIX + name]) for name in info.scalars})
             datasets = [(dim, coords[dim]) for dim in layout["coords"]]
             datasets += [(name, arrays[name][1]) for name in layout["arrays"]]
+            cf = None
+            if labelled:
+                datasets += [(name, _load_dataset(group[name])) for name in layout["scalars"]]
+                cf = [(name, *(_decode(group[name].attrs.get(key, "")) for key in CF_ATTRS))
+                      for name, _ in datasets]
             stored = _decode(attrs.get("checksum_data", ""))
-            if _checksum_data(derived, datasets) != stored:
+            if _checksum_data(derived, datasets, cf) != stored:
                 raise DamagedRunError(info.run_id, "its data fail their checksum (checksum_data)",
                                       _filename(group))
         for name in layout["bool"]:
             dims, arr = arrays[name]
             arrays[name] = (dims, arr.astype(bool))
         coords = {dim: (values.astype(str) if values.dtype == object else values) for dim, values in coords.items()}
-        return ExperimentResult(arrays=arrays, coords=coords, scalars=dict(info.scalars), attrs=dict(info.attrs))
+        labels = {name: Quantity(*value) for name, value in layout.get("labels", {}).items()}
+        return ExperimentResult(arrays=arrays, coords=coords, scalars=dict(info.scalars), attrs=dict(info.attrs),
+                                labels=labels)
 
 
 def _read_result_v1(group, info: RunInfo) -> ExperimentResult:
@@ -631,6 +694,14 @@ def _dim_name_v1(ds, axis: int) -> str:
     if not name:
         raise ValueError(f"the dimension scale of dataset {ds.name!r} on axis {axis} has no name")
     return name.rsplit("/", 1)[-1]
+
+
+def run_schema(group) -> int:
+    """The schema a run group was written with: 1, 2 or 3."""
+    attrs = group.attrs
+    if "layout_json" not in attrs:
+        return 1
+    return 3 if "labels" in json.loads(_decode(attrs["layout_json"])) else 2
 
 
 def read_record(group, *, verify: bool = True) -> RunRecord:

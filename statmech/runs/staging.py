@@ -32,6 +32,7 @@ from typing import Iterator
 import numpy as np
 
 from statmech.runs.errors import DiskFullError, is_disk_full
+from statmech.runs.quantities import Quantity
 from statmech.runs.result import ExperimentResult
 from statmech.runs.schema import RunRecord, json_default
 
@@ -85,6 +86,7 @@ def encode_record(record: RunRecord) -> bytes:
             "arrays": arrays,
             "scalars": {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.scalars.items()},
             "attrs": dict(result.attrs),
+            "labels": {name: [q.label, q.symbol, q.unit] for name, q in result.labels.items()},
         }
     meta_bytes = json.dumps(meta, default=json_default).encode()
     blob = b"".join(blobs)
@@ -112,6 +114,7 @@ def decode_record(meta_bytes: bytes, blob: memoryview) -> RunRecord:
             coords={dim: _array(spec, blob) for dim, spec in res["coords"].items()},
             scalars=res["scalars"],
             attrs=res["attrs"],
+            labels={name: Quantity(*value) for name, value in res.get("labels", {}).items()},
         )
     return RunRecord(
         run_id=meta["run_id"],
