@@ -27,6 +27,8 @@ import numpy as np
 
 from statmech._validation import child_seed as _child
 from statmech._validation import parse_list
+from statmech.runs.quantities import DIMENSIONLESS as _1
+from statmech.runs.quantities import Quantity, Summary
 from statmech.runs.registry import ExperimentResult, Parameter, experiment
 from statmech.runs.resources import Resources
 
@@ -118,6 +120,29 @@ def report_speciation(result) -> str:
 
 
 
+_SPECIATION_VARIABLES = {
+    "d": Quantity("dimension", "$d$", _1),
+    "x": Quantity("clone time over speciation time", "$t/t_S$", _1),
+    "x_fine": Quantity("time over speciation time", "$t/t_S$", _1),
+    "phi": Quantity("probability that clones end in the same class", r"$\phi$", _1),
+    "phi_theory": Quantity("same-class probability, eq. 6", r"$\phi$", _1),
+    "phi_theory_at_x": Quantity("same-class probability at the clone times, eq. 6", r"$\phi$", _1),
+    "phi_c": Quantity("probability that clones end at the same training point", r"$\phi_C$", _1),
+    "t_s": Quantity("speciation time where the class separation is 1", "$t_S$", "OU time"),
+    "t_s_eq4": Quantity("speciation time of eq. 4, 1/2 log Λ", "$t_S$", "OU time"),
+    "lambda_top": Quantity("top eigenvalue of the data covariance", r"$\Lambda$", _1),
+}
+
+_SPECIATION_SUMMARIES = {
+    "phi_t_s_large_d": Summary("same-class probability at t_S, d → ∞ (eq. 6)", r"$\phi(t_S)$", _1),
+    "crossing_x": Summary("clone time where the φ curves of different d cross", "$t/t_S$", _1, theory=1.0,
+                          theory_label="d → ∞: t_S", error="crossing_x_se"),
+    "crossing_phi": Summary("same-class probability where the curves cross", r"$\phi$", _1,
+                            theory="phi_t_s_large_d", theory_label="eq. 6 at t_S, d → ∞"),
+    "crossing_error": Summary("why the crossing was not located"),
+}
+
+
 @experiment(
     name="speciation",
     description="Gaussian-mixture speciation: cloned phi(t) vs t/t_S for several d, next to eq. 6",
@@ -144,6 +169,8 @@ def report_speciation(result) -> str:
     warmup={"dims": "8", "n_pairs": 16, "n_x": 3, "dt": 0.1, "n_data": 50},
     report=report_speciation,
     resources=_speciation_resources,
+    variables=_SPECIATION_VARIABLES,
+    summaries=_SPECIATION_SUMMARIES,
 )
 def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score, n_data, dt,
                t_end, t_min, method, progress=None):
@@ -276,6 +303,23 @@ def report_collapse(result) -> str:
     return "\n".join(lines)
 
 
+_COLLAPSE_VARIABLES = {
+    "d": Quantity("dimension", "$d$", _1),
+    "t": Quantity("time", "$t$", "OU time"),
+    "f": Quantity("excess entropy, Monte Carlo", "$f^e$", "nats per dimension"),
+    "f_theory": Quantity("excess entropy, n, d → ∞ at fixed α", "$f^e$", "nats per dimension"),
+    "f_finite": Quantity("excess entropy, exact finite-size prediction", "$f^e$", "nats per dimension"),
+    "alpha": Quantity("data entropy per dimension ln(n)/d", r"$\alpha$", "nats per dimension"),
+    "t_c": Quantity("collapse time from f^e", "$t_C$", "OU time"),
+    "t_c_theory": Quantity("collapse time, eq. 10 (n, d → ∞)", "$t_C$", "OU time"),
+    "t_c_finite": Quantity("collapse time, exact finite-size prediction", "$t_C$", "OU time"),
+}
+
+_COLLAPSE_SUMMARIES = {
+    "level": Summary("threshold of the 'level' criterion, in units of α", r"$f^e/\alpha$", _1),
+}
+
+
 @experiment(
     name="collapse",
     description="Gaussian-mixture collapse: f^e(t)/alpha for n data and several d, with t_C",
@@ -298,6 +342,8 @@ def report_collapse(result) -> str:
     warmup={"dims": "8", "n_data": 50, "n_samples": 20, "n_times": 4, "n_finite": 10},
     report=report_collapse,
     resources=_collapse_resources,
+    variables=_COLLAPSE_VARIABLES,
+    summaries=_COLLAPSE_SUMMARIES,
 )
 def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, sigma, criterion,
              level, n_finite, progress=None):
@@ -380,6 +426,32 @@ def report_dataset_regimes(result) -> str:
     ])
 
 
+_DATASET_VARIABLES = {
+    "t": Quantity("time", "$t$", "OU time"),
+    "t_clone": Quantity("clone time", "$t$", "OU time"),
+    "trajectory": Quantity("backward trajectory", "", _1),
+    "t_bin": Quantity("centre of a bin of nearest-neighbour collapse times", r"$\hat t_C$", "OU time"),
+    "f": Quantity("excess entropy, Monte Carlo", "$f^e$", "nats per dimension"),
+    "phi": Quantity("probability that clones end in the same class", r"$\phi$", _1),
+    "phi_c": Quantity("probability that clones end at the same training point", r"$\phi_C$", _1),
+    "t_hat_c": Quantity("last change of a trajectory's nearest training point", r"$\hat t_C$", "OU time"),
+    "t_hat_c_hist": Quantity("trajectories per bin", "", "count"),
+}
+
+_DATASET_SUMMARIES = {
+    "lambda_top": Summary("top eigenvalue of the data covariance", r"$\Lambda$", _1),
+    "t_s": Summary("speciation time 1/2 log Λ", "$t_S$", "OU time"),
+    "alpha": Summary("data entropy per dimension ln(n)/d", r"$\alpha$", "nats per dimension"),
+    "t_c": Summary("collapse time from f^e", "$t_C$", "OU time", error="t_c_se"),
+    "t_hat_c_mean": Summary("mean nearest-neighbour collapse time", r"$\hat t_C$", "OU time",
+                            error="t_hat_c_se"),
+    "t_hat_c_se": Summary("standard error of the mean nearest-neighbour collapse time", "", "OU time"),
+    "n": Summary("training points", "$n$", "count"),
+    "d": Summary("dimension", "$d$", _1),
+    "level": Summary("threshold of the 'level' criterion, in units of α", r"$f^e/\alpha$", _1),
+}
+
+
 @experiment(
     name="dataset-regimes",
     description="Speciation and collapse on the digits: Lambda, t_S, f^e, t_C, phi, phi_C",
@@ -404,6 +476,8 @@ def report_dataset_regimes(result) -> str:
     figsize=(10.0, 7.0),
     warmup={"classes": "1,8", "n_trajectories": 8, "n_clone_times": 2, "n_steps": 10,
             "n_samples": 20, "n_times": 4},
+    variables=_DATASET_VARIABLES,
+    summaries=_DATASET_SUMMARIES,
 )
 def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_min, t_end,
                     n_samples, n_times, criterion, level, method):
@@ -472,6 +546,34 @@ def report_pitchfork(result) -> str:
     return "\n".join(lines)
 
 
+_PITCHFORK_VARIABLES = {
+    "t": Quantity("VE time", "$t$", "VE time"),
+    "branch": Quantity("fixed-point branch", "", _1),
+    "t_landscape": Quantity("VE time of the landscape", "$t$", "VE time"),
+    "x": Quantity("first coordinate", "$x_1$", _1),
+    "y": Quantity("second coordinate", "$x_2$", _1),
+    "m": Quantity("magnetisation", "$m$", _1),
+    "exists": Quantity("branch exists (1) or not (0)", "", _1),
+    "stable": Quantity("fixed point is stable (1) or not (0)", "", _1),
+    "chi": Quantity("susceptibility", r"$\chi = \partial m/\partial h$", _1),
+    "free_energy_reg": Quantity("regularised free energy F + |x|^2/2", r"$\tilde F$", _1),
+}
+
+_PITCHFORK_SUMMARIES = {
+    "t_c": Summary("critical time, located", "$t_c$", "VE time", theory="t_c_theory",
+                   theory_label="mean field 1/σ²"),
+    "t_c_theory": Summary("critical time, mean field 1/σ²", "$t_c$", "VE time"),
+    "beta": Summary("order-parameter exponent, fitted", r"$\beta$", _1, theory=0.5,
+                    theory_label="mean field", error="beta_se"),
+    "gamma_minus": Summary("susceptibility exponent below t_c, fitted", r"$\gamma_-$", _1, theory=1.0,
+                           theory_label="mean field", error="gamma_minus_se"),
+    "gamma_plus": Summary("susceptibility exponent above t_c, fitted", r"$\gamma_+$", _1, theory=1.0,
+                          theory_label="mean field", error="gamma_plus_se"),
+    "delta": Summary("critical-isotherm exponent, fitted", r"$\delta$", _1, theory=3.0,
+                     theory_label="mean field", error="delta_se"),
+}
+
+
 @experiment(
     name="pitchfork",
     description="Two-deltas pitchfork, susceptibility, exponents; four-deltas landscape",
@@ -488,6 +590,8 @@ def report_pitchfork(result) -> str:
     resources=_pitchfork_resources,
     figsize=(12.0, 7.0),
     warmup={"n_points": 20, "n_grid": 5, "landscape_times": "0.5"},
+    variables=_PITCHFORK_VARIABLES,
+    summaries=_PITCHFORK_SUMMARIES,
 )
 def pitchfork(*, seed, sigma, t_min, t_max, n_points, landscape_times, n_grid):
     """Ambrogioni Fig. 2–3: ``m = tanh(m/(t sigma^2))``, four-deltas ``F~``. Deterministic."""

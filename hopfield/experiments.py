@@ -27,6 +27,8 @@ import numpy as np
 
 from statmech._validation import child_seed as _child
 from statmech._validation import parse_list
+from statmech.runs.quantities import DIMENSIONLESS as _1
+from statmech.runs.quantities import Quantity, Summary
 from statmech.runs.registry import ExperimentResult, Parameter, experiment
 from statmech.runs.resources import Resources
 
@@ -141,6 +143,35 @@ def report_capacity(result) -> str:
     return "\n".join(lines)
 
 
+_CAPACITY_VARIABLES = {
+    "ensemble": Quantity("pattern ensemble", "", _1),
+    "size": Quantity("dimension", "$N$", _1),
+    "point": Quantity("point of the load grid", "", _1),
+    "alpha": Quantity("load ln(P)/N", r"$\alpha$", _1),
+    "probability": Quantity("fraction of queries retrieved", "", _1),
+    "mean_overlap": Quantity("mean overlap with the target", "$m$", _1),
+    "mean_iterations": Quantity("mean iterations to converge", "", "count"),
+    "alpha_half": Quantity("load where half the queries are retrieved", r"$\alpha_{1/2}$", _1),
+    "alpha_finite_theory": Quantity("threshold load, finite-N mean-field theory", r"$\alpha_{1/2}$", _1),
+}
+
+_CAPACITY_SUMMARIES = {
+    "alpha_1_theory_{ensemble}": Summary("capacity, REM theory ({ensemble})", r"$\alpha_1$", _1),
+    "alpha_1_sim_{ensemble}": Summary("capacity extrapolated from the simulations ({ensemble})", r"$\alpha_1$",
+                                      _1, theory="alpha_1_theory_{ensemble}", theory_label="REM theory",
+                                      error="alpha_1_sim_err_{ensemble}"),
+    "alpha_1_sim_err_{ensemble}": Summary("statistical error of the extrapolated capacity ({ensemble})", "", _1),
+    "alpha_1_sys_err_{ensemble}": Summary("extrapolation bias of the capacity ({ensemble})", "", _1),
+    "alpha_1_z_{ensemble}": Summary("z of the extrapolated capacity against theory ({ensemble})", "$z$", _1,
+                                    theory=0.0, theory_label="agreement"),
+    "fit_chi2_{ensemble}": Summary("chi-square of the extrapolation fit ({ensemble})", r"$\chi^2$", _1),
+    "fraction_low_end_{ensemble}": Summary("smallest retrieved fraction at the low end of the grid ({ensemble})",
+                                           "", _1),
+    "fraction_high_end_{ensemble}": Summary("largest retrieved fraction at the high end of the grid ({ensemble})",
+                                            "", _1),
+}
+
+
 @experiment(
     name="hopfield-capacity",
     description="Modern Hopfield exponential capacity: retrieval fraction vs alpha=ln(P)/N, alpha_1 sim vs REM theory",
@@ -160,6 +191,8 @@ def report_capacity(result) -> str:
     warmup={"sizes": "8,10", "ensembles": "spherical", "n_targets": 4, "n_sets": 1, "step": 0.05},
     report=report_capacity,
     resources=_capacity_resources,
+    variables=_CAPACITY_VARIABLES,
+    summaries=_CAPACITY_SUMMARIES,
 )
 def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol, progress=None):
     """Retrieval fraction against load, per ensemble and N; thresholds against theory.
@@ -264,6 +297,27 @@ def report_classical(result) -> str:
     return "\n".join(lines)
 
 
+_CLASSICAL_VARIABLES = {
+    "size": Quantity("network size", "$N$", _1),
+    "alpha": Quantity("load P/N", r"$\alpha$", _1),
+    "load": Quantity("load P/N of the modern network", "$P/N$", _1),
+    "overlap": Quantity("mean overlap after retrieval", "$m$", _1),
+    "probability": Quantity("fraction of patterns retrieved", "", _1),
+    "alpha_half": Quantity("load where half the patterns are retrieved", r"$\alpha_{1/2}$", _1),
+    "modern_probability": Quantity("fraction retrieved by the modern network", "", _1),
+    "modern_log_alpha": Quantity("load ln(P)/N of the modern network", r"$\alpha$", _1),
+}
+
+_CLASSICAL_SUMMARIES = {
+    "alpha_c_extrapolated": Summary("classical capacity extrapolated in N^-1/2", r"$\alpha_c$", _1,
+                                    theory="alpha_c_ags", theory_label="AGS", error="alpha_c_extrapolated_err"),
+    "finite_size_slope": Summary("slope of α_1/2 in N^-1/2", "", _1, error="finite_size_slope_err"),
+    "slope_intercept_cov": Summary("covariance of the fit's slope and intercept", "", _1),
+    "alpha_c_ags": Summary("classical capacity, AGS theory", r"$\alpha_c$", _1),
+    "modern_alpha_1_theory": Summary("modern capacity ln(P)/N, REM theory", r"$\alpha_1$", _1),
+}
+
+
 @experiment(
     name="classical-capacity",
     description="Classical Hebbian capacity (alpha=P/N, ~0.138) with finite-size scan, next to the modern network",
@@ -282,6 +336,8 @@ def report_classical(result) -> str:
     warmup={"sizes": "50,60", "n_alpha": 3, "n_sets": 2, "n_targets": 2, "modern_size": 8},
     report=report_classical,
     resources=_classical_resources,
+    variables=_CLASSICAL_VARIABLES,
+    summaries=_CLASSICAL_SUMMARIES,
 )
 def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targets, modern_size,
                         modern_beta, progress=None):
@@ -366,6 +422,23 @@ def report_rem_condensation(result) -> str:
     return "\n".join(lines)
 
 
+_REM_CONDENSATION_VARIABLES = {
+    "M": Quantity("bits: N = 2^M data points", "$M$", "bits"),
+    "reduced_beta": Quantity("inverse temperature over its critical value", r"$\tilde\beta/\beta_c$", _1),
+    "y_data": Quantity("mean participation ratio, sphere data", "$E[Y]$", _1),
+    "y_rem": Quantity("mean participation ratio, sampled REM", "$E[Y]$", _1),
+    "y_theory": Quantity("mean participation ratio, eq. 39", "$E[Y]$", _1),
+    "time": Quantity("VE time at this inverse temperature", "$t$", "VE time"),
+    "max_dev_theory": Quantity("largest deviation of E[Y] from eq. 39", r"$\max|\Delta E[Y]|$", _1),
+}
+
+_REM_CONDENSATION_SUMMARIES = {
+    "t_c": Summary("condensation time", "$t_c$", "VE time"),
+    "max_abs_z_data_vs_rem": Summary("largest |z| between sphere data and the sampled REM", r"$\max|z|$", _1),
+    "beta_c": Summary("critical inverse temperature 2√(ln 2)", r"$\beta_c$", _1),
+}
+
+
 @experiment(
     name="rem-condensation",
     description="Ambrogioni eq. 38-39: E[Y] vs 1 - beta_c/beta on sphere data, N = 2^M, and a sampled REM",
@@ -382,6 +455,8 @@ def report_rem_condensation(result) -> str:
     warmup={"sizes": "3,4", "dimension": 16, "n_samples": 2, "n_beta": 3},
     report=report_rem_condensation,
     resources=_rem_condensation_resources,
+    variables=_REM_CONDENSATION_VARIABLES,
+    summaries=_REM_CONDENSATION_SUMMARIES,
 )
 def rem_condensation(*, seed, sizes, dimension, nu, sigma, x_norm, n_samples, n_beta):
     """Sphere data against the Gaussian REM and eq. 39 (see :func:`hopfield.bridge.rem_condensation`)."""
@@ -432,6 +507,27 @@ def report_bridge(result) -> str:
     ])
 
 
+_BRIDGE_VARIABLES = {
+    "case": Quantity("patterns and process", "", _1),
+    "time": Quantity("diffusion time", "$t$", "process time"),
+    "denoiser_error": Quantity("largest |denoiser - Hopfield update|", "", _1),
+    "free_energy_error": Quantity("largest |F~ - (Hopfield energy + C)|", "", _1),
+    "participation_error": Quantity("largest |posterior - softmax participation ratio|", "", _1),
+    "participation_diffusion": Quantity("participation ratio of the diffusion posterior", "$Y$", _1),
+    "participation_hopfield": Quantity("participation ratio of the Hopfield softmax", "$Y$", _1),
+    "beta_hopfield": Quantity("Hopfield inverse temperature", r"$\beta$", _1),
+}
+
+_BRIDGE_SUMMARIES = {
+    "max_denoiser_error": Summary("largest |denoiser - Hopfield update|", "", _1, theory=0.0,
+                                  theory_label="identity"),
+    "max_free_energy_error": Summary("largest |F~ - (Hopfield energy + C)|", "", _1, theory=0.0,
+                                     theory_label="identity"),
+    "max_participation_error": Summary("largest |posterior - softmax participation ratio|", "", _1, theory=0.0,
+                                       theory_label="identity"),
+}
+
+
 @experiment(
     name="bridge",
     description="Bridge identities: diffusion denoiser = Hopfield update, F~ = Hopfield energy + C (VE, OU), random and digits",
@@ -448,6 +544,8 @@ def report_bridge(result) -> str:
     warmup={"n_patterns": 20, "dimension": 4, "n_states": 2, "n_times": 2},
     report=report_bridge,
     resources=_bridge_resources,
+    variables=_BRIDGE_VARIABLES,
+    summaries=_BRIDGE_SUMMARIES,
 )
 def bridge_identities(*, seed, n_patterns, dimension, n_states, n_times, t_min, t_max, progress=None):
     """Identities on random spherical patterns and on the digits (equal norms), VE and OU."""
@@ -540,6 +638,23 @@ def _capacity_collapse_resources(*, alphas, dimension, n_samples, n_trajectories
                      "200 n_trajectories d + n_times n_targets d)")
 
 
+_CAPACITY_COLLAPSE_VARIABLES = {
+    "alpha": Quantity("load ln(n)/d", r"$\alpha$", _1),
+    "alpha_fine": Quantity("load ln(n)/d", r"$\alpha$", _1),
+    "n_patterns": Quantity("patterns n = exp(α d)", "$n$", "count"),
+    "t_collapse_theory": Quantity("collapse time, REM theory d → ∞", "$t_C$", "OU time"),
+    "t_hopfield_theory": Quantity("Hopfield retrieval time, theory d → ∞", "$t_H$", "OU time"),
+    "t_hopfield_finite": Quantity("Hopfield retrieval time, theory at this d", "$t_H$", "OU time"),
+    "t_collapse_excess": Quantity("collapse time from f^e", "$t_C$", "OU time"),
+    "t_collapse_nn": Quantity("mean nearest-neighbour collapse time", r"$\hat t_C$", "OU time"),
+    "t_hopfield_sim": Quantity("Hopfield retrieval time, simulated", "$t_H$", "OU time"),
+    "curve_collapse": Quantity("collapse time, REM theory d → ∞", "$t_C$", "OU time"),
+    "curve_hopfield": Quantity("Hopfield retrieval time, theory d → ∞", "$t_H$", "OU time"),
+}
+
+_CAPACITY_COLLAPSE_SUMMARIES = {"dimension": Summary("pattern dimension", "$d$", _1)}
+
+
 @experiment(
     name="capacity-collapse",
     description="Diffusion collapse time t_C (excess entropy, nearest neighbour) vs Hopfield retrieval time at matched alpha",
@@ -556,6 +671,8 @@ def _capacity_collapse_resources(*, alphas, dimension, n_samples, n_trajectories
     report=report_capacity_collapse,
     resources=_capacity_collapse_resources,
     warmup={"alphas": "0.3", "dimension": 6, "n_samples": 20, "n_trajectories": 4, "n_targets": 2, "n_times": 4},
+    variables=_CAPACITY_COLLAPSE_VARIABLES,
+    summaries=_CAPACITY_COLLAPSE_SUMMARIES,
 )
 def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times):
     """See :func:`hopfield.bridge.capacity_vs_collapse`."""
@@ -606,6 +723,18 @@ def report_retrieval(result) -> str:
     return "\n".join(lines)
 
 
+_RETRIEVAL_VARIABLES = {
+    "noise": Quantity("cue noise per component", r"$\epsilon$", _1),
+    "times": Quantity("VE time of the cue noise", "$t$", "VE time"),
+    "beta": Quantity("Hopfield inverse temperature", r"$\beta$", _1),
+    "success_{dynamics}": Quantity("fraction retrieved, {dynamics}", "", _1),
+    "overlap_{dynamics}": Quantity("mean overlap with the target, {dynamics}", "$m$", _1),
+    "overlap_cue": Quantity("mean overlap of the cue with the target", "$m$", _1),
+}
+
+_RETRIEVAL_SUMMARIES = {"n_cues": Summary("cues per noise level", "", "count")}
+
+
 @experiment(
     name="retrieval",
     description="Hopfield (deterministic, Langevin) vs diffusion backward retrieval from the same noisy cues",
@@ -623,6 +752,8 @@ def report_retrieval(result) -> str:
     warmup={"patterns": "spherical", "n_patterns": 20, "dimension": 4, "noise_levels": "0.5", "n_cues": 2, "n_steps": 3},
     report=report_retrieval,
     resources=_retrieval_resources,
+    variables=_RETRIEVAL_VARIABLES,
+    summaries=_RETRIEVAL_SUMMARIES,
 )
 def retrieval_comparison(*, seed, patterns, n_patterns, dimension, noise_levels, n_cues, temperature, n_steps):
     """See :func:`hopfield.bridge.retrieval_comparison`."""

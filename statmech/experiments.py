@@ -16,6 +16,8 @@ import numpy as np
 from statmech import figures as fg
 from statmech._validation import as_float, as_int
 from statmech.lse import LN2
+from statmech.runs.quantities import DIMENSIONLESS as _1
+from statmech.runs.quantities import Quantity, Summary
 from statmech.runs.registry import ExperimentResult, Parameter, experiment
 from statmech.runs.resources import Resources
 
@@ -134,6 +136,48 @@ def _report_curie_weiss(result) -> str:
     return "\n".join(lines)
 
 
+def _exact_participation_at_beta_max(*, M, beta_max, **_):
+    """Exact finite-N ``E[Y]`` at ``beta_max``: the theory of ``participation_at_beta_max``."""
+    from statmech.rem_theory import rem_participation_moments
+
+    return float(rem_participation_moments(np.array([beta_max]), 2**M).mean[0])
+
+
+_REM_VARIABLES = {
+    "beta": Quantity("inverse temperature", r"$\beta$", "1/energy"),
+    "participation": Quantity("participation ratio of one sample", "$Y$", _1),
+    "log_z": Quantity("log partition function of one sample", r"$\ln Z$", _1),
+    "min_energy": Quantity("lowest energy level of one sample", r"$E_{\min}$", "energy"),
+    "mean_participation": Quantity("mean participation ratio, sampled", "$E[Y]$", _1),
+    "theory_participation": Quantity("mean participation ratio, M → ∞ (1 - β_c/β)", "$E[Y]$", _1),
+    "theory_participation_finite": Quantity("mean participation ratio, exact at N = 2^M", "$E[Y]$", _1),
+    "theory_participation_finite_std": Quantity("standard deviation of one sample's participation ratio, "
+                                                "exact at N = 2^M", r"$\sigma_Y$", _1),
+    "free_energy": Quantity("free energy per bit, sampled", "$f/M$", "energy"),
+    "theory_free_energy": Quantity("free energy per bit, Derrida M → ∞", "$f/M$", "energy"),
+}
+
+_REM_SUMMARIES = {
+    "beta_c_theory": Summary("critical inverse temperature, M → ∞", r"$\beta_c$", "1/energy"),
+    "participation_at_beta_max": Summary(
+        "mean participation ratio at the largest β", r"$E[Y](\beta_{\max})$", _1,
+        theory=_exact_participation_at_beta_max, theory_label="exact at N = 2^M"),
+    "participation_theory_at_beta_max": Summary(
+        "mean participation ratio at the largest β, M → ∞", r"$1 - \beta_c/\beta_{\max}$", _1),
+    "max_participation_deviation": Summary(
+        "largest deviation of the sampled E[Y] from 1 - β_c/β (finite-size bias)", r"$\max|\Delta E[Y]|$", _1),
+    "max_participation_deviation_finite": Summary(
+        "largest deviation of the sampled E[Y] from its exact finite-N value", r"$\max|\Delta E[Y]|$", _1),
+    "max_participation_z_finite": Summary(
+        "largest |z| of the sampled E[Y] against its exact finite-N value", r"$\max|z|$", _1),
+    "max_free_energy_deviation": Summary(
+        "largest deviation of the sampled f/M from Derrida's", r"$\max|\Delta f/M|$", "energy"),
+    "ground_state_per_M": Summary("ground-state energy per bit", r"$E_{\min}/M$", "energy",
+                                  theory="ground_state_theory", theory_label="M → ∞: -√(ln 2)"),
+    "ground_state_theory": Summary("ground-state energy per bit, M → ∞", r"$-\sqrt{\ln 2}$", "energy"),
+}
+
+
 @experiment(
     name="rem",
     description="Sampled Gaussian REM (N = 2^M levels): E[Y] and free energy against Derrida's theory over a beta grid.",
@@ -149,6 +193,8 @@ def _report_curie_weiss(result) -> str:
     report=_report_rem,
     warmup={"M": 4, "samples": 1, "n_beta": 4},
     resources=_rem_resources,
+    variables=_REM_VARIABLES,
+    summaries=_REM_SUMMARIES,
 )
 def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
     """Sample ``samples`` standard REMs of ``2^M`` levels and compare with theory.
@@ -321,6 +367,46 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
     return fig
 
 
+_CW_VARIABLES = {
+    "T": Quantity("temperature", r"$T = t\sigma^2$", _1),
+    "tau": Quantity("reduced temperature", r"$|\tau| = |T - T_c|$", _1),
+    "field": Quantity("field", "$h$", _1),
+    "m": Quantity("magnetisation", "$m$", _1),
+    "stable": Quantity("fixed point is stable (1) or not (0)", "", _1),
+    "chi": Quantity("susceptibility", r"$\chi = \partial m/\partial h$", _1),
+    "leading_eigenvalue": Quantity("leading eigenvalue of the fixed-point Jacobian", r"$\lambda_1$", _1),
+    "m_below": Quantity("order parameter below T_c", "$|m|$", _1),
+    "chi_below": Quantity("susceptibility below T_c", r"$\chi$", _1),
+    "chi_above": Quantity("susceptibility above T_c", r"$\chi$", _1),
+    "chi_above_theory": Quantity("susceptibility above T_c, mean field 1/τ", r"$\chi$", _1),
+    "m_field": Quantity("magnetisation at T_c in the field h", "$m(T_c)$", _1),
+}
+
+_CW_SUMMARIES = {
+    "T_c": Summary("critical temperature, located", "$T_c$", _1, theory="T_c_theory",
+                   theory_label="mean field"),
+    "T_c_theory": Summary("critical temperature, mean field", "$T_c$", _1),
+    "beta_exponent": Summary("order-parameter exponent, fitted", r"$\beta$", _1, theory="beta_theory",
+                             theory_label="mean field", error="beta_stderr"),
+    "beta_stderr": Summary("fit standard error of the exponent β", r"$\sigma_\beta$", _1),
+    "beta_theory": Summary("order-parameter exponent, mean field", r"$\beta$", _1),
+    "gamma_minus": Summary("susceptibility exponent below T_c, fitted", r"$\gamma_-$", _1,
+                           theory="gamma_theory", theory_label="mean field", error="gamma_minus_stderr"),
+    "gamma_plus": Summary("susceptibility exponent above T_c, fitted", r"$\gamma_+$", _1,
+                          theory="gamma_theory", theory_label="mean field", error="gamma_plus_stderr"),
+    "gamma_theory": Summary("susceptibility exponent, mean field", r"$\gamma$", _1),
+    "delta_exponent": Summary("critical-isotherm exponent, fitted", r"$\delta$", _1, theory="delta_theory",
+                              theory_label="mean field", error="delta_stderr"),
+    "delta_stderr": Summary("fit standard error of the exponent δ", r"$\sigma_\delta$", _1),
+    "delta_theory": Summary("critical-isotherm exponent, mean field", r"$\delta$", _1),
+    "beta_amplitude": Summary("amplitude of the fit |m| = A |τ|^β", "$A$", _1),
+    "gamma_minus_amplitude": Summary("amplitude of the fit χ = A |τ|^-γ below T_c", "$A$", _1),
+    "gamma_plus_amplitude": Summary("amplitude of the fit χ = A τ^-γ above T_c", "$A$", _1),
+    "delta_amplitude": Summary("amplitude of the fit h = A m^δ", "$A$", _1),
+    "n_branches": Summary("fixed-point branches followed", "", "count"),
+}
+
+
 @experiment(
     name="curie-weiss",
     description="Curie–Weiss / two deltas at ±1: branches of m = tanh((m+h)/T), T_c and critical exponents vs mean-field theory.",
@@ -339,6 +425,8 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
     figsize=(10.5, 8.0),
     report=_report_curie_weiss,
     resources=_curie_weiss_resources,
+    variables=_CW_VARIABLES,
+    summaries=_CW_SUMMARIES,
 )
 def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):
     """Follow the fixed points of ``m = tanh((m + h)/T)`` and fit the critical exponents.

@@ -8,6 +8,7 @@ every violation is reported at once, by axes. The checker itself is tested
 on figures with one known defect each, so a rule that stops firing fails.
 """
 
+import functools
 import math
 
 import matplotlib
@@ -66,17 +67,45 @@ def _experiments():
             for name in available_experiments()]
 
 
+@functools.lru_cache(maxsize=None)
+def _small_run(name):
+    """``(spec, resolved parameters, result)`` of one small run of ``name`` (shared by the tests)."""
+    spec = get_experiment(name)
+    params = spec.resolve(SMALL.get(name, spec.warmup or {}))
+    return spec, params, spec.run(params, seed=1)
+
+
 @pytest.mark.parametrize("name", _experiments())
 def test_every_experiment_figure_meets_the_rules(name):
-    spec = get_experiment(name)
+    spec, _, result = _small_run(name)
     assert spec.plot is not None, f"experiment {name!r} has no plot function"
-    params = SMALL.get(name, spec.warmup or {})
-    fig = fg.render(spec, spec.run(params, seed=1), run_id=RUN_ID)
+    fig = fg.render(spec, result, run_id=RUN_ID)
     violations = check_figure(fig, run_id=RUN_ID)
     if name in PENDING:
         assert violations, f"{name} now meets the figure rules: remove it from PENDING"
         pytest.xfail(f"{PENDING[name]}; {len(violations)} violations, e.g. {violations[0]}")
     assert not violations, f"{name} figure breaks the rules:\n  " + "\n  ".join(violations)
+
+
+@pytest.mark.parametrize("name", _experiments())
+def test_every_output_is_declared_with_a_unit(name):
+    """Every array, coordinate and scalar has a declared (or derived) label and unit, and every
+    summary's theory and error resolve for a real run."""
+    spec, params, result = _small_run(name)
+    missing = [n for n in (*result.arrays, *result.coords, *result.scalars)
+               if spec.quantity(n, fallback=False) is None]
+    assert not missing, (f"{name}: declare these outputs in @experiment(variables=..., summaries=...): "
+                         f"{missing}")
+    for n, q in result.labels.items():
+        assert q.label and q.unit, (name, n, q)
+    for n, value in result.scalars.items():
+        summary = spec.summary(n)
+        if isinstance(summary.theory, str):
+            assert summary.theory in result.scalars, f"{name}: {n}'s theory {summary.theory!r} is no scalar"
+        if summary.theory is not None:
+            assert np.isfinite(summary.theory_value(result.scalars, params)), (name, n)
+        if summary.error:
+            assert summary.error in result.scalars, f"{name}: {n}'s error {summary.error!r} is no scalar"
 
 
 # -- the checker fires on each defect ------------------------------------------------------

@@ -178,15 +178,19 @@ def _template(key: str):
 
 
 def _declared(name: str, declared: Mapping[str, Quantity]) -> Quantity | None:
+    """A declared name, else the matching template with the most literal text
+    (``alpha_1_sim_err_{e}`` wins over ``alpha_1_sim_{e}`` for ``alpha_1_sim_err_binary``)."""
     if name in declared:
         return declared[name]
+    best, best_literal = None, -1
     for key, quantity in declared.items():
         template = _template(key)
         if template is not None:
             match = template[0].match(name)
-            if match:
-                return quantity.fill(match.groupdict())
-    return None
+            literal = len(key) - sum(len(field) + 2 for field in template[1])
+            if match and literal > best_literal:
+                best, best_literal = quantity.fill(match.groupdict()), literal
+    return best
 
 
 def _derived(name: str, declared: Mapping[str, Quantity]) -> Quantity | None:
