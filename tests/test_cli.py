@@ -324,7 +324,7 @@ def test_check_and_verify_find_damaged_runs_and_show_names_them(tmp_path, capsys
     for n in (3, 4, 5):
         assert main(["run", "toy", "-p", f"n={n}", "-o", str(out)]) == 0
     assert main(["check", str(out)]) == 0
-    assert "all 3 runs sound (schema 2)" in capsys.readouterr().out
+    assert "all 3 runs sound (schema 3)" in capsys.readouterr().out
     with open_archive(out) as arc:
         victim = arc.runs(n=4)[0].run_id
         offset = arc.file["runs"][victim]["k"].id.get_offset()
@@ -761,3 +761,31 @@ def test_local_dask_cluster_option(tmp_path):
     assert proc.returncode == 0 and "statmech: error" not in proc.stderr, proc.stderr
     run_scan(load_scan(scan_file), tmp_path / "one.h5", jobs=1)
     assert_runs_equal(archive_contents(tmp_path / "dask.h5"), archive_contents(tmp_path / "one.h5"))
+
+
+def test_figures_carry_the_run_id_in_the_footer_not_the_title(tmp_path, monkeypatch):
+    """``run --plot``, ``scan --plot`` and ``plot RUN_ID`` draw through figures.render/save."""
+    from statmech import figures
+    from statmech.cli import main
+
+    saved = []
+    monkeypatch.setattr(figures, "save", lambda fig, path, **kw: saved.append((fig, Path(path))))
+
+    def footer(fig):
+        return [t.get_text() for t in fig.texts if t.get_gid() == "footer"]
+
+    out = tmp_path / "runs.h5"
+    assert main(["run", "toy", "-p", "n=5", "-o", str(out), "--plot", str(tmp_path / "a.png")]) == 0
+    with open_archive(out) as arc:
+        run_id = arc.run_ids[0]
+    assert main(["plot", str(out), run_id[:8], "-o", str(tmp_path / "b.png")]) == 0
+    scan = _write_scan(tmp_path / "s.toml", 'experiment = "toy"\nseed = 3\n[grid]\nn = [4, 6]\n')
+    assert main(["scan", str(scan), "-o", str(tmp_path / "s.h5"), "--jobs", "1", "--quiet",
+                 "--plot", str(tmp_path / "c.png")]) == 0
+    assert [p.name for _, p in saved] == ["a.png", "b.png", "c-0.png", "c-1.png"]
+    for fig, path in saved:
+        (text,) = footer(fig)
+        assert text.startswith("toy run ") and len(text.split()[2]) == 16, text
+        assert text.split()[2] not in (fig.get_suptitle() or "")
+    assert footer(saved[0][0]) == [f"toy run {run_id}  runs.h5"] == footer(saved[1][0])
+    assert footer(saved[2][0])[0].endswith("s.h5  n=4")

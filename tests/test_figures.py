@@ -318,3 +318,33 @@ def test_power_law_fit_band_pivots_at_the_window_centre():
     lower = verts[1:52, 1]
     np.testing.assert_allclose(np.log(y / lower), 2 * 0.01 * np.abs(np.log(x / 1e-3)), atol=1e-12)
     assert band.get_gid() == "legend:fit"
+
+
+# -- the summary figure of `statmech plot --experiment` -----------------------------------
+
+
+def test_summary_figure_draws_declared_labels_and_theory(tmp_path, toy_registry):
+    from statmech.runs.reader import open_archive
+    from statmech.runs.scanfile import parse_scan
+    from statmech.runs.scanner import run_scan
+    from statmech.runs.summaries import default_scalars, plot_scalars
+
+    scan = parse_scan('experiment = "toy"\nseeds = [1, 2, 3]\n[grid]\nscale = [0.5, 1.0, 2.0]\n[fixed]\nn = 40\n')
+    run_scan(scan, tmp_path / "runs.h5", jobs=1, progress=False)
+    spec = get_experiment("toy")
+    with open_archive(tmp_path / "runs.h5") as arc:
+        table = arc.runs(experiment="toy")
+    names = default_scalars(table, spec=spec)
+    assert names == ["mean", "second_moment"]  # n_draws and tag do not vary
+    fig = plot_scalars(table, names, "scale", spec=spec, title="Toy draws against their scale",
+                       note="9 runs from runs.h5")
+    assert check_figure(fig) == []
+    axes = [ax for ax in fig.get_axes() if ax.get_visible()]
+    assert len(axes) == 2  # only the panels it needs
+    mean_ax, moment_ax = axes
+    assert mean_ax.get_ylabel() == r"$\bar x$ (dimensionless)" and mean_ax.get_title() == "sample mean"
+    assert mean_ax.get_xlabel() == "standard deviation of the draws scale (dimensionless)"
+    theory = {line.get_label(): line for line in moment_ax.get_lines()}["scale$^2$"]
+    np.testing.assert_allclose(theory.get_ydata(), [0.25, 1.0, 4.0])  # theory(scale) = scale^2
+    flat = {line.get_label(): line for line in mean_ax.get_lines()}["population mean"]
+    np.testing.assert_array_equal(flat.get_ydata(), [0.0, 0.0, 0.0])

@@ -144,25 +144,23 @@ def _estimate_point(spec, resolved):
 
 
 def _save_figure(fig, path: Path) -> None:
+    from statmech import figures
+
     try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+        figures.save(fig, path)
     except (ValueError, OSError) as exc:
         raise UserError(f"cannot save figure {path}: {exc}") from None
     print(f"figure written to {path}")
 
 
-def _plot_result(spec, result, path: Path, title: str = "") -> None:
-    from matplotlib.figure import Figure
+def _plot_result(spec, result, path: Path, *, run_id: str = "", note: str = "") -> None:
+    """The experiment's figure of ``result`` (title in physics words; run ID and ``note`` in the footer)."""
+    from statmech import figures
 
     if spec is None or spec.plot is None:
         name = spec.name if spec is not None else "this experiment"
         raise UserError(f"{name} has no plot function; use `statmech show` or read the archive")
-    fig = Figure(figsize=spec.figsize, layout="constrained")
-    returned = spec.plot(result, fig)
-    fig = returned if returned is not None and hasattr(returned, "savefig") else fig
-    if title:
-        fig.suptitle(title, fontsize=9)
-    _save_figure(fig, path)
+    _save_figure(figures.render(spec, result, run_id=run_id, note=note), path)
 
 
 def _print_result(spec, record, out=None) -> None:
@@ -275,7 +273,8 @@ def cmd_run(args) -> int:
             writer.close()
     _print_result(spec, record)
     if plot_path is not None:
-        _plot_result(spec, record.result, plot_path, title=f"{spec.name} {record.run_id}")
+        _plot_result(spec, record.result, plot_path, run_id=record.run_id,
+                     note=Path(args.output).name if args.output else "")
     return EXIT_OK
 
 
@@ -299,7 +298,7 @@ def _scan_outputs(scan, output: Path, plot_path, show_reports: bool) -> None:
             if plot_path:
                 path = plot_path if len(scan.points) == 1 else plot_path.with_name(
                     f"{plot_path.stem}-{k}{plot_path.suffix}")
-                _plot_result(spec, result, path, title=f"{spec.name} {point.run_id} {varied}".strip())
+                _plot_result(spec, result, path, run_id=point.run_id, note=f"{output.name}  {varied}".strip())
 
 
 def cmd_scan(args) -> int:
@@ -470,7 +469,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from statmech.runs.summaries import default_scalars, format_value, plot_scalars
+    from statmech.runs.summaries import default_scalars, plot_scalars
 
     out = _check_figure(args.output)
     if bool(args.run_id) == bool(args.experiment):
@@ -486,8 +485,7 @@ def cmd_plot(args) -> int:
             spec = _spec_or_none(info.experiment)
             if spec is None:
                 raise UserError(f"experiment {info.experiment!r} cannot be loaded here, so its plot is unavailable")
-            params = " ".join(f"{k}={format_value(v)}" for k, v in info.params.items())
-            _plot_result(spec, arc.load(info.run_id), out, title=f"{info.experiment} {info.run_id}: {params}")
+            _plot_result(spec, arc.load(info.run_id), out, run_id=info.run_id, note=Path(args.archive).name)
             return EXIT_OK
         where = _where(args)
         try:
@@ -499,13 +497,16 @@ def cmd_plot(args) -> int:
                             + (f" matching {where}" if where else ""))
         if len(table) == 1:
             info = table[0]
-            _plot_result(_spec_or_none(args.experiment), arc.load(info.run_id), out,
-                         title=f"{info.experiment} {info.run_id}")
+            _plot_result(_spec_or_none(args.experiment), arc.load(info.run_id), out, run_id=info.run_id,
+                         note=Path(args.archive).name)
             return EXIT_OK
+        spec = _spec_or_none(args.experiment)
         try:
             fig = plot_scalars(
-                table, args.scalar or default_scalars(table), args.x,
-                title=f"{args.experiment}: {len(table)} runs from {args.archive} (mean ± s.e. over seeds)",
+                table, args.scalar or default_scalars(table, spec=spec), args.x, spec=spec,
+                title=f"{args.experiment}: scalar summaries against the scanned parameter "
+                      "(mean ± s.e. over seeds), with their theory",
+                note=f"{len(table)} runs from {Path(args.archive).name}",
             )
         except ValueError as exc:
             raise UserError(f"{args.experiment}: {exc}") from None

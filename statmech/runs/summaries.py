@@ -332,25 +332,106 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def default_scalars(table: RunTable, limit: int = 6) -> list[str]:
-    """Numeric scalars that differ between runs (theory constants are left out), at most ``limit``."""
+def default_scalars(table: RunTable, limit: int = 6, spec=None) -> list[str]:
+    """Numeric scalars that differ between runs, at most ``limit``.
+
+    Theory constants are left out (they do not vary), and so, with the
+    experiment's ``spec``, are the scalars that are another summary's theory
+    or error (drawn in that summary's panel).
+    """
     if not len(table):
         return []
+    drawn_elsewhere = set()
+    if spec is not None:
+        for name in table[0].scalars:
+            summary = spec.summary(name)
+            if isinstance(summary.theory, str):
+                drawn_elsewhere.add(summary.theory)
+            if summary.error:
+                drawn_elsewhere.add(summary.error)
     return [
         k for k, v in table[0].scalars.items()
         if _is_number(v) and all(_is_number(r.scalars.get(k)) for r in table)
-        and len({r.scalars[k] for r in table}) > 1
+        and len({r.scalars[k] for r in table}) > 1 and k not in drawn_elsewhere
     ][:limit]
 
 
-def plot_scalars(table: RunTable, scalars: Sequence[str], x: str | None = None, *, title: str = ""):
+def _x_quantity(spec, x: str):
+    """``(name, symbol, unit)`` of parameter ``x`` for an axis label (its help's head as the name)."""
+    from statmech.runs.quantities import DIMENSIONLESS
+
+    words, unit = "", DIMENSIONLESS
+    if spec is not None:
+        try:
+            parameter = spec.parameter(x)
+        except ValueError:
+            parameter = None
+        if parameter is not None:
+            unit = parameter.unit or DIMENSIONLESS
+            head = parameter.help.split(":")[0].split(",")[0].split("(")[0].strip()
+            words = head if 0 < len(head) <= 40 else ""
+    return words, x, unit
+
+
+def _summary(spec, name: str):
+    from statmech.runs.quantities import Summary, describe
+
+    if spec is not None:
+        return spec.summary(name)
+    q = describe(name, {})
+    return Summary(q.label, q.symbol, q.unit)
+
+
+def _theory_on_grid(summary, rows: Sequence[RunInfo], by: Sequence[str], coords: Mapping[str, np.ndarray]):
+    """The summary's theory per grid point (mean over the runs there; NaN where none), or None."""
+    if summary.theory is None:
+        return None
+    shape = tuple(len(coords[b]) for b in by)
+    total, count = np.zeros(shape), np.zeros(shape)
+    cache: dict[str, float] = {}
+    for r in rows:
+        key = json.dumps(r.params, sort_keys=True)
+        if key not in cache or isinstance(summary.theory, str):
+            cache[key] = summary.theory_value(r.scalars, r.params)
+        value = cache[key]
+        if not math.isfinite(value):
+            continue
+        index = tuple(int(np.flatnonzero(coords[b] == r.params[b])[0]) for b in by)
+        total[index] += value
+        count[index] += 1
+    if not count.any():
+        return None
+    with np.errstate(invalid="ignore"):
+        return np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+
+
+def _own_errors(summary, rows: Sequence[RunInfo], by: Sequence[str], coords: Mapping[str, np.ndarray]):
+    """Each grid point's error from the run's own error scalar (points with one run), or None."""
+    if not summary.error:
+        return None
+    shape = tuple(len(coords[b]) for b in by)
+    out = np.full(shape, np.nan)
+    for r in rows:
+        index = tuple(int(np.flatnonzero(coords[b] == r.params[b])[0]) for b in by)
+        out[index] = summary.error_value(r.scalars)
+    return out
+
+
+def plot_scalars(table: RunTable, scalars: Sequence[str], x: str | None = None, *, spec=None,
+                 title: str = "", note: str = ""):
     """A matplotlib Figure of ``scalars`` (mean ± s.e. over seeds) against parameter ``x``.
 
     ``x`` defaults to the first varying numeric parameter; parameters varying
-    independently of ``x`` give one line each. Raises ``ValueError`` saying
-    what is missing.
+    independently of ``x`` give one line each. With the experiment's
+    ``spec``, axes carry each summary's label, symbol and unit, the theory
+    each summary declares is drawn (a line per series), and a point computed
+    once shows the run's own declared error. Only panels holding data are
+    laid out, every row filled. ``note`` goes in the footer (the archive).
+    Raises ``ValueError`` saying what is missing.
     """
     from matplotlib.figure import Figure
+
+    from statmech import figures as fg
 
     rows = list(table)
     varying = table.varying
@@ -363,27 +444,61 @@ def plot_scalars(table: RunTable, scalars: Sequence[str], x: str | None = None, 
     if not scalars:
         raise ValueError("the runs have no numeric scalar summaries to plot")
     series = independent_parameters(rows, [x])
-    ncols = min(len(scalars), 3)
-    nrows = math.ceil(len(scalars) / 3)
-    fig = Figure(figsize=(5 * ncols, 3.8 * nrows), layout="constrained")
-    for i, name in enumerate(scalars):
-        ax = fig.add_subplot(nrows, ncols, i + 1)
+    panels = []
+    for name in scalars:
         summary = collect_scalar(rows, name, by=[x] + series)
-        xs = summary.coords[x]
+        if np.isfinite(summary.mean).any():
+            panels.append((name, summary))
+    if not panels:
+        raise ValueError(f"no finite values of {list(scalars)} in the selected runs")
+    ncols = min(len(panels), 3)
+    nrows = math.ceil(len(panels) / ncols)
+    fig = Figure(figsize=(4.6 * ncols, 3.7 * nrows + 0.5), layout="constrained")
+    row_figs = fig.subfigures(nrows, 1, squeeze=False)[:, 0] if nrows > 1 else [fig]
+    axes = []
+    for k, row_fig in enumerate(row_figs):
+        n_here = min(ncols, len(panels) - k * ncols)
+        axes.extend(np.atleast_1d(row_fig.subplots(1, n_here)))
+    x_label = _x_quantity(spec, x)
+    for ax, (name, summary) in zip(axes, panels):
+        declared = _summary(spec, name)
+        complete = [r for r in rows if name in r.scalars]
+        xs = np.asarray(summary.coords[x], dtype=float)
+        theory = _theory_on_grid(declared, complete, summary.by, summary.coords)
+        own = _own_errors(declared, complete, summary.by, summary.coords)
         combos = list(itertools.product(*[range(len(summary.coords[s])) for s in series]))
-        for combo in combos:
+        for c, combo in enumerate(combos):
             index = (slice(None),) + combo
             if not (summary.count[index] > 0).any():
                 continue
-            label = ", ".join(f"{s}={format_value(summary.coords[s][j])}" for s, j in zip(series, combo))
-            ax.errorbar(xs, summary.mean[index], yerr=summary.sem[index], marker="o", capsize=2,
-                        label=label or None)
-        if series:
-            ax.legend(fontsize=7)
-        ax.set_xlabel(x)
-        ax.set_ylabel(name)
+            colour = f"C{c % 10}"
+            label = ", ".join(f"{s} = {format_value(summary.coords[s][j])}" for s, j in zip(series, combo))
+            err = summary.sem[index]
+            if own is not None:
+                err = np.where(summary.count[index] > 1, err, own[index])
+            ax.errorbar(xs, summary.mean[index], yerr=err, fmt="o-", color=colour,
+                        label=label or "runs: mean ± s.e.", **{**fg.DATA, "lw": 1})
+            if theory is not None and np.isfinite(theory[index]).any():
+                constant = np.nanmax(theory) - np.nanmin(theory) <= 1e-12 * max(1.0, np.nanmax(np.abs(theory)))
+                # a per-point theory (finite size) solid, a constant (a limit) dashed
+                style = ({**fg.THEORY, "color": colour} if series
+                         else fg.LIMIT if constant else {**fg.THEORY, "color": "k"})
+                line, = ax.plot(xs, theory[index], **style,
+                                label=f"{declared.theory_label}" if (c == 0 or not series) else "_")
+                if series and c:
+                    fg.explain(line, declared.theory_label)
+        if xs.min() > 0 and xs.max() / xs.min() >= 50:
+            fg.log_axis(ax, "x")
+        unit = declared.unit or "unit unknown"
+        y_label = (("", declared.symbol, unit) if declared.symbol else (declared.label, "", unit))
+        fg.label_axes(ax, x_label, y_label)
+        if declared.symbol:  # the words above the panel, the symbol on the axis
+            ax.set_title(fg.wrap_title(declared.label, fig.get_figwidth() / ncols, 9), fontsize=9)
+        fg.legend(ax, fontsize=7)
     if title:
-        fig.suptitle(title, fontsize=9)
+        fg.title(fig, title)
+    if note:
+        fg.footer(fig, note)
     return fig
 
 
