@@ -716,3 +716,14 @@ def test_a_foreign_writer_holding_the_file_gives_a_clear_message(tmp_path):
         holder.communicate()
     with open_archive(path) as arc:
         assert len(arc) == 1
+
+
+def test_provenance_names_the_git_commit_of_a_checkout(monkeypatch):
+    from statmech.runs import provenance as prov
+
+    root = Path(prov.__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        pytest.skip("statmech is not run from a git checkout here")
+    monkeypatch.delenv("STATMECH_GIT_COMMIT", raising=False)
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert prov._git_commit().split("-")[0] == head

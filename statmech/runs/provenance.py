@@ -54,7 +54,7 @@ def _git_commit() -> str:
     env = os.environ.get("STATMECH_GIT_COMMIT")
     if env:
         return env
-    source = Path(__file__).resolve().parent.parent
+    source = Path(__file__).resolve().parents[2]  # statmech/runs/provenance.py -> the source tree
     if not (source / ".git").exists():
         return "unknown"
     try:
