@@ -1,4 +1,4 @@
-"""The ``statmech`` command line: list, run, scan, inspect, check and plot archived experiments.
+"""The ``statmech`` command line: list, run, scan, inspect, check, plot and report archived experiments.
 
 Every subcommand has ``--help`` with an example. Every argument is checked
 before any computation starts (paths, figure formats, intervals, ``--where``
@@ -514,6 +514,28 @@ def cmd_plot(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from statmech.runs.progress import Progress
+    from statmech.runs.report import write_report
+
+    out = _check_output(args.output, "report")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"report {out} must end in .html (it is one self-contained HTML page)")
+    with _open(args.archive) as arc:  # a missing or foreign file fails here, before any work
+        total = len(arc.runs(experiment=args.experiment))
+    bar = Progress(total, label="runs drawn", mode="off" if args.quiet else None)
+    try:
+        with bar.ticking():
+            write_report(args.archive, out, experiment=args.experiment,
+                         progress=lambda done, _total: bar.update(1))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        bar.close()
+    print(f"report written to {out} ({out.stat().st_size / 1e6:.1f} MB, {total} runs)")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from statmech.runs import demo
 
@@ -545,6 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  statmech scan data/scans/rem-over-M.toml -o runs.h5 --jobs 2\n"
             "  statmech ls runs.h5 --where M=12\n"
             "  statmech check runs.h5\n"
+            "  statmech report runs.h5 -o report.html\n"
             "\n`statmech COMMAND --help` explains each command."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -631,6 +654,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="select runs (repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="FIG.png", help="figure file")
     p.set_defaults(func=cmd_plot)
+
+    p = _add_parser(
+        sub, "report", "write one self-contained HTML page to browse an archive",
+        "statmech report runs.h5 -o report.html\n  statmech report runs.h5 --experiment rem -o rem.html",
+        description=(
+            "One HTML file, no external resources: a table of runs with their parameters (filterable by\n"
+            "experiment), the scalar summaries against the scanned parameters with their theory, each\n"
+            "run's figure, printed report, summaries and provenance."
+        ),
+    )
+    p.add_argument("archive", metavar="RUNS.h5")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="the HTML file to write")
+    p.add_argument("--experiment", help="only the runs of this experiment")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_report)
 
     p = _add_parser(sub, "demo", "run the statmech demonstration", "statmech demo")
     p.set_defaults(func=cmd_demo)
