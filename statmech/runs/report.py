@@ -4,7 +4,8 @@ The page holds, with no external resource (figures are embedded as base64
 PNG, the style and the small filter script are inline):
 
 - the archive's identity and a count of its runs by experiment and status;
-- a table of runs with their parameters, filterable by experiment;
+- a table of runs with their parameters, filterable by experiment (also
+  from the address: ``report.html#experiment=rem``);
 - the scalar summaries of each experiment plotted against the parameters
   its runs scan (:func:`statmech.runs.summaries.plot_scalars`, with the
   declared labels and theories);
@@ -67,6 +68,8 @@ _SCRIPT = """
     });
     shown.textContent = count + " run" + (count === 1 ? "" : "s") + " shown";
   }
+  var hash = decodeURIComponent(window.location.hash || "");
+  if (hash.indexOf("#experiment=") === 0) { select.value = hash.slice(12); }
   select.addEventListener("change", apply);
   apply();
 })();
