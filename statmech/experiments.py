@@ -149,11 +149,13 @@ _REM_VARIABLES = {
     "log_z": Quantity("log partition function of one sample", r"$\ln Z$", _1),
     "min_energy": Quantity("lowest energy level of one sample", r"$E_{\min}$", "energy"),
     "mean_participation": Quantity("mean participation ratio, sampled", "$E[Y]$", _1),
+    "sem_participation": Quantity("standard error of the sampled mean participation ratio", "", _1),
     "theory_participation": Quantity("mean participation ratio, M → ∞ (1 - β_c/β)", "$E[Y]$", _1),
     "theory_participation_finite": Quantity("mean participation ratio, exact at N = 2^M", "$E[Y]$", _1),
     "theory_participation_finite_std": Quantity("standard deviation of one sample's participation ratio, "
                                                 "exact at N = 2^M", r"$\sigma_Y$", _1),
     "free_energy": Quantity("free energy per bit, sampled", "$f/M$", "energy"),
+    "sem_free_energy": Quantity("standard error of the sampled free energy per bit", "", "energy"),
     "theory_free_energy": Quantity("free energy per bit, Derrida M → ∞", "$f/M$", "energy"),
 }
 
