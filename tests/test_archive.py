@@ -240,43 +240,26 @@ def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
         _assert_same_result(arc.load(good.run_id), good.result)
 
 
-def test_schema_1_archives_still_open_and_take_new_runs(tmp_path):
-    old = tmp_path / "reference.h5"
-    shutil.copyfile(SCHEMA_1, old)
+@pytest.mark.parametrize("fixture, version, n_runs", [(SCHEMA_1, 1, 8), (SCHEMA_2, 2, 2)])
+def test_older_archives_open_verify_and_take_labelled_runs(tmp_path, fixture, version, n_runs):
+    """Schema 1 has no checksums (runs are read completely); schema 2 verifies with its own."""
+    old = tmp_path / fixture.name
+    shutil.copyfile(fixture, old)
     with open_archive(old) as arc:
-        assert arc.schema_version == 1 and len(arc) == 8
+        assert arc.schema_version == version and len(arc) == n_runs
         ids = arc.run_ids
         before = {rid: arc.load(rid) for rid in ids}
-        assert all(why == "" for why in arc.verify().values())  # read completely; no checksums to check
+        assert arc.verify() == {rid: "" for rid in ids}
+        assert all(r.labels == {} for r in before.values())
         assert arc.info(ids[0]).provenance  # schema 1: provenance_json and one attribute per key
     rec = _record(seed=7)
     _write(old, [rec])
     with open_archive(old) as arc:
-        assert arc.schema_version == 3 and len(arc) == 9
-        assert arc.run_schema(rec.run_id) == 3 and arc.run_schema(ids[0]) == 1
-        for rid in ids:
-            _assert_same_result(arc.load(rid), before[rid])
-        _assert_same_result(arc.load(rec.run_id), rec.result)
-
-
-def test_schema_2_archives_verify_and_take_labelled_runs(tmp_path):
-    old = tmp_path / "schema2.h5"
-    shutil.copyfile(SCHEMA_2, old)
-    with open_archive(old) as arc:
-        assert arc.schema_version == 2 and len(arc) == 2
-        ids = arc.run_ids
-        assert arc.verify() == {rid: "" for rid in ids}  # schema-2 checksums, computed as before
-        before = {rid: arc.load(rid) for rid in ids}
-        assert all(r.labels == {} and "mean_participation" in r.arrays for r in before.values())
-        assert {arc.run_schema(rid) for rid in ids} == {2}
-    rec = _record(seed=8)
-    _write(old, [rec])
-    with open_archive(old) as arc:
-        assert arc.schema_version == 3 and len(arc) == 3
+        assert arc.schema_version == 3 and len(arc) == n_runs + 1
         assert arc.verify() == {rid: "" for rid in arc.run_ids}
+        assert {arc.run_schema(rid) for rid in ids} == {version} and arc.run_schema(rec.run_id) == 3
         for rid in ids:
             _assert_same_result(arc.load(rid), before[rid])
-            assert arc.run_schema(rid) == 2
         _assert_same_result(arc.load(rec.run_id), rec.result)
         assert arc.load(rec.run_id).labels["x"].label == "Gaussian draw"
 
