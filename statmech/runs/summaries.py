@@ -335,9 +335,9 @@ def _is_number(value) -> bool:
 def default_scalars(table: RunTable, limit: int = 6, spec=None) -> list[str]:
     """Numeric scalars that differ between runs, at most ``limit``.
 
-    Theory constants are left out (they do not vary), and so, with the
-    experiment's ``spec``, are the scalars that are another summary's theory
-    or error (drawn in that summary's panel).
+    Theory constants are left out (they do not vary), scalars that repeat a
+    parameter too, and so, with the experiment's ``spec``, are the scalars
+    that are another summary's theory or error (drawn in that summary's panel).
     """
     if not len(table):
         return []
@@ -349,10 +349,13 @@ def default_scalars(table: RunTable, limit: int = 6, spec=None) -> list[str]:
                 drawn_elsewhere.add(summary.theory)
             if summary.error:
                 drawn_elsewhere.add(summary.error)
+    def echoes_a_parameter(k):  # a scalar that repeats a parameter (capacity-collapse's dimension)
+        return any(all(r.params.get(p) == r.scalars[k] for r in table) for p in table.parameter_names)
+
     return [
         k for k, v in table[0].scalars.items()
         if _is_number(v) and all(_is_number(r.scalars.get(k)) for r in table)
-        and len({r.scalars[k] for r in table}) > 1 and k not in drawn_elsewhere
+        and len({r.scalars[k] for r in table}) > 1 and k not in drawn_elsewhere and not echoes_a_parameter(k)
     ][:limit]
 
 
