@@ -36,7 +36,10 @@ def plot_speciation(result, fig):
         fg.explain(ax.plot(x_fine, theory[i], color=colour, **fg.THEORY), eq6)
         ax.errorbar(x, phi[i], yerr=3 * se[i], fmt=_MARKERS[i % len(_MARKERS)], color=colour,
                     label=f"$d$ = {d}", **fg.DATA)
-    fg.mark(ax, 1.0, r"$t = t_S = \frac{1}{2}\log\Lambda$")
+    if "t_s_convention" in result.attrs:  # t_S where the class separation is 1 (eq. 6's curves cross there)
+        fg.mark(ax, 1.0, r"$t = t_S$: class separation $\kappa_t = 1$")
+    else:  # runs archived before: eq. 4's t_S
+        fg.mark(ax, 1.0, r"$t = t_S = \frac{1}{2}\log\Lambda$ (eq. 4)")
     if "phi_t_s_large_d" in sc:
         fg.mark(ax, sc["phi_t_s_large_d"], rf"$\phi(t_S) \to$ {sc['phi_t_s_large_d']:.3f}, "
                 r"$d \to \infty$", axis="y", ls="--")
