@@ -80,6 +80,29 @@ def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
 
+_GREEK = {name: chr(code) for name, code in (
+    ("alpha", 945), ("beta", 946), ("gamma", 947), ("delta", 948), ("epsilon", 949), ("kappa", 954),
+    ("lambda", 955), ("mu", 956), ("nu", 957), ("xi", 958), ("pi", 960), ("sigma", 963), ("tau", 964),
+    ("phi", 966), ("chi", 967), ("Lambda", 923), ("Delta", 916), ("Sigma", 931))}
+_TEX_WORDS = {"ln": "ln", "log": "log", "min": "min", "max": "max", "sqrt": "√", "partial": "∂",
+              "infty": "∞", "to": "→", "pm": "±", "times": "×", "overline": "", "bar": "", "hat": "",
+              "tilde": "", "frac": "", "left": "", "right": ""}
+
+
+def _symbol_html(symbol: str) -> str:
+    """A mathtext symbol (``r"$E_{\\min}/M$"``) as HTML text with Greek letters, sub- and superscripts."""
+    import re
+
+    text = symbol.replace("$", "")
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK.get(m.group(1), _TEX_WORDS.get(m.group(1), m.group(1))),
+                  text)
+    text = html.escape(" ".join(text.split()))
+    for mark, tag in (("_", "sub"), ("^", "sup")):
+        text = re.sub(re.escape(mark) + r"\{([^{}]*)\}", rf"<{tag}>\1</{tag}>", text)
+        text = re.sub(re.escape(mark) + r"([^\s{}])", rf"<{tag}>\1</{tag}>", text)
+    return f"<i>{text.replace('{', '').replace('}', '')}</i>" if text else ""
+
+
 def _png(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
@@ -128,7 +151,7 @@ def _scalars_table(spec, info) -> str:
                 theory = math.nan
         else:
             label, symbol, unit, theory = name.replace("_", " "), "", "", math.nan
-        rows.append([f"<code>{_e(name)}</code>", _e(label), _e(symbol), _e(_value(value)),
+        rows.append([f"<code>{_e(name)}</code>", _e(label), _symbol_html(symbol), _e(_value(value)),
                      _e(_value(theory)) if math.isfinite(theory) else "", _e(unit)])
     if not rows:
         return ""
@@ -260,7 +283,8 @@ def build_report(path, *, experiment: str | None = None,
 <style>{_STYLE}</style></head>
 <body>
 <h1>statmech archive report: <code>{_e(name)}</code></h1>
-<p>{len(infos)} runs of {len(experiments)} experiments; archive schema {schema}; report written by statmech
+<p>{len(infos)} run{"s" if len(infos) != 1 else ""} of {len(experiments)} experiment{"s" if len(experiments) != 1 else ""};
+archive schema {schema}; report written by statmech
 {_e(getattr(statmech, "__version__", "?"))} from <code>{_e(os.path.abspath(path))}</code>.</p>
 {counts}
 <nav><label>experiment <select id="experiment-filter"><option value="">all</option>{options}</select></label>
