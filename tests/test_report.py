@@ -162,3 +162,15 @@ def test_report_renders_in_headless_chromium(archive, tmp_path):
     shot = tmp_path / "report.png"
     done = _chromium(out.as_uri(), tmp_path, f"--screenshot={shot}", "--window-size=1280,2000")
     assert done.returncode == 0 and shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("symbol, text", [
+    (r"$E_{\min}/M$", "<i>E<sub>min</sub>/M</i>"),
+    (r"$\alpha_{1/2}$", "<i>α<sub>1/2</sub></i>"),
+    (r"$f^e/\alpha$", "<i>f<sup>e</sup>/α</i>"),
+    ("", ""),
+])
+def test_symbols_read_as_text_in_the_page(symbol, text):
+    from statmech.runs.report import _symbol_html
+
+    assert _symbol_html(symbol) == text
