@@ -554,11 +554,13 @@ def _capacity_collapse_resources(*, alphas, dimension, n_samples, n_trajectories
     resources=_capacity_collapse_resources,
     warmup={"alphas": "0.3", "dimension": 6, "n_samples": 20, "n_trajectories": 4, "n_targets": 2, "n_times": 4},
 )
-def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times):
+def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times,
+                         progress=None):
     """See :func:`hopfield.bridge.capacity_vs_collapse`."""
     r = bridge.capacity_vs_collapse(parse_list(alphas, "alphas", float), dimension=dimension,
                                     n_samples=n_samples, n_trajectories=n_trajectories,
-                                    n_targets=n_targets, n_times=n_times, seed=seed)
+                                    n_targets=n_targets, n_times=n_times, seed=seed,
+                                    progress=progress)
     fine = np.linspace(0.05, max(0.6, float(r.alphas.max()) + 0.05), 40)
     arrays = {
         "n_patterns": (("alpha",), r.n_patterns),

@@ -138,7 +138,7 @@ def _report_curie_weiss(result) -> str:
     warmup={"M": 4, "samples": 1, "n_beta": 4},
     resources=_rem_resources,
 )
-def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
+def rem(*, seed, M, samples, beta_min, beta_max, n_beta, progress=None):
     """Sample ``samples`` standard REMs of ``2^M`` levels and compare with theory.
 
     Physics (PHYSICS.md §4; Derrida 1981): ``Z = sum_j exp(-beta E_j)`` with
@@ -168,7 +168,7 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
         )
     n_levels = 2**M
     betas = np.linspace(beta_min, beta_max, n_beta)
-    res = sampled_rem(n_levels, betas, n_samples=samples, seed=seed)
+    res = sampled_rem(n_levels, betas, n_samples=samples, seed=seed, progress=progress)
 
     per_sample_f = -res.log_z / (betas * M)
     n = samples
