@@ -512,7 +512,7 @@ class CapacityCollapse:
 
 def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_samples=400,
                          n_trajectories=64, n_targets=32, n_times=40, seed=None,
-                         memory_limit=None) -> CapacityCollapse:
+                         memory_limit=None, progress=None) -> CapacityCollapse:
     """Diffusion collapse time and Hopfield retrieval threshold at matched ``alpha = ln(n)/d``.
 
     Spherical patterns (radius ``sqrt(d)``), OU process with ``T = 1``. For each
@@ -541,12 +541,18 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
         Load ``i`` uses children ``(i, 0)`` (patterns), ``(i, 1)``, ``(i, 2)``.
     memory_limit : int, optional
         Bytes allowed for a pattern matrix.
+    progress : callable, optional
+        ``progress(done, total)`` after each of the three stages (excess
+        entropy, backward trajectories, Hopfield retrieval) of each load.
 
     Returns
     -------
     CapacityCollapse
     """
     from hopfield.patterns import patterns_for_alpha
+
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable(done, total) or None, got {progress!r}")
 
     alphas = as_positive_array(alphas, "alphas", ndim=1)
     dimension = as_int(dimension, "dimension", minimum=2)
@@ -556,6 +562,11 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
     a = alphas.shape[0]
     res = {k: np.zeros(a) for k in ("tc", "th", "thf", "tce", "tcese", "tnn", "tnnse", "ths")}
     sizes = np.zeros(a, dtype=np.int64)
+
+    def stage(i, k):
+        if progress is not None:
+            progress(3 * i + k, 3 * a)
+
     for i, alpha in enumerate(alphas):
         n = patterns_for_alpha(alpha, dimension, memory_limit=memory_limit)
         sizes[i] = n
@@ -568,11 +579,13 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
                             seed=child_seed(seq, i, 1))
         ct = collapse_time(ex)
         res["tce"][i], res["tcese"][i] = ct.t_c, ct.t_c_se
+        stage(i, 1)
         grid = proc.time_grid(0.01, 3.0, 200, spacing="log")
         back = backward_sample(data, proc, grid, n_trajectories=n_trajectories,
                                seed=child_seed(seq, i, 2))
         res["tnn"][i] = float(np.mean(back.t_collapse))
         res["tnnse"][i] = float(np.std(back.t_collapse, ddof=1) / math.sqrt(back.t_collapse.shape[0]))
+        stage(i, 2)
         n_q = min(n_targets, n)
         window = 0.5  # failure overlap is 0 for beta_H <= 1 and sqrt(1 - 1/beta) above; see success_window
         best = 0.0
@@ -585,6 +598,7 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
             if frac >= 0.5:
                 best = float(t)
         res["ths"][i] = best
+        stage(i, 3)
     return CapacityCollapse(
         alphas=alphas, n_patterns=sizes, t_collapse_theory=res["tc"], t_hopfield_theory=res["th"],
         t_hopfield_finite=res["thf"], t_collapse_excess=res["tce"], t_collapse_excess_se=res["tcese"],

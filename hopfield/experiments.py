@@ -674,11 +674,13 @@ _CAPACITY_COLLAPSE_SUMMARIES = {"dimension": Summary("pattern dimension", "$d$",
     variables=_CAPACITY_COLLAPSE_VARIABLES,
     summaries=_CAPACITY_COLLAPSE_SUMMARIES,
 )
-def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times):
+def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times,
+                         progress=None):
     """See :func:`hopfield.bridge.capacity_vs_collapse`."""
     r = bridge.capacity_vs_collapse(parse_list(alphas, "alphas", float), dimension=dimension,
                                     n_samples=n_samples, n_trajectories=n_trajectories,
-                                    n_targets=n_targets, n_times=n_times, seed=seed)
+                                    n_targets=n_targets, n_times=n_times, seed=seed,
+                                    progress=progress)
     fine = np.linspace(0.05, max(0.6, float(r.alphas.max()) + 0.05), 40)
     arrays = {
         "n_patterns": (("alpha",), r.n_patterns),

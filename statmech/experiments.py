@@ -198,7 +198,7 @@ _REM_SUMMARIES = {
     variables=_REM_VARIABLES,
     summaries=_REM_SUMMARIES,
 )
-def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
+def rem(*, seed, M, samples, beta_min, beta_max, n_beta, progress=None):
     """Sample ``samples`` standard REMs of ``2^M`` levels and compare with theory.
 
     Physics (PHYSICS.md §4; Derrida 1981): ``Z = sum_j exp(-beta E_j)`` with
@@ -228,7 +228,7 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
         )
     n_levels = 2**M
     betas = np.linspace(beta_min, beta_max, n_beta)
-    res = sampled_rem(n_levels, betas, n_samples=samples, seed=seed)
+    res = sampled_rem(n_levels, betas, n_samples=samples, seed=seed, progress=progress)
 
     per_sample_f = -res.log_z / (betas * M)
     n = samples

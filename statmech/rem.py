@@ -412,7 +412,8 @@ class _Worker(threading.local):
         self.rbuf = np.empty(_TILE)
 
 
-def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads: int) -> dict:
+def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads: int,
+            progress=None) -> dict:
     """Stream every block through :func:`_reduce_block` and merge in block order.
 
     ``block_levels(row, block, buffer)`` returns the levels of that block (it
@@ -421,6 +422,8 @@ def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads
     threads (the kernel releases the GIL, and so does NumPy's generator), then
     merged in task order by :func:`_merge_tasks`. The wave size only bounds
     memory; neither it nor the thread count changes a bit of the result.
+    ``progress(done, total)``, if given, is called after each wave with the
+    number of blocks reduced so far.
     """
     dbeta, restart = _grid_step(betas)
     n_betas = betas.shape[0]
@@ -454,6 +457,8 @@ def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads
                 list(pool.map(work, range(len(tasks)), tasks))
             rows = np.arange(tasks.start, tasks.stop) // n_blocks
             _merge_tasks(betas, rows, e_mins, s1, s2, acc_shift, acc1, acc2)
+            if progress is not None:
+                progress(tasks.stop, n_tasks)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -478,6 +483,7 @@ def sampled_rem(
     variance=None,
     seed=None,
     threads=None,
+    progress=None,
 ) -> REMResult:
     """Sample Gaussian REMs and return ``log Z``, ``Y`` and the ground state, streaming.
 
@@ -507,6 +513,9 @@ def sampled_rem(
         Worker threads (default ``numba.get_num_threads()``). Blocks are spread
         over threads but merged in block order, so the result is bitwise the same
         for any number of threads.
+    progress : callable, optional
+        ``progress(done, total)`` after each wave of blocks (``total = S x
+        ceil(N / BLOCK_SIZE)``), e.g. for a progress bar on long runs.
 
     Returns
     -------
@@ -514,6 +523,8 @@ def sampled_rem(
         ``log_z``, ``log_z_2beta``, ``participation`` of shape (S, K) and
         ``min_energy`` of shape (S,), with the inputs and the seed.
     """
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable(done, total) or None, got {progress!r}")
     n_levels, n_samples, variance, seq = _sampling_args(n_levels, n_samples, variance, seed)
     betas = as_beta(betas, "betas")
     threads = _as_threads(threads)
@@ -528,7 +539,7 @@ def sampled_rem(
         return buffer
 
     return REMResult(
-        **_reduce(n_samples, n_levels, betas, block_levels, threads),
+        **_reduce(n_samples, n_levels, betas, block_levels, threads, progress),
         n_levels=n_levels,
         variance=variance,
         seed_entropy=seq.entropy,

@@ -53,3 +53,12 @@ def test_same_seed_same_result():
     a = spec.run(spec.warmup, seed=3)
     b = spec.run(spec.warmup, seed=3)
     np.testing.assert_array_equal(a.arrays["probability"][1], b.arrays["probability"][1])
+
+
+@pytest.mark.slow  # compiles the collapse, sampler and retrieval kernels
+def test_capacity_collapse_reports_progress_per_stage():
+    spec = get_experiment("capacity-collapse")
+    calls = []
+    spec.run({**spec.warmup, "alphas": "0.3,0.4"}, seed=1,
+             progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, 6) for k in range(1, 7)]  # three stages per load

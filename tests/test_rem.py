@@ -174,6 +174,18 @@ def test_results_depend_only_on_the_seed_not_on_threads():
     np.testing.assert_array_equal(quenched_rem(levels, betas, threads=3).log_z, one.log_z)
 
 
+def test_progress_reports_every_block_and_changes_nothing():
+    betas = np.linspace(0.5, 3.0, 5)
+    n = 3 * BLOCK_SIZE + 77  # 4 blocks per sample
+    calls = []
+    with_progress = sampled_rem(n, betas, n_samples=5, seed=4, threads=2,
+                                progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (20, 20) and all(t == 20 for _, t in calls)
+    assert [d for d, _ in calls] == sorted({d for d, _ in calls})  # strictly increasing
+    plain = sampled_rem(n, betas, n_samples=5, seed=4, threads=2)
+    np.testing.assert_array_equal(with_progress.log_z, plain.log_z)
+
+
 def test_seed_is_recorded_and_reproduces_the_run():
     betas = [1.0, 2.0]
     res = sampled_rem(1000, betas, n_samples=2, seed=None)
@@ -279,6 +291,7 @@ def test_quenched_matches_scipy_on_awkward_energies(energies, betas, uniform):
         (dict(seed=-1), ValueError, "seed must be >= 0"),
         (dict(seed=1.5), TypeError, "seed must be"),
         (dict(threads=0), ValueError, "threads must be >= 1"),
+        (dict(progress=3), TypeError, "progress must be callable"),
     ],
 )
 def test_sampled_rem_rejects_bad_input(kwargs, error, match):
