@@ -201,7 +201,8 @@ def _run_section(arc, info, specs: dict, archive_name: str) -> str:
 
 
 def _summary_section(experiment: str, infos, specs: dict) -> str:
-    """The experiment's scalar summaries against each numeric parameter its complete runs scan."""
+    """The experiment's scalar summaries against each numeric parameter its complete runs scan
+    ("" when they scan none)."""
     from statmech.runs.summaries import RunTable, default_scalars, plot_scalars
 
     spec, _ = _spec(experiment, specs)
@@ -210,8 +211,7 @@ def _summary_section(experiment: str, infos, specs: dict) -> str:
     numeric = [v for v in table.varying
                if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in table.column(v))]
     if len(table) < 2 or not numeric:
-        what = "one complete run" if len(table) == 1 else f"{len(table)} complete runs"
-        return head + f'<p class="muted">{what}, no numeric parameter scanned.</p></section>'
+        return ""  # listed together by build_report
     scalars = default_scalars(table, spec=spec)
     if not scalars:
         return head + '<p class="muted">no scalar summary varies between its runs.</p></section>'
@@ -270,6 +270,10 @@ def build_report(path, *, experiment: str | None = None,
                 f"<td>{_e(info.finished)}</td><td>{_e(_params_text(info.params))}</td></tr>")
         options = "".join(f'<option value="{_e(e)}">{_e(e)}</option>' for e in experiments)
         summaries = [_summary_section(e, infos, specs) for e in experiments]
+        unscanned = [e for e, text in zip(experiments, summaries) if not text]
+        if unscanned:
+            summaries.append(f'<p class="muted">Nothing scanned (fewer than two complete runs, or no numeric '
+                             f'parameter varies) for: {_e(", ".join(unscanned))}.</p>')
         sections = []
         for k, info in enumerate(infos):
             sections.append(_run_section(arc, info, specs, name))
@@ -316,6 +320,9 @@ def write_report(path, output, *, experiment: str | None = None,
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file (mkstemp makes it private)
         os.replace(tmp, output)
     except BaseException:
         with contextlib.suppress(OSError):
