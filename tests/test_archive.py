@@ -131,9 +131,10 @@ def test_round_trip_and_layout(tmp_path):
         assert json.loads(a["provenance_json"]) == dict(rec.provenance)
         assert a["scalar_mean"] == rec.result.scalars["mean"] and a["scalar_tag"] == "b"
         assert g["mean"][()] == rec.result.scalars["mean"] and g["tag"].asstr()[()] == "b"
-        # CF attributes on every coordinate, array and scalar dataset (units "1": a pure number)
-        assert g["y"].attrs["long_name"] == "power of a draw" and g["y"].attrs["units"] == "1"
-        assert g["k"].attrs["long_name"] == "power" and g["n_draws"].attrs["units"] == "count"
+        # CF attributes on every coordinate, array and scalar dataset (units "1": a pure number),
+        # fixed-length UTF-8 text (netCDF's NC_CHAR; h5py gives bytes)
+        assert g["y"].attrs["long_name"] == b"power of a draw" and g["y"].attrs["units"] == b"1"
+        assert g["k"].attrs["long_name"] == b"power" and g["n_draws"].attrs["units"] == b"count"
         for name in ("x", "y", "positive", "k", "mean", "second_moment", "n_draws", "tag"):
             assert set(g[name].attrs) >= {"long_name", "units"}, name
         assert "long_name" not in g["sample"].attrs  # a dimension without values is no variable
@@ -268,7 +269,7 @@ def test_a_changed_cf_attribute_fails_the_data_checksum(tmp_path):
     rec = _record(n=5)
     path = _write(tmp_path / "a.h5", [rec])
     with h5py.File(path, "r+") as f:
-        f["runs"][rec.run_id]["y"].attrs["units"] = "m"
+        f["runs"][rec.run_id]["y"].attrs["units"] = b"m"
     with open_archive(path) as arc:
         assert "checksum_data" in arc.verify()[rec.run_id]
         with pytest.raises(DamagedRunError, match="checksum_data"):
@@ -283,9 +284,9 @@ def test_undeclared_outputs_get_derived_or_fallback_labels(tmp_path):
     path = _write(tmp_path / "a.h5", [rec])
     with h5py.File(path, "r") as f:
         g = f["runs"][rec.run_id]
-        assert dict(g["x"].attrs.items())["units"] == "m/s"
-        assert g["x_se"].attrs["long_name"] == "standard error of speed" and g["x_se"].attrs["units"] == "m/s"
-        assert g["weird_thing"].attrs["long_name"] == "weird thing" and "units" not in g["weird_thing"].attrs
+        assert g["x"].attrs["units"] == b"m/s"
+        assert g["x_se"].attrs["long_name"] == b"standard error of speed" and g["x_se"].attrs["units"] == b"m/s"
+        assert g["weird_thing"].attrs["long_name"] == b"weird thing" and "units" not in g["weird_thing"].attrs
     with open_archive(path) as arc:
         assert arc.verify() == {rec.run_id: ""}
 

@@ -394,6 +394,16 @@ class _LowLevel:
             attr = self.h5a.create(gid, name.encode(), self.type_of(arr.dtype), self.scalar)
             attr.write(np.ascontiguousarray(arr))
 
+    def fixed_text_attr(self, gid, name: str, text: str) -> None:
+        """A fixed-length UTF-8 string attribute: stored in the object header (a variable-length one
+        takes global-heap space), read as text by h5py, h5netcdf/xarray and netCDF-C (``NC_CHAR``)."""
+        data = text.encode() or b" "
+        tid = self.h5t.C_S1.copy()
+        tid.set_size(len(data))
+        tid.set_cset(self.h5t.CSET_UTF8)
+        attr = self.h5a.create(gid, name.encode(), tid, self.scalar)
+        attr.write(np.array(data, dtype=f"S{len(data)}"), mtype=tid)
+
     def dataset(self, gid, name: str, data: np.ndarray):
         """Create and fill a dataset; chunked, compressed and fletcher32-checked if big."""
         if data.dtype == object:
@@ -457,9 +467,9 @@ def encode_layout(result: ExperimentResult | None) -> dict:
 def _labelled(gid, dsid, name: str, layout: dict, cf: list) -> None:
     """Write a dataset's CF attributes from the layout's label (and note them for the checksum)."""
     long_name, units = _cf_values(Quantity(*layout["labels"][name]))
-    _low().attr(dsid, "long_name", long_name)
+    _low().fixed_text_attr(dsid, "long_name", long_name)
     if units:
-        _low().attr(dsid, "units", units)
+        _low().fixed_text_attr(dsid, "units", units)
     cf.append((name, long_name, units))
 
 
