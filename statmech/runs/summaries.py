@@ -363,7 +363,7 @@ def _x_quantity(spec, x: str):
     """``(name, symbol, unit)`` of parameter ``x`` for an axis label (its help's head as the name)."""
     from statmech.runs.quantities import DIMENSIONLESS
 
-    words, unit = "", DIMENSIONLESS
+    words, unit = "", "unit unknown"  # without the experiment, its parameters' units are unknown
     if spec is not None:
         try:
             parameter = spec.parameter(x)
