@@ -18,3 +18,12 @@ def gibbs_reference(patterns, states, beta, coupling=1.0, offsets=None):
     log_z = scipy.special.logsumexp(log_weights, axis=1)
     weights = np.exp(log_weights - log_z[:, None])
     return log_z, weights @ patterns, (weights**2).sum(axis=1), log_weights.argmax(axis=1), log_weights
+
+
+def knn_reference(queries, train, k):
+    """Exact k-NN by brute force: all squared differences summed in float64, stable sort (ties by index)."""
+    queries = np.asarray(queries, dtype=np.float64)
+    train = np.asarray(train, dtype=np.float64)
+    sq = ((queries[:, None, :] - train[None, :, :]) ** 2).sum(axis=2)
+    order = np.argsort(sq, axis=1, kind="stable")[:, :k]
+    return np.sqrt(np.take_along_axis(sq, order, axis=1)), order
