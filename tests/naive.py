@@ -56,3 +56,11 @@ def gaussian_denoiser_reference(mean, cov, x, s, delta):
     return np.array([mean + s[i] * cov @ np.linalg.solve(s[i] ** 2 * cov + delta[i] * eye,
                                                          x[i] - s[i] * mean)
                      for i in range(x.shape[0])])
+
+
+def memorisation_ratio_reference(samples, train):
+    """``d_1 / d_2`` per sample from the full distance matrix (ratio 0 where ``d_1 = 0``)."""
+    dist = np.sqrt(((np.asarray(samples, float)[:, None, :]
+                     - np.asarray(train, float)[None, :, :]) ** 2).sum(axis=2))
+    two = np.sort(dist, axis=1)[:, :2]
+    return np.where(two[:, 0] > 0, two[:, 0] / np.where(two[:, 1] > 0, two[:, 1], 1.0), 0.0)
