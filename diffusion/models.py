@@ -153,6 +153,8 @@ def _check_states(x, d: int | None):
 # Base class and wrappers of plain functions
 # --------------------------------------------------------------------------
 
+_FORMS = {"_denoise": "denoiser", "_score": "score"}
+
 
 class Model:
     """Base class of score models: implement ``_denoise`` or ``_score`` (or both).
@@ -175,37 +177,36 @@ class Model:
     def __init__(self, process=None):
         self.process = _check_process(process)
 
-    # Subclasses override at least one of these.
+    # Subclasses override at least one of these; _evaluate converts to the other.
     def _denoise(self, x, t, s, delta):
-        return (x + delta * self._score(x, t, s, delta)) / s
+        raise NotImplementedError
 
     def _score(self, x, t, s, delta):
-        return (s * self._denoise(x, t, s, delta) - x) / delta
+        raise NotImplementedError
 
     def _has_own(self, name):
         return getattr(type(self), name) is not getattr(Model, name)
 
     def denoise(self, x, t) -> np.ndarray:
         """Posterior mean ``E[a | x_t = x]`` at time(s) ``t`` (shape of ``x``)."""
-        x = _check_states(x, self.d)
-        t, s, delta = model_times(t, x.shape[0], self.process)
-        if not (self._has_own("_denoise") or self._has_own("_score")):
-            raise TypeError(f"{type(self).__name__} implements neither _denoise nor _score")
-        if self._has_own("_denoise"):
-            return check_output(self._denoise(x, t, s, delta), x, t, "denoiser")
-        score = check_output(self._score(x, t, s, delta), x, t, "score")
-        return check_output((x + delta * score) / s, x, t, "denoiser (from its score)")
+        return self._evaluate(x, t, "_denoise")
 
     def score(self, x, t) -> np.ndarray:
         """Score ``grad_x log P_t(x)`` at time(s) ``t`` (shape of ``x``)."""
+        return self._evaluate(x, t, "_score")
+
+    def _evaluate(self, x, t, wanted):
+        """Checked ``wanted`` form, from the model's own or by Tweedie from the other one."""
         x = _check_states(x, self.d)
         t, s, delta = model_times(t, x.shape[0], self.process)
-        if not (self._has_own("_denoise") or self._has_own("_score")):
+        other = "_score" if wanted == "_denoise" else "_denoise"
+        if self._has_own(wanted):
+            return check_output(getattr(self, wanted)(x, t, s, delta), x, t, _FORMS[wanted])
+        if not self._has_own(other):
             raise TypeError(f"{type(self).__name__} implements neither _denoise nor _score")
-        if self._has_own("_score"):
-            return check_output(self._score(x, t, s, delta), x, t, "score")
-        denoised = check_output(self._denoise(x, t, s, delta), x, t, "denoiser")
-        return check_output((s * denoised - x) / delta, x, t, "score (from its denoiser)")
+        value = check_output(getattr(self, other)(x, t, s, delta), x, t, _FORMS[other])
+        converted = (x + delta * value) / s if wanted == "_denoise" else (s * value - x) / delta
+        return check_output(converted, x, t, f"{_FORMS[wanted]} (from its {_FORMS[other]})")
 
     def describe(self) -> str:
         """One line naming the model and its parameters."""
