@@ -77,6 +77,9 @@ TRAIN_BLOCK = 2048
 #: scan that follows the product reads it from cache.
 PRODUCT_ENTRIES = 1 << 20
 
+#: Columns of a row of G counted together (vectorised) before any is looked at alone.
+_SCAN_GROUP = 256
+
 #: Rows read at once from a streamed training set (about 64 MiB of float32 at d = 784).
 STREAM_ROWS = 8 * TRAIN_BLOCK
 
@@ -205,12 +208,15 @@ def _scan_block(products, cand_sqnorm, block_norm, query_sqnorm, query_norm, coe
     Per query: ``bound`` is an upper bound of its final k-th squared
     distance, the k-th entry of its list or, while the list is empty, the
     k-th smallest upper bound ``D~ + e`` of this block. A column is a
-    candidate when ``D~ - e <= bound``: one vectorised pass counts them and
-    finds the first and last; only that range is then visited.
+    candidate when ``D~ - e <= bound``: one vectorised pass counts them per
+    group of :data:`_SCAN_GROUP` columns, and only groups with candidates are
+    visited column by column.
     """
     n_rows, n_cols = products.shape
     k = best_dist.shape[1]
     work = np.empty(k)
+    n_groups = (n_cols + _SCAN_GROUP - 1) // _SCAN_GROUP
+    group_hits = np.empty(n_groups)
     for b in range(n_rows):
         total = query_norm[b] + block_norm
         margin = coef * total * total + absolute * (1.0 + total)
@@ -221,17 +227,18 @@ def _scan_block(products, cand_sqnorm, block_norm, query_sqnorm, query_norm, coe
             bound = _kth_upper_bound(row, cand_sqnorm, query_sqnorm[b] + margin, k, work)
         shift = margin - query_sqnorm[b]
         limit = bound + shift
-        hits = 0
-        first = n_cols
-        last = -1
-        for j in range(n_cols):
-            passed = cand_sqnorm[j] - 2.0 * np.float64(row[j]) <= limit
-            hits += 1 if passed else 0
-            first = min(first, j if passed else n_cols)
-            last = max(last, j if passed else -1)
-        if hits == 0:
+        any_hits = False
+        for g in range(n_groups):
+            hits = 0.0
+            for j in range(g * _SCAN_GROUP, min((g + 1) * _SCAN_GROUP, n_cols)):
+                hits += 1.0 if cand_sqnorm[j] - 2.0 * np.float64(row[j]) <= limit else 0.0
+            group_hits[g] = hits
+            any_hits = any_hits or hits > 0.0
+        if not any_hits:
             continue
-        for j in range(first, last + 1):
+        for j in range(n_cols):
+            if group_hits[j // _SCAN_GROUP] == 0.0:
+                continue
             if cand_sqnorm[j] - 2.0 * np.float64(row[j]) <= limit:
                 dist = squared_distance(queries[b], train[j])
                 index = index_start + j

@@ -168,3 +168,25 @@ def test_bad_input():
         index.query(queries, 60)
     with pytest.raises(MemoryError, match="centred copy of the training set"):
         KNNIndex(train, memory_limit=10)
+
+
+def test_result_independent_of_blas_threads(tmp_path):
+    """The same k-NN computed by a process whose OpenBLAS runs one thread, bit for bit."""
+    import os
+    import subprocess
+    import sys
+
+    queries, train = _data(n=3000, q=300, d=50, seed=8, dtype=np.float32)
+    np.save(tmp_path / "q.npy", queries)
+    np.save(tmp_path / "a.npy", train)
+    script = (
+        "import sys, numpy as np; from statmech.knn import knn; "
+        "r = knn(np.load(sys.argv[1]), np.load(sys.argv[2]), 3); "
+        "np.save(sys.argv[3], r.distances); np.save(sys.argv[4], r.indices)"
+    )
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "q.npy"), str(tmp_path / "a.npy"),
+                    str(tmp_path / "d.npy"), str(tmp_path / "i.npy")], env=env, check=True)
+    here = knn(queries, train, 3)
+    np.testing.assert_array_equal(np.load(tmp_path / "i.npy"), here.indices)
+    np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), here.distances)
