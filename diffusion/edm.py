@@ -19,7 +19,7 @@ import numpy as np
 
 from statmech._validation import as_float, as_float_array, as_int
 
-from diffusion.score import _check_process
+from diffusion.processes import as_process
 
 __all__ = ["noise_level", "time_at_noise_level", "edm_times", "EDM_RHO"]
 
@@ -29,7 +29,7 @@ EDM_RHO = 7.0
 
 def noise_level(t, process=None):
     """EDM noise level ``sigma(t) = sqrt(Delta(t)) / s(t)`` (module docstring), for ``t >= 0``."""
-    process = _check_process(process)
+    process = as_process(process)
     t = as_float_array(t, "t", ndim=None, dtype=np.float64, contiguous=False)
     if (t < 0).any():
         raise ValueError(f"t must be >= 0, got {t[t < 0].ravel()[0]}")
@@ -39,7 +39,7 @@ def noise_level(t, process=None):
 
 def time_at_noise_level(sigma, process=None):
     """Inverse of :func:`noise_level`: ``t = sigma^2 / sigma_VE^2`` (VE), ``1/2 log1p(sigma^2 / T)`` (OU-type)."""
-    process = _check_process(process)
+    process = as_process(process)
     sigma = as_float_array(sigma, "sigma", ndim=None, dtype=np.float64, contiguous=False)
     if (sigma < 0).any():
         raise ValueError(f"sigma must be >= 0, got {sigma[sigma < 0].ravel()[0]}")
@@ -70,7 +70,7 @@ def edm_times(t_min, t_end, n_steps, process=None, *, rho=EDM_RHO) -> np.ndarray
     -------
     ndarray, shape (K+1,), strictly decreasing.
     """
-    process = _check_process(process)
+    process = as_process(process)
     t_min = as_float(t_min, "t_min", positive=True)
     t_end = as_float(t_end, "t_end", positive=True)
     if not t_min < t_end:

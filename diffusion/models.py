@@ -44,8 +44,7 @@ import numpy as np
 from statmech._validation import _has_nonfinite, as_float, as_float_array, as_int, check_same
 from statmech.gibbs import gibbs_average
 
-from diffusion.processes import Process
-from diffusion.score import _check_process
+from diffusion.processes import Process, as_process
 
 __all__ = [
     "ScoreModel",
@@ -175,7 +174,7 @@ class Model:
     d: int | None = None
 
     def __init__(self, process=None):
-        self.process = _check_process(process)
+        self.process = as_process(process)
 
     # Subclasses override at least one of these; _evaluate converts to the other.
     def _denoise(self, x, t, s, delta):

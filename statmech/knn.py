@@ -65,7 +65,7 @@ import numpy as np
 
 from statmech._fastexp import cast_like
 from statmech._numba import kernel, ordered_kernel
-from statmech._resources import check_bytes
+from statmech.memory import check_memory
 from statmech._validation import as_float_array, as_float_dtype, as_int, check_same
 
 __all__ = ["Neighbours", "KNNIndex", "knn", "squared_distance", "candidate_margin"]
@@ -446,8 +446,9 @@ class KNNIndex:
         train = as_float_array(train, "train", ndim=2)
         self.cand_dtype = _candidate_dtype(candidate_dtype)
         n, d = train.shape
-        check_bytes(n * d * self.cand_dtype.itemsize + 8 * n, "the centred copy of the training set",
-                    memory_limit=memory_limit, hint="stream it with knn() from an HDF5 dataset instead")
+        check_memory(n * d * self.cand_dtype.itemsize + 8 * n, "KNNIndex: the centred copy of the training set",
+                     memory_limit=memory_limit, fraction=0.5,
+                     hint="stream the training set with knn() from an HDF5 dataset instead")
         self.train = train
         self.n, self.d = n, d
         self.centre = train.mean(axis=0, dtype=np.float64)
