@@ -461,9 +461,12 @@ class GaussianModel(Model):
 
         n = as_int(n, "n", minimum=1)
         t, s, delta = model_times(t, 1, self.process)
-        z = as_generator(seed).standard_normal((n, self.d))
+        return self.transform(as_generator(seed).standard_normal((n, self.d)), s, delta)
+
+    def transform(self, z, s, delta) -> np.ndarray:
+        """``s m + (s^2 C + Delta I)^{1/2} z`` for standard normal rows ``z`` (eigenbasis square root)."""
         scale = np.sqrt(s * s * self.eigenvalues + delta)
-        return s * self.mean + (z * scale) @ self.eigenvectors.T
+        return s * self.mean + (np.asarray(z, dtype=np.float64) * scale) @ self.eigenvectors.T
 
     def describe(self):
         return f"Gaussian model (d={self.d}, top eigenvalue {self.eigenvalues[-1]:.4g})"
