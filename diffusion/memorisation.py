@@ -30,8 +30,8 @@ from statmech.knn import knn
 
 from diffusion.datasets import load_array
 
-__all__ = ["Memorisation", "memorisation", "open_training_set", "plot_memorisation",
-           "DEFAULT_THRESHOLD"]
+__all__ = ["Memorisation", "memorisation", "memorisation_command", "open_training_set",
+           "plot_memorisation", "DEFAULT_THRESHOLD"]
 
 #: Yoon et al. (2023): memorised when the nearest training point is 3x closer than the second.
 DEFAULT_THRESHOLD = 1.0 / 3.0
@@ -191,3 +191,29 @@ def plot_memorisation(result: Memorisation, fig=None, *, label=None, bins=50):
     ax.set_xlim(0.0, 1.0)
     ax.legend(frameon=False, fontsize=8)
     return fig
+
+
+def memorisation_command(samples, train, *, threshold=DEFAULT_THRESHOLD, confidence=0.95,
+                         samples_key=None, train_key=None, chunk_size=None, plot=False):
+    """What ``statmech memorisation`` prints and draws: ``(lines, figure or None)``.
+
+    Parameters as for :func:`memorisation`; ``plot`` asks for the histogram figure.
+    """
+    result = memorisation(samples, train, threshold=threshold, confidence=confidence,
+                          samples_key=samples_key, train_key=train_key, chunk_size=chunk_size)
+    q = np.quantile(result.ratio, [0.05, 0.25, 0.5, 0.75, 0.95])
+    lines = [
+        f"samples: {samples} ({result.n_samples} samples)",
+        f"training set: {train} ({result.n_train} points)",
+        result.summary(),
+        "d1/d2 quantiles 5/25/50/75/95 %: " + " ".join(f"{v:.4f}" for v in q),
+        f"d1 (distance to the nearest training point): median {np.median(result.d1):.4g}, "
+        f"min {result.d1.min():.4g}; exact copies (d1 = 0): {int((result.d1 == 0).sum())}",
+    ]
+    fig = None
+    if plot:
+        from matplotlib.figure import Figure
+
+        fig = plot_memorisation(result, Figure(figsize=(6.5, 4.2), layout="constrained"),
+                                label=str(Path(str(samples)).name))
+    return lines, fig
