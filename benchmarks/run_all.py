@@ -24,6 +24,8 @@ import numpy as np  # noqa: E402
 import bench_diffusion  # noqa: E402
 import bench_hopfield  # noqa: E402
 import bench_kernels  # noqa: E402
+import bench_knn  # noqa: E402
+import bench_models  # noqa: E402
 import bench_rem  # noqa: E402
 import bench_scan  # noqa: E402
 from _harness import Table, header  # noqa: E402
@@ -45,6 +47,8 @@ def main(argv=None) -> None:
     bench_hopfield.run(table, repeats=3)
     bench_diffusion.run(table, repeats=3, steps=50 if args.quick else None)
     bench_scan.run(table, quick=args.quick)
+    bench_knn.run(table, quick=args.quick)
+    bench_models.run(table, quick=args.quick, steps=20 if args.quick else None)
     table.print()
 
 
