@@ -2,7 +2,8 @@
 
     python benchmarks/run_all.py            # full sizes from the issues
     python benchmarks/run_all.py --quick    # REM reference on 1 sample (x4), sampler K=50 steps,
-                                            # smaller scans (bench_scan.py --quick)
+                                            # smaller scans (bench_scan.py --quick), k-NN 2000 x 12000,
+                                            # generic-model overhead at n=2000, d=64
 
 Each row compares our hot path with its NumPy/SciPy reference or with its
 hardware bound (BLAS products, exp), timed in the same run: quote the
