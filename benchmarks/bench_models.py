@@ -27,6 +27,14 @@ from diffusion.processes import ou_process  # noqa: E402
 from diffusion.sampler import backward_sample, backward_sample_two_gaussians  # noqa: E402
 
 
+def _overhead(table, name, case, reference, today, generic, repeats):
+    """Time the generic path against today's function, interleaved; add the row (target +5 %)."""
+    med = interleaved_medians({"today": today, "generic": generic}, repeats=repeats)
+    extra = med["generic"] / med["today"] - 1.0
+    table.add(Row(name, case, med["generic"], reference, med["today"], "<= 5 % more per step",
+                  f"{100 * extra:+.1f} %: {'yes' if extra <= 0.05 else 'NO'}"))
+
+
 def run(table: Table, *, quick: bool = False, repeats: int = 3, steps: int | None = None) -> Table:
     n, d, B, K = (2000, 64, 64, 20) if quick else (20000, 256, 256, 50)
     K = steps or K
@@ -38,26 +46,16 @@ def run(table: Table, *, quick: bool = False, repeats: int = 3, steps: int | Non
         data = mix.data.astype(dtype)
         model = EmpiricalModel(data, process)
         kw = dict(n_trajectories=B, group_size=B, seed=3, dtype=dtype, init="gaussian", n_boot=0)
-        med = interleaved_medians({
-            "today": lambda: backward_sample(data, process, times, **kw),
-            "generic": lambda: backward_sample(data, process, times, model=model, **kw),
-        }, repeats=repeats)
-        extra = med["generic"] / med["today"] - 1.0
-        table.add(Row("exact model, generic", f"{np.dtype(dtype).name} {case}", med["generic"],
-                      "backward_sample(data)", med["today"], "<= 5 % more per step",
-                      f"{100 * extra:+.1f} %: {'yes' if extra <= 0.05 else 'NO'}"))
+        _overhead(table, "exact model, generic", f"{np.dtype(dtype).name} {case}",
+                  "backward_sample(data)", lambda: backward_sample(data, process, times, **kw),
+                  lambda: backward_sample(data, process, times, model=model, **kw), repeats)
     B2 = 4096 if not quick else 512
     centre = np.ones(d)
     tg = TwoGaussiansModel(centre, 1.0, process)
-    kw = dict(n_trajectories=B2, group_size=256, seed=3, n_boot=0)
-    med = interleaved_medians({
-        "today": lambda: backward_sample_two_gaussians(centre, 1.0, process, times, **kw),
-        "generic": lambda: backward_sample(None, None, times, model=tg, **kw),
-    }, repeats=repeats)
-    extra = med["generic"] / med["today"] - 1.0
-    table.add(Row("two Gaussians, generic", f"d={d} B={B2} K={K}", med["generic"],
-                  "backward_sample_two_gaussians", med["today"], "<= 5 % more per step",
-                  f"{100 * extra:+.1f} %: {'yes' if extra <= 0.05 else 'NO'}"))
+    kw2 = dict(n_trajectories=B2, group_size=256, seed=3, n_boot=0)
+    _overhead(table, "two Gaussians, generic", f"d={d} B={B2} K={K}", "backward_sample_two_gaussians",
+              lambda: backward_sample_two_gaussians(centre, 1.0, process, times, **kw2),
+              lambda: backward_sample(None, None, times, model=tg, **kw2), repeats)
     gauss = GaussianModel.fit(mix.data, process)
     kw = dict(n_trajectories=B, group_size=B, seed=3, init="gaussian", n_boot=0)
     med = interleaved_medians({
