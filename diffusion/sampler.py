@@ -1,6 +1,6 @@
-"""Backward dynamics with the exact empirical score, nearest-neighbour tracking, cloning.
+"""Backward dynamics of any score model, nearest-neighbour tracking, cloning.
 
-PHYSICS.md §2 and §5. For a forward process ``dx = -k x dt + g dW`` with
+PHYSICS.md §2, §5 and §8. For a forward process ``dx = -k x dt + g dW`` with
 marginals ``x_t = s a + sqrt(Delta) z`` (:mod:`diffusion.processes`), the
 backward SDE run from ``t_end`` down to ``t_min`` is, per step ``h > 0``,
 
@@ -10,23 +10,30 @@ backward SDE run from ``t_end`` down to ``t_min`` is, per step ``h > 0``,
 for VE, ``k = 0``, ``g = sigma``), and the probability-flow ODE drops the
 noise and halves the score term. The score is the exact empirical one,
 ``(s <a>_y - y)/Delta`` (:mod:`diffusion.score`), computed in one chunked
-pass of the shared Gibbs kernel (two matrix products per evaluation). The
-integrators are :mod:`statmech.langevin`'s leaf kernels (``em_step``,
-``heun_step``, ``exponential_step``); this module supplies the drift and
-the loop around them, because it needs per-step bookkeeping that
-:func:`statmech.langevin.integrate` does not do:
+pass of the shared Gibbs kernel (two matrix products per evaluation), or
+that of any model of :mod:`diffusion.models`: the smoothed empirical and
+two-Gaussians models have compiled drifts too; any other model (a trained
+network behind a Python function) is evaluated in Python at every step.
+The steps are :mod:`statmech.langevin`'s method table (``advance`` with a
+jitted drift, ``advance_python`` with a Python one, the same arithmetic);
+this module supplies the drift and the loop around them, because it needs
+per-step bookkeeping that :func:`statmech.langevin.integrate` does not do:
 
 - the nearest data point ``mu*(t) = argmin_mu |y - s a_mu|``
-  (dynamical-regimes eq. 12) comes free from the Gibbs pass at every step,
-  and ``t^_C``, the last time it changed, is kept per trajectory;
+  (dynamical-regimes eq. 12) comes free from the Gibbs pass at every step
+  of the empirical models, and from the exact k-NN of ``y/s`` against the
+  training set (:class:`statmech.knn.KNNIndex`) for any other model;
+  ``t^_C``, the last time it changed, is kept per trajectory;
 - **cloning**: at each time of ``clone_times`` every trajectory is copied
   once; from then on the copy and the original evolve with independent
   noise. ``phi(t)`` is the fraction of pairs whose end points are in the same
-  class (sign of ``x.m``, or the label of the nearest training point) and
+  class (sign of ``x.m``, the label of the nearest training point, or a
+  user classifier) and
   ``phi_C(t)`` the fraction that end on the same training point; both come
-  with binomial standard errors. The original serves as first member of
-  every pair (pairs at different times are correlated, each time's estimate
-  is an average over independent trajectories).
+  with binomial standard errors and percentile-bootstrap intervals over the
+  trajectories (as does the mean ``t^_C``). The original serves as first
+  member of every pair (pairs at different times are correlated, each time's
+  estimate is an average over independent trajectories).
 
 Memory stays bounded: trajectories run in batches whose working arrays hold
 ``batch x (1 + #clone times) x d`` numbers; only per-trajectory statistics
@@ -114,7 +121,7 @@ class CloningStats:
         class is defined (no labels and no centre).
     phi_c, phi_c_se : ndarray (L,) or None
         Probability that the two copies end on the same training point
-        (empirical score only; ``None`` for a population score).
+        (``None`` without a training set).
     n_pairs : int
         Pairs per clone time ``N`` (the number of trajectories).
     phi_ci, phi_c_ci : ConfidenceInterval or None
