@@ -27,9 +27,9 @@ per-step bookkeeping that :func:`statmech.langevin.integrate` does not do:
 - **cloning**: at each time of ``clone_times`` every trajectory is copied
   once; from then on the copy and the original evolve with independent
   noise. ``phi(t)`` is the fraction of pairs whose end points are in the same
-  class (sign of ``x.m``, the label of the nearest training point, or a
-  user classifier) and
-  ``phi_C(t)`` the fraction that end on the same training point; both come
+  class (sign of ``x.m``, the label of the nearest training point, or a user
+  classifier) and ``phi_C(t)`` the fraction that end on the same training
+  point; both come
   with binomial standard errors and percentile-bootstrap intervals over the
   trajectories (as does the mean ``t^_C``). The original serves as first
   member of every pair (pairs at different times are correlated, each time's
