@@ -27,6 +27,14 @@ def test_noise_levels_of_the_grid_are_uniform_in_sigma_to_the_one_over_rho(proce
     np.testing.assert_allclose(time_at_noise_level(noise_level(times, process), process), times, rtol=1e-12)
 
 
+def test_time_grid_edm_spacing_merges_clone_times():
+    process = ou_process()
+    grid = process.time_grid(1e-3, 5.0, 30, spacing="edm", include=[0.6])
+    plain = edm_times(1e-3, 5.0, 30, process)
+    assert 0.6 in grid and grid.shape[0] == 32 and (np.diff(grid) < 0).all()
+    np.testing.assert_array_equal(np.setdiff1d(grid, [0.6]), np.sort(plain))
+
+
 def test_ou_noise_level_closed_form():
     process = ou_process(1.0)
     t = np.array([0.01, 0.5, 3.0])
