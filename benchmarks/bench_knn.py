@@ -61,7 +61,8 @@ def _gemm_in_blocks(queries, train, dtype):
     centre = queries.mean(axis=0, dtype=np.float64)
     q = centred(queries, centre, dtype)[0]
     a = centred(train, centre, dtype)[0]
-    query_block = min(q.shape[0], max(1, PRODUCT_ENTRIES // TRAIN_BLOCK))
+    n_blocks = -(-q.shape[0] // max(1, PRODUCT_ENTRIES // TRAIN_BLOCK))
+    query_block = -(-q.shape[0] // n_blocks)
     buffer = np.empty(query_block * TRAIN_BLOCK, dtype)
 
     def run():
