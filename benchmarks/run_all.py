@@ -2,7 +2,8 @@
 
     python benchmarks/run_all.py            # full sizes from the issues
     python benchmarks/run_all.py --quick    # REM reference on 1 sample (x4), sampler K=50 steps,
-                                            # smaller scans (bench_scan.py --quick)
+                                            # smaller scans (bench_scan.py --quick), k-NN 2000 x 12000,
+                                            # generic-model overhead at n=2000, d=64
 
 Each row compares our hot path with its NumPy/SciPy reference or with its
 hardware bound (BLAS products, exp), timed in the same run: quote the
@@ -24,6 +25,8 @@ import numpy as np  # noqa: E402
 import bench_diffusion  # noqa: E402
 import bench_hopfield  # noqa: E402
 import bench_kernels  # noqa: E402
+import bench_knn  # noqa: E402
+import bench_models  # noqa: E402
 import bench_rem  # noqa: E402
 import bench_scan  # noqa: E402
 from _harness import Table, header  # noqa: E402
@@ -45,6 +48,8 @@ def main(argv=None) -> None:
     bench_hopfield.run(table, repeats=3)
     bench_diffusion.run(table, repeats=3, steps=50 if args.quick else None)
     bench_scan.run(table, quick=args.quick)
+    bench_knn.run(table, quick=args.quick)
+    bench_models.run(table, quick=args.quick, steps=20 if args.quick else None)
     table.print()
 
 

@@ -4,7 +4,10 @@ Modules
 -------
 - :mod:`diffusion.processes`   forward processes ``x_t = s(t) a + sqrt(Delta(t)) z`` (OU, VE, DDPM);
 - :mod:`diffusion.score`       exact empirical score, posterior, free energies; population scores;
-- :mod:`diffusion.sampler`     backward SDE / probability-flow ODE, nearest neighbour, cloning;
+- :mod:`diffusion.models`      score models: the interface, exact / smoothed empirical, Gaussian, two Gaussians;
+- :mod:`diffusion.sampler`     backward SDE / probability-flow ODE of any model, nearest neighbour, cloning;
+- :mod:`diffusion.edm`         the EDM rho time grid for any process;
+- :mod:`diffusion.memorisation` nearest-neighbour ratio d1/d2 of generated samples;
 - :mod:`diffusion.speciation`  ``Lambda``, ``t_S``, Gaussian-mixture ``phi(t)``, crossing;
 - :mod:`diffusion.collapse`    excess entropy ``f^e(t)`` by Monte Carlo, ``t_C``;
 - :mod:`diffusion.gm_theory`   the two-Gaussian (mixture) theory: score, ``phi(t)``, ``t_S``, ``t_C``, ``f(t)``;
@@ -45,6 +48,19 @@ from diffusion.gm_theory import (
     two_gaussians_log_density,
     two_gaussians_score,
 )
+from diffusion.edm import edm_times, noise_level, time_at_noise_level
+from diffusion.memorisation import Memorisation, memorisation, plot_memorisation
+from diffusion.models import (
+    DenoiserFunction,
+    EmpiricalModel,
+    GaussianModel,
+    Model,
+    ScoreFunction,
+    ScoreModel,
+    SmoothedEmpiricalModel,
+    TwoGaussiansModel,
+    as_model,
+)
 from diffusion.processes import (
     Process,
     as_process,
@@ -71,6 +87,7 @@ from diffusion.speciation import (
     Crossing,
     TopEigen,
     crossing_point,
+    phi_level_time,
     speciation_time,
     top_eigenvalue,
 )
@@ -82,11 +99,17 @@ __all__ = [
     "EmpiricalPosterior", "empirical_posterior", "empirical_score", "log_density",
     "two_deltas_score", "two_gaussians_score", "two_gaussians_log_density",
     "isotropic_gaussian_score",
+    # score models
+    "ScoreModel", "Model", "DenoiserFunction", "ScoreFunction", "as_model", "EmpiricalModel",
+    "SmoothedEmpiricalModel", "GaussianModel", "TwoGaussiansModel",
     # sampler
     "BackwardResult", "CloningStats", "backward_sample", "backward_sample_two_gaussians",
+    "edm_times", "noise_level", "time_at_noise_level",
+    # memorisation
+    "Memorisation", "memorisation", "plot_memorisation",
     # speciation
     "TopEigen", "top_eigenvalue", "speciation_time", "gm_phi", "gm_potential", "Crossing",
-    "crossing_point",
+    "crossing_point", "phi_level_time",
     # collapse
     "ExcessEntropy", "CollapseTime", "excess_entropy", "collapse_time", "gm_collapse_time",
     "gm_excess_entropy", "gm_excess_entropy_annealed", "gm_excess_entropy_finite",

@@ -10,7 +10,8 @@ import numpy as np
 
 from statmech import figures as fg
 
-__all__ = ["plot_speciation", "plot_collapse", "plot_dataset_regimes", "plot_pitchfork"]
+__all__ = ["plot_speciation", "plot_collapse", "plot_dataset_regimes", "plot_pitchfork",
+           "plot_model_regimes"]
 
 _MARKERS = "osv^Dp*"
 
@@ -221,4 +222,57 @@ def plot_pitchfork(result, fig):
     bottom.suptitle(r"Four deltas: regularised free energy $\tilde F(x, t) = F + |x|^2/2$, "
                     "one minimum splitting into four as $t$ decreases", fontsize=10)
     fg.title(fig, "Symmetry breaking in the variance-exploding diffusion (Ambrogioni Fig. 2–3)")
+    return fig
+
+
+def plot_model_regimes(result, fig):
+    """Score models: ``phi``, ``phi_C`` with bands, ``t^_C`` histograms, ``d1/d2`` histograms (issue 11)."""
+    sc = result.scalars
+    names = [str(m) for m in result.coords["model"]]
+    tcl = np.asarray(result.coords["t_clone"])
+    colours = [f"C{i}" for i in range(len(names))]
+    ax1 = fig.add_subplot(2, 2, 1)
+    ax2 = fig.add_subplot(2, 2, 2)
+    for key, ax, label in (("phi", ax1, r"$\phi(t)$ (same class)"),
+                           ("phi_c", ax2, r"$\phi_C(t)$ (same training point)")):
+        values, low, high = (_arr(result, k) for k in (key, key + "_low", key + "_high"))
+        for i, name in enumerate(names):
+            ax.plot(tcl, values[i], "o-", ms=3, color=colours[i], label=name)
+            ax.fill_between(tcl, low[i], high[i], color=colours[i], alpha=0.2, lw=0)
+        ax.axvline(sc["t_s"], color="k", ls="--", lw=1)
+        if np.isfinite(sc["t_c"]):
+            ax.axvline(sc["t_c"], color="grey", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("clone time t")
+        ax.set_ylabel(label)
+        ax.set_ylim(-0.02, 1.02)
+    ax1.axhline(sc["phi_level"], color="k", lw=0.6)
+    ax1.set_title(rf"dashed: $t_S=\frac{{1}}{{2}}\log\Lambda$ = {sc['t_s']:.2f}; "
+                  rf"dotted: $t_C$ = {sc['t_c']:.2f}", fontsize=8)
+    ax1.legend(frameon=False, fontsize=7)
+    ax3 = fig.add_subplot(2, 2, 3)
+    t_hat = _arr(result, "t_hat_c")
+    finite = t_hat[np.isfinite(t_hat)]
+    bins = np.geomspace(max(finite.min(), 1e-4), finite.max() * 1.01, 30) if finite.size else 10
+    for i, name in enumerate(names):
+        ax3.hist(t_hat[i], bins=bins, histtype="step", lw=1.4, color=colours[i], label=name)
+    if np.isfinite(sc["t_c"]):
+        ax3.axvline(sc["t_c"], color="grey", ls=":", lw=1)
+    ax3.set_xscale("log")
+    ax3.set_xlabel(r"$\hat t_C$ (last change of the nearest training point)")
+    ax3.set_ylabel("trajectories")
+    ax4 = fig.add_subplot(2, 2, 4)
+    centres = np.asarray(result.coords["ratio_bin"])
+    width = centres[1] - centres[0]
+    hist = _arr(result, "ratio_hist")
+    fraction, low, high = (_arr(result, k) for k in ("mem_fraction", "mem_low", "mem_high"))
+    for i, name in enumerate(names):
+        ax4.step(centres, hist[i], where="mid", color=colours[i],
+                 label=f"{name}: {fraction[i]:.2f} [{low[i]:.2f}, {high[i]:.2f}]")
+    ax4.axvline(sc["threshold"], color="k", ls="--", lw=1)
+    ax4.set_xlim(0.0, 1.0 + 0.5 * width)
+    ax4.set_xlabel(r"$d_1/d_2$ of the end points (memorised left of the dashed line)")
+    ax4.set_ylabel("samples")
+    ax4.legend(frameon=False, fontsize=7, title="memorised [95% CI]", title_fontsize=7)
+    fig.suptitle(f"Score models: {result.attrs.get('data', '')}; n={sc['n']}, d={sc['d']}", fontsize=9)
     return fig

@@ -190,11 +190,14 @@ class Process:
             First time, ``> t_min`` (default :attr:`default_t_end`).
         n_steps : int
             Number of steps ``K >= 1`` (ignored for ``spacing="schedule"``).
-        spacing : {"uniform", "log", "schedule"}
+        spacing : {"uniform", "log", "edm", "schedule"}
             ``"uniform"`` in ``t``; ``"log"``: uniform in ``log t``, so the
             steps shrink toward ``t_min`` where ``Delta -> 0`` makes the
-            score stiff; ``"schedule"`` (DDPM only): the DDPM step times in
-            ``[t_min, t_end]``, with ``t_min`` and ``t_end`` added.
+            score stiff; ``"edm"``: uniform in ``sigma(t)^{1/7}`` with
+            ``sigma = sqrt(Delta)/s`` (Karras et al. 2022, eq. 5;
+            :func:`diffusion.edm.edm_times`); ``"schedule"`` (DDPM only):
+            the DDPM step times in ``[t_min, t_end]``, with ``t_min`` and
+            ``t_end`` added.
         include : array_like, optional
             Times in ``[t_min, t_end]`` that must be on the grid (cloning or
             snapshot times); they are merged in.
@@ -211,6 +214,10 @@ class Process:
             sched = self.schedule_times()
             inner = sched[(sched > t_min) & (sched < t_end)]
             grid = np.concatenate(([t_min], inner, [t_end]))
+        elif spacing == "edm":
+            from diffusion.edm import edm_times  # edm builds on this module
+
+            grid = edm_times(t_min, t_end, n_steps, self)[::-1].copy()
         elif spacing in ("uniform", "log"):
             n_steps = as_int(n_steps, "n_steps", minimum=1)
             if spacing == "uniform":
@@ -220,7 +227,7 @@ class Process:
                 grid[0], grid[-1] = t_min, t_end
         else:
             raise ValueError(
-                f"spacing must be 'uniform', 'log' or 'schedule', got {spacing!r}"
+                f"spacing must be 'uniform', 'log', 'edm' or 'schedule', got {spacing!r}"
             )
         if include is not None:
             extra = as_float_array(include, "include", ndim=(0, 1), dtype=np.float64).ravel()

@@ -1,6 +1,6 @@
-"""Backward dynamics with the exact empirical score, nearest-neighbour tracking, cloning.
+"""Backward dynamics of any score model, nearest-neighbour tracking, cloning.
 
-PHYSICS.md §2 and §5. For a forward process ``dx = -k x dt + g dW`` with
+PHYSICS.md §2, §5 and §8. For a forward process ``dx = -k x dt + g dW`` with
 marginals ``x_t = s a + sqrt(Delta) z`` (:mod:`diffusion.processes`), the
 backward SDE run from ``t_end`` down to ``t_min`` is, per step ``h > 0``,
 
@@ -10,23 +10,30 @@ backward SDE run from ``t_end`` down to ``t_min`` is, per step ``h > 0``,
 for VE, ``k = 0``, ``g = sigma``), and the probability-flow ODE drops the
 noise and halves the score term. The score is the exact empirical one,
 ``(s <a>_y - y)/Delta`` (:mod:`diffusion.score`), computed in one chunked
-pass of the shared Gibbs kernel (two matrix products per evaluation). The
-integrators are :mod:`statmech.langevin`'s leaf kernels (``em_step``,
-``heun_step``, ``exponential_step``); this module supplies the drift and
-the loop around them, because it needs per-step bookkeeping that
-:func:`statmech.langevin.integrate` does not do:
+pass of the shared Gibbs kernel (two matrix products per evaluation), or
+that of any model of :mod:`diffusion.models`: the smoothed empirical and
+two-Gaussians models have compiled drifts too; any other model (a trained
+network behind a Python function) is evaluated in Python at every step.
+The steps are :mod:`statmech.langevin`'s method table (``advance`` with a
+jitted drift, ``advance_python`` with a Python one, the same arithmetic);
+this module supplies the drift and the loop around them, because it needs
+per-step bookkeeping that :func:`statmech.langevin.integrate` does not do:
 
 - the nearest data point ``mu*(t) = argmin_mu |y - s a_mu|``
-  (dynamical-regimes eq. 12) comes free from the Gibbs pass at every step,
-  and ``t^_C``, the last time it changed, is kept per trajectory;
+  (dynamical-regimes eq. 12) comes free from the Gibbs pass at every step
+  of the empirical models, and from the exact k-NN of ``y/s`` against the
+  training set (:class:`statmech.knn.KNNIndex`) for any other model;
+  ``t^_C``, the last time it changed, is kept per trajectory;
 - **cloning**: at each time of ``clone_times`` every trajectory is copied
   once; from then on the copy and the original evolve with independent
   noise. ``phi(t)`` is the fraction of pairs whose end points are in the same
-  class (sign of ``x.m``, or the label of the nearest training point) and
-  ``phi_C(t)`` the fraction that end on the same training point; both come
-  with binomial standard errors. The original serves as first member of
-  every pair (pairs at different times are correlated, each time's estimate
-  is an average over independent trajectories).
+  class (sign of ``x.m``, the label of the nearest training point, or a user
+  classifier) and ``phi_C(t)`` the fraction that end on the same training
+  point; both come
+  with binomial standard errors and percentile-bootstrap intervals over the
+  trajectories (as does the mean ``t^_C``). The original serves as first
+  member of every pair (pairs at different times are correlated, each time's
+  estimate is an average over independent trajectories).
 
 Memory stays bounded: trajectories run in batches whose working arrays hold
 ``batch x (1 + #clone times) x d`` numbers; only per-trajectory statistics
@@ -63,9 +70,19 @@ from statmech._validation import (
     child_seed,
 )
 from statmech.gibbs import gibbs_pass, gibbs_workspace
+from statmech.intervals import ConfidenceInterval, bootstrap_ci
+from statmech.knn import KNNIndex
 from statmech.langevin import METHODS, check_method, grid_indices
 
 from diffusion.datasets import as_labels
+from diffusion.models import (
+    EmpiricalModel,
+    GaussianModel,
+    SmoothedEmpiricalModel,
+    TwoGaussiansModel,
+    as_model,
+    model_times,
+)
 from diffusion.processes import as_process, process_coefficients
 
 __all__ = [
@@ -83,6 +100,12 @@ _BATCH_VALUES = 1 << 22
 # Trajectories when neither n_trajectories nor x0 gives the number.
 _DEFAULT_TRAJECTORIES = 256
 
+# Key of the bootstrap's random stream under the run's seed (groups use keys 0, 1, ...).
+_BOOTSTRAP_KEY = 1 << 62
+
+#: Initial-state modes of the samplers.
+INIT_MODES = ("marginal", "gaussian", "gaussian-fit")
+
 
 @dataclass(frozen=True)
 class CloningStats:
@@ -98,9 +121,18 @@ class CloningStats:
         class is defined (no labels and no centre).
     phi_c, phi_c_se : ndarray (L,) or None
         Probability that the two copies end on the same training point
-        (empirical score only; ``None`` for a population score).
+        (``None`` without a training set).
     n_pairs : int
         Pairs per clone time ``N`` (the number of trajectories).
+    phi_ci, phi_c_ci : ConfidenceInterval or None
+        Percentile-bootstrap intervals of ``phi`` and ``phi_c`` over the
+        trajectories (each resample keeps a trajectory's pairs at every
+        clone time together); ``None`` without ``n_boot`` or without the
+        quantity.
+    same_class, same_point : ndarray of bool (N, L) or None
+        Per trajectory and clone time: the two copies ended in the same
+        class / on the same training point (for other statistics of the
+        pairs, e.g. a bootstrap of the time where ``phi`` crosses a level).
     """
 
     clone_times: np.ndarray
@@ -109,6 +141,10 @@ class CloningStats:
     phi_c: np.ndarray | None
     phi_c_se: np.ndarray | None
     n_pairs: int
+    phi_ci: ConfidenceInterval | None = None
+    phi_c_ci: ConfidenceInterval | None = None
+    same_class: np.ndarray | None = None
+    same_point: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -118,15 +154,18 @@ class BackwardResult:
     Attributes
     ----------
     x : ndarray (B, d)
-        End points at ``t_min`` (original trajectories, not the clones).
+        End points at ``t_min`` (original trajectories, not the clones), or
+        their denoised values ``D(x, t_min)`` after a ``final_step``.
     nearest : ndarray of int64 (B,) or None
-        Nearest training point at ``t_min`` (empirical score only).
+        Nearest training point of each end point (``argmin |x - s(t_min)
+        a_mu|``; after a ``final_step``, of the denoised point). ``None``
+        without a training set.
     t_collapse : ndarray (B,) or None
         ``t^_C``: the last grid time at which ``mu*(t)`` changed (``t_end``
-        if it never did). Empirical score only.
+        if it never did). ``None`` without a training set.
     classes : ndarray of int64 (B,) or None
-        Class of each end point (label of the nearest point, or sign of
-        ``x.m``); ``None`` when no class is defined.
+        Class of each end point (label of the nearest point, sign of
+        ``x.m``, or the user's classifier); ``None`` when no class is defined.
     cloning : CloningStats or None
     snapshots : ndarray (S, B, d)
         States at ``snapshot_times`` (empty when none were asked for).
@@ -140,6 +179,13 @@ class BackwardResult:
     seed_entropy : int
     spawn_key : tuple
     group_size : int
+    t_collapse_ci : ConfidenceInterval or None
+        Percentile-bootstrap interval of the mean ``t^_C`` over trajectories.
+    model : str
+        The score model (:meth:`diffusion.models.Model.describe`).
+    init : str
+    final_step : bool
+        Whether the end points are the denoiser's output ``D(x, t_min)``.
     """
 
     x: np.ndarray
@@ -156,6 +202,10 @@ class BackwardResult:
     seed_entropy: int
     spawn_key: tuple
     group_size: int
+    t_collapse_ci: ConfidenceInterval | None = None
+    model: str = ""
+    init: str = "marginal"
+    final_step: bool = False
 
 
 # --------------------------------------------------------------------------
@@ -165,8 +215,14 @@ class BackwardResult:
 
 @kernel
 def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, work, log_z, participation, nearest,
-                     nn_record, record_t, code, temperature, sigma, k_rate, c2, nonlinear_only):
+                     nn_record, record_t, code, temperature, sigma, k_rate, c2, nonlinear_only, h2):
     """Backward drift ``k y + c2 (s <a>_y - y)/Delta`` with the exact empirical score.
+
+    With ``h2 = h^2 > 0`` it is the smoothed empirical model's
+    (PHYSICS.md §8): the training points convolved with ``N(0, h^2 I)``
+    have the score ``(s <a>' - y)/Delta'``, ``Delta' = Delta + s^2 h^2``, with
+    ``<a>'`` the posterior mean at ``Delta'``; ``Delta`` is replaced by
+    ``Delta'`` throughout (at ``h2 = 0`` exactly the same numbers).
 
     One Gibbs pass over the data (:func:`statmech.gibbs.gibbs_pass`, two
     matrix products per chunk); ``<a>_y = S1/S0`` is read from the running
@@ -179,6 +235,7 @@ def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, work, log_z, partic
     n_rows = X.shape[0]
     n_data = data.shape[0]
     s, delta = process_coefficients(code, temperature, sigma, t)
+    delta = delta + s * s * h2
     inv = 1.0 / delta
     for b in range(n_rows):
         beta[b] = inv
@@ -343,32 +400,64 @@ def _group_rng(root: np.random.SeedSequence, j: int) -> np.random.Generator:
 
 
 class _Model:
-    """What the driver needs from a score: drift, its arguments, initial draws, classes."""
+    """What the driver needs from a score model: drift, its arguments, initial draws.
+
+    ``empirical``: the drift records the nearest training point (the Gibbs
+    pass's argmax) when ``t == record_t[0]``. ``python``: the drift is a
+    Python function, stepped by :meth:`statmech.langevin.Method.advance_python`.
+    """
 
     empirical = False
+    python = False
+    data = None
+
+    def rate(self, delta, s, c2, k):
+        """Exact linear rate of exponential Euler: the drift is ``-rate y + N(y, t)``."""
+        return c2 / delta - k
+
+    def buffers(self, rows):
+        return {}
 
     def init(self, rng, size, s, delta, mode, dtype):
-        raise NotImplementedError
+        """``size`` initial states at ``t_end`` from ``rng`` (``mode`` in :data:`INIT_MODES`).
 
-    def classes(self, x, nearest):
-        raise NotImplementedError
+        ``"marginal"``: ``s a_nu + sqrt(Delta) z`` over the training set;
+        ``"gaussian"``: ``sqrt(Delta) z``; ``"gaussian-fit"``: ``N(s m, s^2 C +
+        Delta I)`` with the training set's mean and covariance.
+        """
+        if mode == "gaussian-fit":
+            return self.fitted_gaussian().transform(rng.standard_normal((size, self.d)), s, delta)
+        if self.data is None:  # "gaussian" (a marginal draw needs data: checked before)
+            return math.sqrt(delta) * rng.standard_normal((size, self.d))
+        index = rng.integers(0, self.data.shape[0], size=size)
+        z = rng.standard_normal((size, self.d))
+        if mode == "gaussian":
+            return math.sqrt(delta) * z
+        return s * self.data[index].astype(np.float64) + math.sqrt(delta) * z
+
+    def fitted_gaussian(self) -> GaussianModel:
+        """``N(m, C)`` of the training set (``init="gaussian-fit"``), computed once."""
+        if getattr(self, "_fitted", None) is None:
+            self._fitted = GaussianModel.fit(self.data)
+        return self._fitted
 
 
 class _EmpiricalModel(_Model):
+    """The exact empirical score (``bandwidth = 0``) or the smoothed one, compiled."""
+
     empirical = True
 
-    def __init__(self, data, labels, centre, chunk_size, dtype):
+    def __init__(self, data, chunk_size, dtype, bandwidth=0.0):
         self.data = data
-        self.labels = labels
-        self.centre = centre
         self.n, self.d = data.shape
         self.sqnorm = np.einsum("ij,ij->i", data, data, dtype=np.float64)
         self.chunk_size = chunk_size
         self.dtype = dtype
+        self.h2 = float(bandwidth) ** 2
         self.drift = _empirical_drift
 
     def rate(self, delta, s, c2, k):
-        return c2 / delta - k
+        return c2 / (delta + s * s * self.h2) - k
 
     def buffers(self, rows):
         return dict(
@@ -383,21 +472,14 @@ class _EmpiricalModel(_Model):
     def args(self, buf, process, k_rate, c2, nonlinear_only):
         return (self.data, self.sqnorm, buf["offsets"], buf["beta"], buf["work"], buf["log_z"],
                 buf["participation"], buf["nearest"], buf["nn_record"], buf["record_t"],
-                process.code, process.temperature, process.sigma, k_rate, c2, nonlinear_only)
+                process.code, process.temperature, process.sigma, k_rate, c2, nonlinear_only,
+                self.h2)
 
     def init(self, rng, size, s, delta, mode, dtype):
-        index = rng.integers(0, self.n, size=size)
-        z = rng.standard_normal((size, self.d))
-        if mode == "gaussian":
-            return math.sqrt(delta) * z
-        return s * self.data[index].astype(np.float64) + math.sqrt(delta) * z
-
-    def classes(self, x, nearest):
-        if self.labels is not None:
-            return self.labels[nearest]
-        if self.centre is not None:
-            return np.sign(x.astype(np.float64) @ self.centre).astype(np.int64)
-        return None
+        # The smoothed model's marginal N(s a_nu, (Delta + s^2 h^2) I): at h = 0 the same numbers.
+        if mode == "marginal":
+            delta = delta + s * s * self.h2
+        return super().init(rng, size, s, delta, mode, dtype)
 
 
 class _TwoGaussiansModel(_Model):
@@ -410,14 +492,18 @@ class _TwoGaussiansModel(_Model):
     def rate(self, delta, s, c2, k):
         return c2 / (delta + self.sigma**2 * s * s) - k
 
-    def buffers(self, rows):
-        return {}
-
     def args(self, buf, process, k_rate, c2, nonlinear_only):
         return (self.centre, self.sigma**2, process.code, process.temperature, process.sigma,
                 k_rate, c2, nonlinear_only)
 
+    def fitted_gaussian(self):
+        # The population's own mean 0 and covariance sigma^2 I + m m^T.
+        cov = self.sigma**2 * np.eye(self.d) + np.outer(self.centre, self.centre)
+        return GaussianModel(np.zeros(self.d), cov)
+
     def init(self, rng, size, s, delta, mode, dtype):
+        if mode == "gaussian-fit":
+            return super().init(rng, size, s, delta, mode, dtype)
         signs = np.where(rng.random(size) < 0.5, 1.0, -1.0)
         xi = rng.standard_normal((size, self.d))
         z = rng.standard_normal((size, self.d))
@@ -425,23 +511,101 @@ class _TwoGaussiansModel(_Model):
             return math.sqrt(delta) * z
         return s * (signs[:, None] * self.centre[None, :] + self.sigma * xi) + math.sqrt(delta) * z
 
-    def classes(self, x, nearest):
-        return np.sign(x.astype(np.float64) @ self.centre).astype(np.int64)
+
+class _PythonModel(_Model):
+    """Any :class:`diffusion.models.Model`, its drift evaluated in Python at every step.
+
+    EM and Heun use ``f = k y + c2 score(y, t)``; exponential Euler the split
+    ``f = -(c2/Delta - k) y + c2 s D(y, t)/Delta`` (Tweedie), exact for the
+    linear part of every model. The model's outputs are checked at every
+    call (shape, NaN, inf: the error names the time and the row).
+    """
+
+    python = True
+
+    def __init__(self, model, data, d):
+        self.model = model
+        self.data = data
+        self.d = d
+
+    def python_drift(self, process, k_rate, c2, nonlinear_only):
+        model = self.model
+
+        def drift(X, t, out):
+            if nonlinear_only:
+                s, delta = float(process.s(t)), float(process.delta(t))
+                np.multiply(model.denoise(X, t), c2 * s / delta, out=out)
+            else:
+                np.multiply(model.score(X, t), c2, out=out)
+                out += k_rate * X
+
+        return drift
+
+    def fitted_gaussian(self):
+        if self.data is None and isinstance(self.model, GaussianModel):
+            return self.model
+        return super().fitted_gaussian()
+
+
+def _as_classifier(classifier):
+    if classifier is not None and not callable(classifier):
+        raise TypeError(f"classifier must be callable (x -> classes), got {type(classifier).__name__}")
+    return classifier
+
+
+def _classify(classifier, x):
+    """The user's classes of end points ``x``, checked: integers, one per row."""
+    out = np.asarray(classifier(np.asarray(x, dtype=np.float64)))
+    if out.shape != (x.shape[0],):
+        raise ValueError(f"classifier must return one class per end point, shape ({x.shape[0]},), "
+                         f"got shape {out.shape}")
+    if out.dtype.kind not in "biuf" or (out.dtype.kind == "f" and not (
+            np.isfinite(out).all() and (out == np.round(out)).all())):
+        raise ValueError(f"classifier must return integer classes, got dtype {out.dtype}")
+    return out.astype(np.int64)
+
+
+class _Classes:
+    """How an end point gets its class: user classifier, nearest labelled point, or sign(x.m)."""
+
+    def __init__(self, labels=None, centre=None, classifier=None):
+        self.labels, self.centre, self.classifier = labels, centre, classifier
+
+    @property
+    def defined(self):
+        return not (self.labels is None and self.centre is None and self.classifier is None)
+
+    def __call__(self, x, nearest):
+        if self.classifier is not None:
+            return _classify(self.classifier, x)
+        if self.labels is not None:
+            return self.labels[nearest]
+        if self.centre is not None:
+            return np.sign(x.astype(np.float64) @ self.centre).astype(np.int64)
+        return None
+
+
+def _nearest_knn(index, X, s):
+    """``argmin_mu |X - s a_mu|`` by exact k-NN of ``X / s`` (dynamical-regimes eq. 12)."""
+    return index.query(np.asarray(X, dtype=np.float64) / s, 1).indices[:, 0]
 
 
 def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times, snapshot_times,
-         record_nearest, init, seed, group_size, batch_size, dtype):
+         record_nearest, init, seed, group_size, batch_size, dtype, classes=None, knn=None,
+         final_step=False, denoiser=None, n_boot=0, confidence=0.95, description=""):
     scheme, ode = _check_method(method, ode)
     x0, n_traj = _initial_states(x0, n_trajectories, model.d, dtype)
     group_size = as_int(group_size, "group_size", minimum=1)
-    if init not in ("marginal", "gaussian"):
-        raise ValueError(f"init must be 'marginal' or 'gaussian', got {init!r}")
     clone_steps = _grid_steps(clone_times, times, "clone_times")
     if clone_steps.size and clone_steps[-1] == times.shape[0] - 1:
         raise ValueError("clone_times must be > t_min (the copies need at least one step)")
     snap_steps = _grid_steps(snapshot_times, times, "snapshot_times")
     if not isinstance(record_nearest, (bool, np.bool_)):
         raise TypeError(f"record_nearest must be True or False, got {record_nearest!r}")
+    n_boot = as_int(n_boot, "n_boot", minimum=0)
+    if n_boot == 1:
+        raise ValueError("n_boot must be 0 (no bootstrap) or >= 2, got 1")
+    classes = _Classes() if classes is None else classes
     root = as_seed_sequence(seed)
     n_sets = 1 + clone_steps.shape[0]
     d = model.d
@@ -481,23 +645,32 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
     F1 = np.empty((rows if heun else 0, d), dtype)
     xi = np.zeros((rows, d), dtype)
     buf = model.buffers(rows)
-    args = model.args(buf, process, k_rate, c2, nonlinear_only)
+    if model.python:
+        drift = model.python_drift(process, k_rate, c2, nonlinear_only)
+    else:
+        args = model.args(buf, process, k_rate, c2, nonlinear_only)
     empirical = model.empirical
+    tracking = empirical or knn is not None
 
     x_out = np.empty((n_traj, d), dtype)
-    nearest_out = np.empty(n_traj, np.int64) if empirical else None
-    t_hat_out = np.empty(n_traj) if empirical else None
-    classes_out = None
+    nearest_out = np.empty(n_traj, np.int64) if tracking else None
+    t_hat_out = np.empty(n_traj) if tracking else None
+    classes_out = np.empty(n_traj, np.int64) if classes.defined else None
     snaps = np.empty((snap_steps.shape[0], n_traj, d), dtype)
     snap_slot = {int(k): i for i, k in enumerate(snap_steps)}
-    path = np.empty((K + 1, n_traj), np.int64) if (record_nearest and empirical) else None
+    path = np.empty((K + 1, n_traj), np.int64) if (record_nearest and tracking) else None
     L = clone_steps.shape[0]
-    same_class = np.zeros(L)
-    same_point = np.zeros(L)
-    have_classes = True
+    same_class = np.zeros((n_traj, L), dtype=bool) if classes.defined else None
+    same_point = np.zeros((n_traj, L), dtype=bool) if tracking else None
 
     previous = np.full(rows, -1, np.int64)
     t_hat = np.empty(rows)
+
+    def nearest_now(na, k):
+        """``mu*(t_k)`` of the active rows: recorded by the drift, or exact k-NN."""
+        if empirical:
+            return buf["nn_record"][:na]
+        return _nearest_knn(knn, X[:na], s_grid[k])
 
     for b0 in range(0, n_traj, batch_size):
         nb = min(batch_size, n_traj - b0)
@@ -528,14 +701,23 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
             if not ode:
                 _draw_noise(groups, rngs, xi4[:active], dtype)
             sq = math.sqrt(h_grid[k])
+            if knn is not None:
+                nn = nearest_now(na, k)
             if empirical:
                 buf["record_t"][0] = times[k]
-            scheme.advance(model.drift, args, X[:na], times[k], times[k + 1], h_grid[k],
-                           g_amp * sq, g_amp * sq, lam_bar[k], xi[:na], F0[:na], Xp[:na], F1[:na])
-            if empirical:
-                _track_nearest(buf["nn_record"][:na], previous[:na], t_hat[:na], times[k])
+            if model.python:
+                scheme.advance_python(drift, X[:na], times[k], times[k + 1], h_grid[k], g_amp * sq,
+                                      g_amp * sq, lam_bar[k], xi[:na], F0[:na], Xp[:na], F1[:na])
+            else:
+                scheme.advance(model.drift, args, X[:na], times[k], times[k + 1], h_grid[k],
+                               g_amp * sq, g_amp * sq, lam_bar[k], xi[:na], F0[:na], Xp[:na],
+                               F1[:na])
+            if tracking:
+                if empirical:
+                    nn = nearest_now(na, k)
+                _track_nearest(nn, previous[:na], t_hat[:na], times[k])
                 if path is not None:
-                    path[k, b0:b0 + nb] = buf["nn_record"][:nb]
+                    path[k, b0:b0 + nb] = nn[:nb]
             if k + 1 in snap_slot:
                 snaps[snap_slot[k + 1], b0:b0 + nb] = X[:nb]
             if not np.isfinite(X[:na]).all():
@@ -546,89 +728,156 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
                 )
         na = active * nb
         nearest_end = None
-        if empirical:
-            buf["record_t"][0] = times[K]
-            model.drift(X[:na], times[K], F0[:na], *args)
-            _track_nearest(buf["nn_record"][:na], previous[:na], t_hat[:na], times[K])
-            nearest_end = buf["nn_record"][:na].copy()
-            nearest_out[b0:b0 + nb] = nearest_end[:nb]
+        if tracking:
+            if empirical:
+                buf["record_t"][0] = times[K]
+                model.drift(X[:na], times[K], F0[:na], *args)
+            nn = nearest_now(na, K)
+            _track_nearest(nn, previous[:na], t_hat[:na], times[K])
+            nearest_end = nn.copy()
             t_hat_out[b0:b0 + nb] = t_hat[:nb]
             if path is not None:
                 path[K, b0:b0 + nb] = nearest_end[:nb]
+        if final_step:
+            # EDM's last step to t = 0 (sigma = 0): the denoiser's output at t_min.
+            X[:na] = denoiser(X[:na], float(times[K]))
+            if tracking:
+                nearest_end = _nearest_knn(knn, X[:na], 1.0)
+        if tracking:
+            nearest_out[b0:b0 + nb] = nearest_end[:nb]
         x_out[b0:b0 + nb] = X[:nb]
-        cls = model.classes(X[:na], nearest_end)
-        if cls is None:
-            have_classes = False
-        else:
-            if classes_out is None:
-                classes_out = np.empty(n_traj, np.int64)
+        cls = classes(X[:na], nearest_end)
+        if cls is not None:
             classes_out[b0:b0 + nb] = cls[:nb]
             for l in range(L):
-                same_class[l] += np.count_nonzero(cls[(l + 1) * nb:(l + 2) * nb] == cls[:nb])
-        if empirical:
+                same_class[b0:b0 + nb, l] = cls[(l + 1) * nb:(l + 2) * nb] == cls[:nb]
+        if tracking:
             for l in range(L):
-                same_point[l] += np.count_nonzero(
-                    nearest_end[(l + 1) * nb:(l + 2) * nb] == nearest_end[:nb])
+                same_point[b0:b0 + nb, l] = nearest_end[(l + 1) * nb:(l + 2) * nb] == nearest_end[:nb]
+
+    boot_seed = child_seed(root, _BOOTSTRAP_KEY)
+
+    def _interval(samples):
+        if not n_boot or samples.shape[0] < 2:
+            return None
+        return bootstrap_ci(samples.astype(np.float64), n_boot=n_boot, confidence=confidence,
+                            seed=boot_seed)
 
     cloning = None
     if L:
-        def _rate(count):
-            p = count / n_traj
+        def _rate(indicator):
+            p = indicator.mean(axis=0)
             se = np.sqrt(p * (1.0 - p) / max(n_traj - 1, 1))
             return p, se
 
-        phi, phi_se = _rate(same_class) if have_classes else (None, None)
-        phi_c, phi_c_se = _rate(same_point) if empirical else (None, None)
-        cloning = CloningStats(clone_times=times[clone_steps].copy(), phi=phi, phi_se=phi_se,
-                               phi_c=phi_c, phi_c_se=phi_c_se, n_pairs=n_traj)
+        phi, phi_se = _rate(same_class) if classes.defined else (None, None)
+        phi_c, phi_c_se = _rate(same_point) if tracking else (None, None)
+        cloning = CloningStats(
+            clone_times=times[clone_steps].copy(), phi=phi, phi_se=phi_se, phi_c=phi_c,
+            phi_c_se=phi_c_se, n_pairs=n_traj,
+            phi_ci=_interval(same_class) if classes.defined else None,
+            phi_c_ci=_interval(same_point) if tracking else None,
+            same_class=same_class, same_point=same_point)
     return BackwardResult(
         x=x_out, nearest=nearest_out, t_collapse=t_hat_out,
-        classes=classes_out if have_classes else None, cloning=cloning, snapshots=snaps,
+        classes=classes_out, cloning=cloning, snapshots=snaps,
         snapshot_times=times[snap_steps].copy(), nearest_path=path, times=times,
         method=method, ode=ode, seed_entropy=root.entropy, spawn_key=tuple(root.spawn_key),
         group_size=group_size,
+        t_collapse_ci=_interval(t_hat_out) if tracking else None,
+        model=description, init=init, final_step=bool(final_step),
     )
 
 
+def _check_init(init, final_step):
+    if init not in INIT_MODES:
+        raise ValueError(f"init must be one of {INIT_MODES}, got {init!r}")
+    if not isinstance(final_step, (bool, np.bool_)):
+        raise TypeError(f"final_step must be True or False, got {final_step!r}")
+
+
+def _driver(model, data, process, *, x0, chunk_size, dtype, init):
+    """The driver model for ``model`` (compiled drift where there is one) and the training set."""
+    if isinstance(model, SmoothedEmpiricalModel):
+        own = model.data.astype(dtype)
+        if data is not None and (data.shape != own.shape or not np.array_equal(data, own)):
+            raise ValueError(
+                "data must be the training set of the empirical model (or None), got a "
+                f"different array of shape {data.shape}")
+        chunk = chunk_size if chunk_size is not None else model.chunk_size
+        return _EmpiricalModel(own, chunk, dtype, model.bandwidth), own
+    if isinstance(model, TwoGaussiansModel):
+        driver = _TwoGaussiansModel(model.centre, model.sigma)
+        return driver, data
+    d = data.shape[1] if data is not None else model.d
+    if d is None and x0 is not None:
+        d = np.shape(x0)[1] if np.ndim(x0) == 2 else None
+    if d is None:
+        raise ValueError("the dimension d is unknown: give data (the training set) or x0, or a "
+                         "model with a d attribute")
+    if data is None and init == "marginal":
+        raise ValueError("init='marginal' draws from the noised training set: give data, or use "
+                         "init='gaussian' (pure noise) or x0")
+    if data is None and init == "gaussian-fit" and not isinstance(model, GaussianModel):
+        raise ValueError("init='gaussian-fit' fits a Gaussian to the training set: give data")
+    return _PythonModel(model, data, d), data
+
+
 def backward_sample(
-    data,
+    data=None,
     process=None,
     times=None,
     *,
+    model=None,
     n_trajectories=None,
     x0=None,
     labels=None,
     centre=None,
+    classifier=None,
     method="euler_maruyama",
     ode=False,
     clone_times=None,
     snapshot_times=None,
     record_nearest=False,
     init="marginal",
+    final_step=False,
     seed=None,
     group_size=64,
     batch_size=None,
     chunk_size=None,
+    n_boot=1000,
+    confidence=0.95,
     dtype=np.float64,
 ) -> BackwardResult:
-    """Run the backward SDE (or probability-flow ODE) with the exact empirical score.
+    """Run the backward SDE (or probability-flow ODE) of a score model, with cloning and ``mu*(t)``.
 
-    Generative dynamics of a diffusion model trained exactly on ``data``
-    (PHYSICS.md §2, dynamical-regimes eq. 3, Ambrogioni eq. 3), with the
-    nearest-neighbour index ``mu*(t)`` (dynamical-regimes eq. 12), ``t^_C``
-    per trajectory and the cloning protocol ``phi(t)``, ``phi_C(t)``
-    (PHYSICS.md §5), from ``times[0]`` (own draws, or given states ``x0``)
-    down to ``times[-1]``. See the module docstring for the scheme.
+    Generative dynamics (PHYSICS.md §2, dynamical-regimes eq. 3, Ambrogioni
+    eq. 3) of the exact empirical model of ``data`` (``model=None``) or of
+    any score model (PHYSICS.md §8, :mod:`diffusion.models`), with the
+    nearest-neighbour index ``mu*(t)`` of the training set (dynamical-regimes
+    eq. 12), ``t^_C`` per trajectory and the cloning protocol ``phi(t)``,
+    ``phi_C(t)`` (PHYSICS.md §5), from ``times[0]`` (own draws, or given
+    states ``x0``) down to ``times[-1]``. See the module docstring for the scheme.
+
+    The exact and smoothed empirical models and the two-Gaussians model run
+    their compiled drifts (the exact model exactly as with ``model=None``);
+    any other model is called from Python at every step and its nearest
+    training point comes from the exact k-NN (:class:`statmech.knn.KNNIndex`).
 
     Parameters
     ----------
-    data : array_like, shape (n, d)
-        Training points.
+    data : array_like, shape (n, d), optional
+        Training points: the exact model's data when ``model`` is None; for
+        another model, the set that ``mu*(t)``, ``t^_C``, ``phi_C``, the
+        labels and ``init="marginal"``/``"gaussian-fit"`` refer to (optional).
     process : Process, optional
-        Forward process (default OU, ``T = 1``).
+        Forward process (default OU, ``T = 1``; a model's own process when it has one).
     times : array_like, shape (K+1,)
         Strictly decreasing grid ``t_end > ... > t_min > 0``
-        (:meth:`Process.time_grid`).
+        (:meth:`Process.time_grid`, :func:`diffusion.edm.edm_times`).
+    model : Model, object with denoise/score, optional
+        The score model (:func:`diffusion.models.as_model`; wrap a plain
+        function in ``DenoiserFunction``/``ScoreFunction``).
     n_trajectories : int, optional
         Number of trajectories ``B`` (= clone pairs per clone time). Default
         ``x0.shape[0]`` when ``x0`` is given (which it must then equal),
@@ -639,19 +888,19 @@ def backward_sample(
         converted to ``dtype``. Row ``i`` belongs to group ``i //
         group_size``; each group still draws (and discards) its initial
         states, so the noise is the same numbers as with ``x0=None``: ``x0``
-        equal to that draw gives the same result bit for bit. Give states
-        of the forward marginal at ``times[0]`` (:meth:`Process.sample_marginal`)
-        to run the exact backward dynamics from an intermediate time, or
-        noisy cues for retrieval.
+        equal to that draw gives the same result bit for bit.
     labels : array_like of int, shape (n,), optional
         Class of each training point: the class of an end point is the
         label of its nearest training point.
     centre : array_like, shape (d,), optional
-        Class direction ``m``: the class is ``sign(x.m)`` (Gaussian
-        mixture). Give ``labels`` or ``centre``, not both.
+        Class direction ``m``: the class is ``sign(x.m)`` (the default for
+        the two-Gaussians model).
+    classifier : callable, optional
+        ``classifier(x)`` of end points (B, d) returning one integer class
+        per row. Give at most one of ``labels``, ``centre``, ``classifier``.
     method : {"euler_maruyama", "heun", "exponential"}
-        ``statmech.langevin`` step; ``"exponential"`` treats the stiff
-        linear part ``-(c2/Delta - k) y`` exactly.
+        :data:`statmech.langevin.METHOD_TABLE` step; ``"exponential"`` treats
+        the stiff linear part ``-(c2/Delta - k) y`` exactly.
     ode : bool
         Probability-flow ODE instead of the SDE.
     clone_times : array_like, optional
@@ -660,10 +909,15 @@ def backward_sample(
         Grid times at which to store the (original) states.
     record_nearest : bool
         Keep ``mu*(t_k)`` at every grid time (``(K+1) x B`` integers).
-    init : {"marginal", "gaussian"}
-        Start from an exact draw of ``P_{t_end}^e`` (``s a_nu + sqrt(Delta) z``)
-        or from ``N(0, Delta(t_end) I)`` (the paper's pure noise). Ignored
-        when ``x0`` is given.
+    init : {"marginal", "gaussian", "gaussian-fit"}
+        Start from a draw of the noised training set ``s a_nu + sqrt(Delta) z``
+        (the model's own marginal for the two-Gaussians and smoothed models),
+        from ``N(0, Delta(t_end) I)`` (pure noise), or from ``N(s m, s^2 C +
+        Delta I)`` with the training set's mean and covariance (the Gaussian
+        late start of Raya and Ambrogioni). Ignored when ``x0`` is given.
+    final_step : bool
+        Take EDM's last step to ``t = 0``: the end points become the
+        denoiser's output ``D(x, t_min)``.
     seed : int, SeedSequence or None
     group_size : int
         Trajectories per random stream (part of the random-number recipe:
@@ -673,32 +927,74 @@ def backward_sample(
         the result does not depend on it beyond round-off).
     chunk_size : int, optional
         Data rows per Gibbs chunk (memory only).
+    n_boot : int
+        Bootstrap resamples of the trajectories for the intervals of ``phi``,
+        ``phi_C`` and the mean ``t^_C`` (0: none).
+    confidence : float
+        Their nominal coverage.
     dtype : float64 or float32
         Working precision of states and products.
 
     Returns
     -------
     BackwardResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad arguments (before any step runs); a model that is not callable;
+        ``d`` of ``data``, ``x0``, ``centre`` and the model disagreeing;
+        times outside the process's range.
+    FloatingPointError
+        The model returned NaN or inf (naming the time and the row), or the
+        state became non-finite.
     """
-    process = as_process(process)
+    process = as_process(process) if process is not None or model is None else None
     dtype = as_float_dtype(dtype)
-    data = as_float_array(data, "data", ndim=2, dtype=dtype)
     times = check_time_grid(times)
-    n, d = data.shape
-    if labels is not None and centre is not None:
-        raise ValueError("give labels or centre to define classes, not both")
+    _check_init(init, final_step)
+    classifier = _as_classifier(classifier)
+    given = [name for name, value in (("labels", labels), ("centre", centre),
+                                      ("classifier", classifier)) if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"give at most one of labels, centre and classifier to define classes, "
+                         f"got {' and '.join(given)}")
+    if chunk_size is not None:
+        chunk_size = as_int(chunk_size, "chunk_size", minimum=1)
+    if data is not None:
+        data = as_float_array(data, "data", ndim=2, dtype=dtype)
+    if model is None:
+        if data is None:
+            raise ValueError("data (the training set) is required without a model")
+        model = EmpiricalModel(data, process, chunk_size=chunk_size)
+    else:
+        model = as_model(model, process)
+    process = model.process
+    model_times(times, times.shape[0], process)  # every grid time inside the process's range
+    driver, data = _driver(model, data, process, x0=x0, chunk_size=chunk_size, dtype=dtype,
+                           init=init)
+    d = driver.d
+    if data is not None:
+        check_same(data.shape[1], d, "data", "the model", "dimension d (columns)")
     if labels is not None:
-        labels = as_labels(labels, n)
+        if data is None:
+            raise ValueError("labels name the class of each training point: give data too")
+        labels = as_labels(labels, data.shape[0])
     if centre is not None:
         centre = as_float_array(centre, "centre", ndim=1, dtype=np.float64)
         check_same(centre.shape[0], d, "centre", "data", "dimension d")
-    if chunk_size is not None:
-        chunk_size = as_int(chunk_size, "chunk_size", minimum=1)
-    model = _EmpiricalModel(data, labels, centre, chunk_size, dtype)
-    return _run(model, process, times, n_trajectories=n_trajectories, x0=x0, method=method, ode=ode,
+    elif not given and isinstance(driver, _TwoGaussiansModel):
+        centre = driver.centre
+    knn = None
+    if data is not None and (not driver.empirical or final_step):
+        knn = KNNIndex(data)
+    return _run(driver, process, times, n_trajectories=n_trajectories, x0=x0, method=method, ode=ode,
                 clone_times=clone_times, snapshot_times=snapshot_times,
                 record_nearest=record_nearest, init=init, seed=seed, group_size=group_size,
-                batch_size=batch_size, dtype=dtype)
+                batch_size=batch_size, dtype=dtype,
+                classes=_Classes(labels=labels, centre=centre, classifier=classifier), knn=knn,
+                final_step=final_step, denoiser=model.denoise, n_boot=n_boot,
+                confidence=confidence, description=model.describe())
 
 
 def backward_sample_two_gaussians(
@@ -716,6 +1012,8 @@ def backward_sample_two_gaussians(
     seed=None,
     group_size=64,
     batch_size=None,
+    n_boot=1000,
+    confidence=0.95,
     dtype=np.float64,
 ) -> BackwardResult:
     """Backward dynamics with the exact population score of ``(N(m, s^2 I) + N(-m, s^2 I))/2``.
@@ -742,11 +1040,15 @@ def backward_sample_two_gaussians(
     method : {"euler_maruyama", "heun", "exponential"}
     ode : bool
     clone_times, snapshot_times : array_like, optional
-    init : {"marginal", "gaussian"}
+    init : {"marginal", "gaussian", "gaussian-fit"}
     seed : int, SeedSequence or None
     group_size, batch_size : int
+    n_boot, confidence
+        Bootstrap intervals of ``phi``.
     dtype : float64 or float32
-        As in :func:`backward_sample` (there is no ``x0`` here).
+        As in :func:`backward_sample` (there is no ``x0`` here;
+        ``backward_sample(model=TwoGaussiansModel(...))`` gives the same
+        numbers and accepts everything else).
 
     Returns
     -------
@@ -757,8 +1059,11 @@ def backward_sample_two_gaussians(
     centre = as_float_array(centre, "centre", ndim=1, dtype=np.float64)
     sigma = as_float(sigma, "sigma", nonnegative=True)
     times = check_time_grid(times)
+    _check_init(init, False)
     model = _TwoGaussiansModel(centre, sigma)
     return _run(model, process, times, n_trajectories=n_trajectories, x0=None, method=method,
                 ode=ode, clone_times=clone_times, snapshot_times=snapshot_times,
                 record_nearest=False, init=init, seed=seed, group_size=group_size,
-                batch_size=batch_size, dtype=dtype)
+                batch_size=batch_size, dtype=dtype, classes=_Classes(centre=centre),
+                n_boot=n_boot, confidence=confidence,
+                description=TwoGaussiansModel(centre, sigma, process).describe())

@@ -13,7 +13,10 @@ PHYSICS.md §5 (dynamical-regimes eq. 4, 6–8, 11):
   (OU with temperature ``T``) and ``t_S = Lambda/sigma^2`` (VE: ``Lambda =
   Delta = sigma^2 t``);
 - a finite-size estimate of ``t_S``: where simulated ``phi`` curves at
-  several ``d`` cross, with a parametric-bootstrap uncertainty.
+  several ``d`` cross, with a parametric-bootstrap uncertainty;
+- the empirical ``t_S`` of one model on one data set: the clone time where
+  ``phi`` reaches 0.775 (the level of the crossing, dynamical-regimes
+  Table 1), with a bootstrap interval over trajectories.
 
 The two-Gaussian theory (``phi(t)`` of eq. 6, the potential of eq. 8, the
 mixture's ``t_S``) lives in :mod:`diffusion.gm_theory`; ``gm_phi``
@@ -29,6 +32,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from statmech._validation import as_float, as_float_array, as_generator, as_int
+from statmech.intervals import ConfidenceInterval, bootstrap_ci
 
 from diffusion.gm_theory import gm_phi, gm_potential
 from diffusion.processes import as_process
@@ -41,8 +45,13 @@ __all__ = [
     "gm_potential",
     "Crossing",
     "crossing_point",
+    "phi_level_time",
+    "PHI_CROSSING",
     "DENSE_MAX_D",
 ]
+
+#: ``phi`` where the finite-size curves cross (dynamical-regimes Fig. 2, Table 1).
+PHI_CROSSING = 0.775
 
 #: Up to this dimension the covariance is formed and diagonalised densely.
 DENSE_MAX_D = 512
@@ -271,3 +280,71 @@ def crossing_point(x, phi, phi_se, *, band=(0.55, 0.98), n_boot=2000, seed=0) ->
     x_se = float(np.std(boot, ddof=1)) if boot.shape[0] > 1 else math.inf
     return Crossing(x=float(pair_x.mean()), x_se=x_se, phi=float(np.mean([p[1] for p in pairs])),
                     pair_x=pair_x, n_boot=int(boot.shape[0]))
+
+
+def _level_time(times, phi, level):
+    """Largest ``t`` (times increasing) where ``phi`` reaches ``level``, interpolated in ``log t``."""
+    above = phi >= level
+    if not above.any():
+        return math.nan
+    last = int(np.flatnonzero(above)[-1])
+    if last == times.shape[0] - 1:
+        return math.nan  # still above at the largest clone time: no crossing inside the grid
+    p0, p1 = phi[last], phi[last + 1]
+    frac = (p0 - level) / (p0 - p1)
+    return float(np.exp(np.log(times[last]) + frac * (np.log(times[last + 1]) - np.log(times[last]))))
+
+
+def phi_level_time(clone_times, same_class, level=PHI_CROSSING, *, n_boot=1000, confidence=0.95,
+                   seed=0) -> ConfidenceInterval:
+    """Clone time where ``phi(t)`` falls to ``level``: one model's empirical ``t_S``.
+
+    Dynamical-regimes Table 1 (column "empirical t/t_S at phi = 0.775"):
+    ``phi(t)``, the fraction of clone pairs ending in the same class, grows
+    from the chance level to 1 as the clone time ``t`` decreases; the time
+    where it equals the finite-size crossing value 0.775 estimates ``t_S``.
+    The largest grid time with ``phi >= level`` and the next one are
+    interpolated linearly in ``log t``. The interval is a percentile
+    bootstrap over trajectories (rows of ``same_class``: each keeps its pairs
+    at every clone time).
+
+    Parameters
+    ----------
+    clone_times : array_like (L,)
+        Clone times (any order).
+    same_class : array_like of bool (N, L)
+        Whether the pair of trajectory ``i`` cloned at time ``l`` ended in
+        the same class (:attr:`diffusion.sampler.CloningStats.same_class`).
+    level : float in (0, 1)
+    n_boot : int, ``>= 2``
+    confidence : float
+    seed : int, SeedSequence or Generator
+
+    Returns
+    -------
+    ConfidenceInterval
+        ``estimate`` NaN when ``phi`` does not cross ``level`` inside the grid.
+    """
+    times = as_float_array(clone_times, "clone_times", ndim=1, dtype=np.float64)
+    rows = as_float_array(same_class, "same_class", ndim=2, dtype=np.float64)
+    if rows.shape[1] != times.shape[0]:
+        raise ValueError(f"same_class must have one column per clone time ({times.shape[0]}), "
+                         f"got shape {rows.shape}")
+    if (times <= 0).any():
+        raise ValueError("clone_times must be > 0")
+    level = as_float(level, "level", lower=0.0, upper=1.0)
+    order = np.argsort(times)
+    times, rows = times[order], rows[:, order]
+
+    def statistic(sample):
+        return _level_time(times, sample.mean(axis=0), level)
+
+    estimate = statistic(rows)
+    if math.isnan(estimate):
+        return ConfidenceInterval(estimate=math.nan, low=math.nan, high=math.nan, se=math.nan,
+                                  confidence=confidence, n_boot=0, method="percentile bootstrap")
+    try:
+        return bootstrap_ci(rows, statistic, n_boot=n_boot, confidence=confidence, seed=seed)
+    except ValueError:  # most resamples do not cross: no interval, the estimate stands
+        return ConfidenceInterval(estimate=estimate, low=math.nan, high=math.nan, se=math.nan,
+                                  confidence=confidence, n_boot=0, method="percentile bootstrap")

@@ -9,6 +9,9 @@ Layers
 - :mod:`statmech.rem_theory` its theory: Derrida's closed forms, exact finite-N ``E[Y]``,
   ``E[Y^2]``, the general solver (also importable from :mod:`statmech.rem`);
 - :mod:`statmech.langevin`   SDE / probability-flow integrators and their method table;
+- :mod:`statmech.knn`        exact k nearest neighbours (float32 candidates, fixed-order float64
+  distances, HDF5 streaming);
+- :mod:`statmech.intervals`  percentile bootstrap and Clopper–Pearson intervals;
 - :mod:`statmech.meanfield`  self-consistency solvers, branches, susceptibility, exponents;
 - :mod:`statmech.runs`       the run system: experiments, scans, the HDF5 archive and the
   command line (``statmech.registry``, ``statmech.archive``, ``statmech.scan`` and
@@ -50,6 +53,11 @@ _EXPORTS = {
     "integrate": "statmech.langevin",
     "LangevinResult": "statmech.langevin",
     "METHOD_TABLE": "statmech.langevin",
+    "KNNIndex": "statmech.knn",
+    "Neighbours": "statmech.knn",
+    "bootstrap_ci": "statmech.intervals",
+    "binomial_ci": "statmech.intervals",
+    "ConfidenceInterval": "statmech.intervals",
     "solve": "statmech.meanfield",
     "susceptibility": "statmech.meanfield",
     "follow_branches": "statmech.meanfield",

@@ -135,6 +135,69 @@ def ou_phi(lam, h):
     return decay, phi1, noise
 
 
+# The arithmetic of each step once the drift is known, shared by the jitted
+# steps below and by the steps of a Python drift (Method.advance_python).
+
+
+@kernel
+def _em_update(X, h, g, dW, F):
+    """``X += h F + g dW`` (``dW`` not read when ``g == 0``)."""
+    B, d = X.shape
+    if g != 0.0:
+        for i in range(B):
+            for j in range(d):
+                X[i, j] += h * F[i, j] + g * dW[i, j]
+    else:
+        for i in range(B):
+            for j in range(d):
+                X[i, j] += h * F[i, j]
+
+
+@kernel
+def _heun_predict(X, h, g0, dW, F0, Xp):
+    """``Xp = X + h F0 + g0 dW`` (the noise term only when ``g0 != 0``)."""
+    B, d = X.shape
+    for i in range(B):
+        for j in range(d):
+            Xp[i, j] = X[i, j] + h * F0[i, j]
+    if g0 != 0.0:
+        for i in range(B):
+            for j in range(d):
+                Xp[i, j] += g0 * dW[i, j]
+
+
+@kernel
+def _heun_correct(X, h, g0, g1, dW, F0, F1):
+    """``X += h/2 (F0 + F1) + (g0 + g1)/2 dW``."""
+    B, d = X.shape
+    half = 0.5 * h
+    if g0 != 0.0 or g1 != 0.0:
+        gbar = 0.5 * (g0 + g1)
+        for i in range(B):
+            for j in range(d):
+                X[i, j] += half * (F0[i, j] + F1[i, j]) + gbar * dW[i, j]
+    else:
+        for i in range(B):
+            for j in range(d):
+                X[i, j] += half * (F0[i, j] + F1[i, j])
+
+
+@kernel
+def _exponential_update(X, h, lam, g, dW, F):
+    """``X = a X + p F + g c dW`` with ``(a, p, c) = ou_phi(lam, h)``."""
+    a, p, c = ou_phi(lam, h)
+    B, d = X.shape
+    if g != 0.0:
+        gc = g * c
+        for i in range(B):
+            for j in range(d):
+                X[i, j] = a * X[i, j] + p * F[i, j] + gc * dW[i, j]
+    else:
+        for i in range(B):
+            for j in range(d):
+                X[i, j] = a * X[i, j] + p * F[i, j]
+
+
 @callable_kernel
 def em_step(drift, drift_args, X, t, h, g, dW, F):
     """One Euler–Maruyama step in place: ``X <- X + h f(X, t) + g dW`` (Kloeden & Platen §10.2).
@@ -163,15 +226,7 @@ def em_step(drift, drift_args, X, t, h, g, dW, F):
     None
     """
     drift(X, t, F, *drift_args)
-    B, d = X.shape
-    if g != 0.0:
-        for i in range(B):
-            for j in range(d):
-                X[i, j] += h * F[i, j] + g * dW[i, j]
-    else:
-        for i in range(B):
-            for j in range(d):
-                X[i, j] += h * F[i, j]
+    _em_update(X, h, g, dW, F)
 
 
 @callable_kernel
@@ -205,26 +260,9 @@ def heun_step(drift, drift_args, X, t0, t1, h, g0, g1, dW, F0, Xp, F1):
     None
     """
     drift(X, t0, F0, *drift_args)
-    B, d = X.shape
-    noisy = g0 != 0.0 or g1 != 0.0
-    gbar = 0.5 * (g0 + g1)
-    for i in range(B):
-        for j in range(d):
-            Xp[i, j] = X[i, j] + h * F0[i, j]
-    if noisy:
-        for i in range(B):
-            for j in range(d):
-                Xp[i, j] += g0 * dW[i, j]
+    _heun_predict(X, h, g0, dW, F0, Xp)
     drift(Xp, t1, F1, *drift_args)
-    half = 0.5 * h
-    if noisy:
-        for i in range(B):
-            for j in range(d):
-                X[i, j] += half * (F0[i, j] + F1[i, j]) + gbar * dW[i, j]
-    else:
-        for i in range(B):
-            for j in range(d):
-                X[i, j] += half * (F0[i, j] + F1[i, j])
+    _heun_correct(X, h, g0, g1, dW, F0, F1)
 
 
 @callable_kernel
@@ -259,17 +297,7 @@ def exponential_step(drift, drift_args, X, t, h, lam, g, dW, F):
     None
     """
     drift(X, t, F, *drift_args)
-    a, p, c = ou_phi(lam, h)
-    B, d = X.shape
-    if g != 0.0:
-        gc = g * c
-        for i in range(B):
-            for j in range(d):
-                X[i, j] = a * X[i, j] + p * F[i, j] + gc * dW[i, j]
-    else:
-        for i in range(B):
-            for j in range(d):
-                X[i, j] = a * X[i, j] + p * F[i, j]
+    _exponential_update(X, h, lam, g, dW, F)
 
 
 # One signature for every method's step, so a driver picks the step from the
@@ -298,6 +326,28 @@ def _exponential_any(drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F
     exponential_step(drift, drift_args, X, t0, h, lam, g0, dW, F0)
 
 
+# The same steps for a drift written in Python (``drift(X, t, out)``, e.g. a
+# trained network behind NumPy): the drift runs in Python, the arithmetic in
+# the kernels above, so a jitted drift gives the same numbers either way.
+
+
+def _em_python(drift, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1):
+    drift(X, t0, F0)
+    _em_update(X, h, g0, dW, F0)
+
+
+def _heun_python(drift, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1):
+    drift(X, t0, F0)
+    _heun_predict(X, h, g0, dW, F0, Xp)
+    drift(Xp, t1, F1)
+    _heun_correct(X, h, g0, g1, dW, F0, F1)
+
+
+def _exponential_python(drift, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1):
+    drift(X, t0, F0)
+    _exponential_update(X, h, lam, g0, dW, F0)
+
+
 @dataclass(frozen=True)
 class Method:
     """An integration method: its code, its orders, and its step kernel.
@@ -318,6 +368,9 @@ class Method:
     step : numba dispatcher
         The step kernel, ``step(drift, drift_args, X, t0, t1, h, g0, g1, lam,
         dW, F0, Xp, F1)``, updating ``X`` in place.
+    python_step : function
+        The same step for a Python drift ``drift(X, t, out)``:
+        ``python_step(drift, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1)``.
     """
 
     name: str
@@ -327,6 +380,7 @@ class Method:
     ode_order: float
     needs_rate: bool
     step: object
+    python_step: object
 
     def advance(self, drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1) -> None:
         """One step in place (arguments as for :attr:`step`).
@@ -356,6 +410,25 @@ class Method:
         """
         self.step(drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1)
 
+    def advance_python(self, drift, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1) -> None:
+        """One step in place with a drift written in Python.
+
+        Parameters
+        ----------
+        drift : callable
+            ``drift(X, t, out)`` writing ``f(X, t)`` (the nonlinear part for
+            exponential Euler) into ``out``; any Python code, e.g. a trained
+            network. Its arithmetic around the drift is that of :meth:`advance`,
+            so a jitted drift wrapped in Python gives the same numbers.
+        X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1
+            As for :meth:`advance`.
+
+        Returns
+        -------
+        None
+        """
+        self.python_step(drift, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1)
+
 
 #: The integration methods (module docstring; Kloeden & Platen 1992 §10–15).
 #: One table for every driver; the order tests read the orders from here.
@@ -363,11 +436,11 @@ METHOD_TABLE = {
     method.name: method
     for method in (
         Method("euler_maruyama", 0, strong_order=1.0, weak_order=1.0, ode_order=1.0,
-               needs_rate=False, step=_em_any),
+               needs_rate=False, step=_em_any, python_step=_em_python),
         Method("heun", 1, strong_order=1.0, weak_order=2.0, ode_order=2.0,
-               needs_rate=False, step=_heun_any),
+               needs_rate=False, step=_heun_any, python_step=_heun_python),
         Method("exponential", 2, strong_order=1.0, weak_order=1.0, ode_order=1.0,
-               needs_rate=True, step=_exponential_any),
+               needs_rate=True, step=_exponential_any, python_step=_exponential_python),
     )
 }
 

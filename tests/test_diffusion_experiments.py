@@ -17,13 +17,15 @@ SMALL = {
     "dataset-regimes": {"n_trajectories": 16, "n_clone_times": 3, "n_steps": 30,
                         "n_samples": 40, "n_times": 6, "method": "euler_maruyama"},
     "pitchfork": {"n_points": 60, "n_grid": 15, "landscape_times": "0.3,1.0"},
+    "model-regimes": {"bandwidths": "0.1", "n_trajectories": 16, "n_clone_times": 3, "n_steps": 20,
+                      "n_samples": 40, "n_times": 6, "n_boot": 20},
 }
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_experiment_runs_small_and_plots(name):
     spec = get_experiment(name)
-    func = getattr(experiments, {"dataset-regimes": "dataset_regimes"}.get(name, name))
+    func = getattr(experiments, name.replace("-", "_"))
     assert func.spec.name == name and func.spec.plot is not None
     result = spec.run(SMALL[name], seed=3)
     assert isinstance(result, ExperimentResult)

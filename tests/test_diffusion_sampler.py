@@ -217,7 +217,7 @@ def test_bad_input(small):
         backward_sample(data, p, times, method="rk4")
     with pytest.raises(ValueError, match="multiple of group_size"):
         backward_sample(data, p, times, batch_size=10, group_size=4)
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="at most one of labels, centre and classifier"):
         backward_sample(data, p, times, labels=small.labels, centre=small.centre)
     with pytest.raises(ValueError, match="dimension"):
         backward_sample(data, p, times, centre=np.ones(3))

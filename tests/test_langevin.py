@@ -147,6 +147,27 @@ def test_leaf_kernels_single_step():
     np.testing.assert_allclose(Y, want, rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.parametrize("method", sorted(METHOD_TABLE))
+@pytest.mark.parametrize("noise", [0.0, 0.7])
+def test_python_drift_step_equals_jitted_step(method, noise):
+    """Method.advance_python with a Python wrapper of a jitted drift gives the same numbers."""
+    rng = np.random.default_rng(3)
+    B, d = 6, 2
+    X = rng.normal(size=(B, d))
+    dW = rng.normal(size=(B, d)) * 0.1
+    scheme = METHOD_TABLE[method]
+    args = (0.5, W2)
+    jitted, python = X.copy(), X.copy()
+    work = [np.empty((B, d)) for _ in range(6)]
+    for k in range(5):
+        t0, t1 = 0.3 - 0.01 * k, 0.29 - 0.01 * k
+        scheme.advance(nonlinear_drift, args, jitted, t0, t1, 0.01, noise, 0.9 * noise, 1.5, dW,
+                       *work[:3])
+        scheme.advance_python(lambda x, t, out: nonlinear_drift(x, t, out, *args), python, t0, t1,
+                              0.01, noise, 0.9 * noise, 1.5, dW, *work[3:])
+    np.testing.assert_array_equal(python, jitted)
+
+
 def test_ou_phi_limits():
     # lam -> 0: (1, h, 1); negative lam (growing linear part) as the formula.
     np.testing.assert_allclose(ou_phi(0.0, 0.1), (1.0, 0.1, 1.0))

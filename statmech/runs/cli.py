@@ -543,6 +543,43 @@ def cmd_demo(args) -> int:
     return int(result) if isinstance(result, int) else EXIT_OK
 
 
+#: Commands implemented outside ``statmech`` (which imports neither ``diffusion`` nor
+#: ``hopfield``), found by name like the experiments.
+COMMAND_GROUP = "statmech.commands"
+
+
+def _load_command(name: str):
+    from importlib import metadata
+
+    from statmech.runs.registry import ExperimentLoadError
+
+    found = {ep.name: ep for ep in metadata.entry_points(group=COMMAND_GROUP)}
+    if name not in found:
+        raise UserError(f"command {name!r} is not installed (no {COMMAND_GROUP!r} entry point); "
+                        "reinstall statmech")
+    try:
+        return found[name].load()
+    except Exception as exc:  # any import-time failure is reported, not raised raw
+        raise ExperimentLoadError(f"command {name!r} cannot be loaded: {type(exc).__name__}: {exc}") from exc
+
+
+def cmd_memorisation(args) -> int:
+    analyse = _load_command("memorisation")
+    try:
+        lines, fig = analyse(args.samples, args.train, threshold=args.threshold,
+                             confidence=args.confidence, samples_key=args.samples_key,
+                             train_key=args.train_key, chunk_size=args.chunk_size,
+                             plot=args.plot is not None)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"memorisation: {exc}") from None
+    print("\n".join(lines))
+    if fig is not None:
+        _save_figure(fig, Path(args.plot))
+    return EXIT_OK
+
+
 # -- parser --------------------------------------------------------------------------------------------
 
 
@@ -669,6 +706,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", help="only the runs of this experiment")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_report)
+
+    p = _add_parser(
+        sub, "memorisation",
+        "nearest-neighbour memorisation ratio d1/d2 of generated samples against a training set",
+        "statmech memorisation samples.npy --train data.h5 --plot mem.png\n"
+        "  statmech memorisation samples.h5:/x --train data.h5:/images --threshold 0.25",
+        description=(
+            "For each sample, d1 <= d2 are its distances to the nearest and second-nearest training\n"
+            "points (exact k-NN; an HDF5 training set is streamed, not loaded). A sample is memorised\n"
+            "when d1/d2 < threshold (Yoon et al. 2023). Prints the memorised fraction with its\n"
+            "Clopper-Pearson interval and the quantiles of d1/d2."
+        ),
+    )
+    p.add_argument("samples", metavar="SAMPLES", help="generated samples: .npy, .npz or file.h5:/dataset")
+    p.add_argument("--train", required=True, metavar="TRAIN",
+                   help="training set: .npy, .npz, file.h5 (one 2-D dataset) or file.h5:/dataset")
+    p.add_argument("--threshold", type=_number(float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
+                   default=1.0 / 3.0, help="memorised when d1/d2 < threshold (default 1/3)")
+    p.add_argument("--confidence", type=_number(float, lambda v: 0 < v < 1, "a number in (0, 1)"),
+                   default=0.95, help="level of the interval of the fraction (default 0.95)")
+    p.add_argument("--samples-key", help="array name inside an .npz/HDF5 samples file")
+    p.add_argument("--train-key", help="dataset name inside an .npz/HDF5 training file")
+    p.add_argument("--chunk-size", type=_jobs, default=None, metavar="ROWS",
+                   help="training rows read at once (memory only)")
+    p.add_argument("--plot", metavar="FIG.png", help="histogram of d1/d2 with the threshold")
+    p.set_defaults(func=cmd_memorisation)
 
     p = _add_parser(sub, "demo", "run the statmech demonstration", "statmech demo")
     p.set_defaults(func=cmd_demo)

@@ -1,0 +1,548 @@
+"""Exact k nearest neighbours in Euclidean distance, against a training set in memory or on disk.
+
+For queries ``q_b`` and training points ``a_j`` (rows, in R^d) this returns,
+per query, the ``k`` training indices with the smallest distances
+``|q_b - a_j|`` and those distances, ties going to the lower index. It is
+the nearest-neighbour index ``mu*`` of a diffusion trajectory
+(dynamical-regimes eq. 12) for any score model, and the memorisation ratio
+``d_1/d_2`` of generated samples (Yoon et al. 2023, PHYSICS.md §8).
+
+Algorithm: candidates from one matrix product, answers from a fixed-order sum
+------------------------------------------------------------------------------
+1. Queries and training rows are centred on a vector ``c`` and rounded to the
+   candidate precision ``w`` (float32 by default, also for float64 data):
+   ``q' = fl_w(q - c)``, ``a' = fl_w(a - c)``. Blocks of ``G = Q' A'^T`` come
+   from BLAS (the GEMM that bounds the cost) and give approximate squared
+   distances ``D~ = |q'|^2 + |a'|^2 - 2 G``.
+2. A rigorous bound ``e`` on ``|D~ - D|`` (below) turns each ``D~`` into a
+   lower bound ``D~ - e`` of the exact squared distance ``D``. A training
+   point is a candidate only if that lower bound does not exceed ``tau``, the
+   query's current k-th best exact squared distance.
+3. Each candidate's ``D = sum_i (q_i - a_i)^2`` is computed from the original
+   values in float64, in a fixed order (:func:`squared_distance`), and enters
+   the sorted top-k list if it beats the k-th entry in ``(D, index)`` order.
+
+A point of the exact top-k always passes step 2 (its lower bound is at most
+its ``D``, at most the final k-th distance, at most any current ``tau``), so
+the answer is the top-k of the fixed-order distances, whatever the chunk
+size, the block shapes, the thread count or the BLAS kernels. Only the set of
+candidates, never the result, depends on them. The fixed-order distances are
+also exact where the GEMM expansion ``|q|^2 + |a|^2 - 2 q.a`` loses all
+digits to cancellation: for a sample that copies a training point, ``d_1`` is
+0, not the square root of round-off.
+
+Error bound. With ``u`` the unit round-off of ``w``, ``S = |q'| + |a'|``,
+``eps = 1.01 (u + 2^-53)``, ``gamma_m = m u / (1 - m u)``, and ``eta`` half
+the smallest subnormal of ``w``:
+
+- rounding the centred inputs moves ``|q - a|`` by at most
+  ``r = eps (|q - c| + |a - c|) + 2 sqrt(d) eta <= eps S / (1 - eps) + 2 sqrt(d) eta``,
+  hence ``D`` by at most ``r (2 S + r)``;
+- the GEMM entry satisfies ``|G - q'.a'| <= gamma_d |q'| |a'| + d eta`` (any
+  summation order, with or without FMA), and ``2 |q'| |a'| <= S^2 / 2``;
+- the float64 norms, the float64 expansion and the fixed-order sum add
+  ``3 gamma_{d+3}(2^-53) S^2`` at most.
+
+So ``e = 1.1 [S^2 (gamma_d / 2 + 2.5 eps + 3 gamma_{d+3}(2^-53)) + 2 d eta +
+8 sqrt(d) eta S]`` (the 10 % covers the float64 rounding of the bound and of
+the comparison). ``S`` uses the largest ``|a'|`` of the training block. For
+d = 784 in float32, ``e ~ 2.4e-5 S^2``; centring keeps ``S`` of the order of
+the data's spread, so only points within a sliver of ``tau`` are recomputed
+exactly. Data far from the centre cost more exact sums, never a wrong answer.
+
+The centre is the training mean for a :class:`KNNIndex` and the query mean
+for :func:`knn` (which reads the training set only once).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from statmech._fastexp import cast_like
+from statmech._numba import kernel, ordered_kernel
+from statmech.memory import check_memory
+from statmech._validation import as_float_array, as_float_dtype, as_int, check_same
+
+__all__ = ["Neighbours", "KNNIndex", "knn", "squared_distance", "candidate_margin"]
+
+#: Training rows per matrix product. Products of 10^4 x 784 x 2048 run at the
+#: GEMM's full speed (benchmarks/bench_knn.py), and a block of rows stays small
+#: enough that the per-block maximum norm in the error bound stays tight.
+TRAIN_BLOCK = 2048
+
+#: Most entries of one product block ``G`` (queries x TRAIN_BLOCK): 64 MiB in float32. Few
+#: large products run closer to the GEMM's speed than many small ones (each multi-threaded
+#: product synchronises its threads; measured on 2 cores: 10^4 queries in blocks of 512 rows
+#: took 1.5-2x the time of whole-query products), and the scan after each reads G at
+#: memory speed, a few per cent of the product's time.
+PRODUCT_ENTRIES = 1 << 24
+
+#: Columns of a row of G counted together (vectorised) before any is looked at alone.
+_SCAN_GROUP = 256
+
+#: Fewest query rows per thread worth a thread of the scan.
+_MIN_SCAN_ROWS = 128
+
+#: Rows read at once from a streamed training set (49 MiB of float32 at d = 784).
+STREAM_ROWS = 8 * TRAIN_BLOCK
+
+_U64 = 2.0**-53
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The ``k`` nearest training points of each query.
+
+    Attributes
+    ----------
+    distances : ndarray, shape (Q, k), float64
+        Euclidean distances ``|q - a_j|``, increasing along each row,
+        computed in float64 in a fixed order (:func:`squared_distance`).
+    indices : ndarray, shape (Q, k), int64
+        Training row indices; equal distances are ordered by index.
+    """
+
+    distances: np.ndarray
+    indices: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return self.indices.shape[1]
+
+
+# --------------------------------------------------------------------------
+# Kernels
+# --------------------------------------------------------------------------
+
+
+@ordered_kernel
+def squared_distance(x, y):
+    """``sum_i (x_i - y_i)^2`` in float64, in an order fixed by the length alone (kernel).
+
+    Eight partial sums over ``i mod 8`` are combined pairwise. Compiled
+    without ``reassoc``, so LLVM cannot reorder the sum: the value depends on
+    ``x`` and ``y`` only, never on where or with what the function is called.
+    """
+    n = x.shape[0]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    stop = n - n % 8
+    for i in range(0, stop, 8):
+        d0 = np.float64(x[i]) - np.float64(y[i])
+        d1 = np.float64(x[i + 1]) - np.float64(y[i + 1])
+        d2 = np.float64(x[i + 2]) - np.float64(y[i + 2])
+        d3 = np.float64(x[i + 3]) - np.float64(y[i + 3])
+        d4 = np.float64(x[i + 4]) - np.float64(y[i + 4])
+        d5 = np.float64(x[i + 5]) - np.float64(y[i + 5])
+        d6 = np.float64(x[i + 6]) - np.float64(y[i + 6])
+        d7 = np.float64(x[i + 7]) - np.float64(y[i + 7])
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        s4 += d4 * d4
+        s5 += d5 * d5
+        s6 += d6 * d6
+        s7 += d7 * d7
+    for i in range(stop, n):
+        diff = np.float64(x[i]) - np.float64(y[i])
+        s0 += diff * diff
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@kernel
+def _insert(dist_row, index_row, dist, index):
+    """Insert ``(dist, index)`` into the sorted top-k row, dropping its last entry."""
+    p = dist_row.shape[0] - 1
+    while p > 0 and (dist_row[p - 1] > dist or (dist_row[p - 1] == dist and index_row[p - 1] > index)):
+        dist_row[p] = dist_row[p - 1]
+        index_row[p] = index_row[p - 1]
+        p -= 1
+    dist_row[p] = dist
+    index_row[p] = index
+
+
+@kernel
+def _centre_rows(rows, centre, out, sqnorm):
+    """``out = fl(rows - centre)`` (difference in float64, rounded to ``out``'s dtype) and ``|out_i|^2``."""
+    n_rows, n_features = rows.shape
+    for i in range(n_rows):
+        total = 0.0
+        for j in range(n_features):
+            value = cast_like(np.float64(rows[i, j]) - centre[j], out[0, 0])
+            out[i, j] = value
+            total += np.float64(value) * np.float64(value)
+        sqnorm[i] = total
+
+
+@kernel
+def _kth_upper_bound(row, cand_sqnorm, offset, k, work):
+    """k-th smallest of ``cand_sqnorm[j] - 2 row[j] + offset`` over ``j`` (inf if fewer than k)."""
+    work[:k] = np.inf
+    top = np.inf
+    for j in range(row.shape[0]):
+        value = cand_sqnorm[j] - 2.0 * np.float64(row[j]) + offset
+        if value < top:
+            p = k - 1
+            while p > 0 and work[p - 1] > value:
+                work[p] = work[p - 1]
+                p -= 1
+            work[p] = value
+            top = work[k - 1]
+    return top
+
+
+@kernel
+def _count_candidates(row, half, level):
+    """How many ``j`` have ``half[j] - level <= row[j]``, in the precision of ``row`` (vectorised).
+
+    A separate kernel on slices: LLVM vectorises this loop, not the same
+    loop written with offset indices inside the caller (measured 6x slower).
+    """
+    hits = 0
+    for j in range(row.shape[0]):
+        hits += 1 if half[j] - level <= row[j] else 0
+    return hits
+
+
+@kernel
+def _candidate_level(limit, half_max, unit):
+    """``level`` of the test ``half_j - level <= G_j``, in ``half``'s precision, never missing a candidate.
+
+    Wanted: every ``j`` with ``|a'_j|^2 / 2 - G_j <= limit / 2`` (exact
+    arithmetic on the stored values) passes the test as computed. With
+    ``half_j = fl(|a'_j|^2 / 2)`` and ``M = max_j half_j + |limit| / 2``,
+    rounding ``half_j``, ``level`` and the difference moves the test by at
+    most ``2.01 u (M + slack)``; ``slack = 3 u M`` (plus ``2^-140`` for
+    subnormals) absorbs it.
+    """
+    bound = half_max + 0.5 * abs(limit)
+    return 0.5 * limit + 3.0 * unit * bound + 2.0**-140
+
+
+@kernel
+def _scan_block(products, half, half_max, unit, cand_sqnorm, block_norm, query_sqnorm, query_norm,
+                coef, absolute, queries, train, index_start, best_dist, best_index):
+    """Fold one block of training rows into the top-k lists of a block of queries (kernel).
+
+    Parameters
+    ----------
+    products : (B, T) ``G = Q' A'^T`` of the centred, rounded rows
+    half : (T,) ``fl(|a'_j|^2 / 2)`` in the precision of ``products``; half_max its maximum
+    unit : unit round-off of that precision
+    cand_sqnorm : (T,) float64 ``|a'_j|^2``
+    block_norm : float64, ``max_j |a'_j|`` over the block
+    query_sqnorm, query_norm : (B,) float64 ``|q'_b|^2`` and ``|q'_b|``
+    coef, absolute : float64, the bound ``e = coef S^2 + absolute (1 + S)``
+        (:func:`candidate_margin`)
+    queries : (B, d) original queries; train : (T, d) original training rows
+    index_start : global index of the block's first row
+    best_dist, best_index : (B, k) sorted top-k squared distances and indices
+
+    Per query: ``bound`` is an upper bound of its final k-th squared
+    distance, the k-th entry of its list or, while the list is empty, the
+    k-th smallest upper bound ``D~ + e`` of this block. A column is a
+    candidate when ``D~ - e <= bound``, i.e. ``|a'|^2 / 2 - G <= limit / 2``
+    with ``limit = bound - |q'|^2 + e``; the test runs in the precision of
+    ``G`` with a slack that never drops a candidate
+    (:func:`_candidate_level`). One vectorised pass counts the candidates per
+    group of :data:`_SCAN_GROUP` columns; only groups with candidates are
+    visited column by column, and each candidate's exact distance is summed.
+    """
+    n_rows, n_cols = products.shape
+    k = best_dist.shape[1]
+    work = np.empty(k)
+    n_groups = (n_cols + _SCAN_GROUP - 1) // _SCAN_GROUP
+    group_hits = np.empty(n_groups, dtype=np.int64)
+    for b in range(n_rows):
+        total = query_norm[b] + block_norm
+        margin = coef * total * total + absolute * (1.0 + total)
+        tau = best_dist[b, k - 1]
+        row = products[b]
+        bound = tau
+        if best_index[b, 0] < 0 and n_cols >= k:
+            bound = _kth_upper_bound(row, cand_sqnorm, query_sqnorm[b] + margin, k, work)
+        shift = margin - query_sqnorm[b]
+        level = cast_like(_candidate_level(bound + shift, half_max, unit), row[0])
+        any_hits = False
+        for g in range(n_groups):
+            stop = min((g + 1) * _SCAN_GROUP, n_cols)
+            hits = _count_candidates(row[g * _SCAN_GROUP:stop], half[g * _SCAN_GROUP:stop], level)
+            group_hits[g] = hits
+            any_hits = any_hits or hits > 0
+        if not any_hits:
+            continue
+        for j in range(n_cols):
+            if group_hits[j // _SCAN_GROUP] == 0 or half[j] - level > row[j]:
+                continue
+            dist = squared_distance(queries[b], train[j])
+            index = index_start + j
+            if dist < tau or (dist == tau and index < best_index[b, k - 1]):
+                _insert(best_dist[b], best_index[b], dist, index)
+                tau = best_dist[b, k - 1]
+                if tau < bound:
+                    bound = tau
+                    level = cast_like(_candidate_level(bound + shift, half_max, unit), row[0])
+
+
+# --------------------------------------------------------------------------
+# The search over blocks
+# --------------------------------------------------------------------------
+
+
+def candidate_margin(d: int, dtype) -> tuple[float, float]:
+    """``(coef, absolute)`` of the bound ``e = coef S^2 + absolute (1 + S)`` on ``|D~ - D|``.
+
+    The derivation is in the module docstring; ``absolute (1 + S)`` bounds
+    its underflow terms ``1.1 (2 d eta + 8 sqrt(d) eta S)``.
+    """
+    dtype = as_float_dtype(dtype)
+    u = float(np.finfo(dtype).eps) / 2.0
+    eta = float(np.finfo(dtype).smallest_subnormal) / 2.0
+    if d * u >= 0.5:
+        raise ValueError(f"d = {d} is too large for a rounding bound in {dtype.name}")
+    gamma_d = d * u / (1.0 - d * u)
+    gamma_64 = (d + 3) * _U64 / (1.0 - (d + 3) * _U64)
+    eps = 1.01 * (u + _U64)
+    coef = 1.1 * (0.5 * gamma_d + 2.5 * eps + 3.0 * gamma_64)
+    absolute = 1.1 * max(2.0 * d * eta, 8.0 * math.sqrt(d) * eta)
+    return coef, absolute
+
+
+class _Search:
+    """Top-k lists of a set of queries, fed blocks of training rows in any order."""
+
+    def __init__(self, queries, k, centre, cand_dtype):
+        self.queries = queries
+        self.k = k
+        self.n_queries, self.d = queries.shape
+        self.centre = centre
+        self.cand_dtype = cand_dtype
+        self.cand_queries, self.query_sqnorm = centred(queries, centre, cand_dtype)
+        self.query_norm = np.sqrt(self.query_sqnorm)
+        _check_magnitude(float(self.query_norm.max()), cand_dtype, "the queries")
+        self.coef, self.absolute = candidate_margin(self.d, cand_dtype)
+        self.unit = float(np.finfo(cand_dtype).eps) / 2.0
+        # Equal query blocks of at most PRODUCT_ENTRIES / TRAIN_BLOCK rows.
+        n_blocks = -(-self.n_queries // max(1, PRODUCT_ENTRIES // TRAIN_BLOCK))
+        self.query_block = -(-self.n_queries // n_blocks)
+        check_memory(self.query_block * TRAIN_BLOCK * cand_dtype.itemsize, "knn: one block of products",
+                     hint="query fewer points at once")
+        self.best_dist = np.full((self.n_queries, k), np.inf)
+        self.best_index = np.full((self.n_queries, k), -1, dtype=np.int64)
+        self._products = np.empty(self.query_block * TRAIN_BLOCK, dtype=cand_dtype)
+        self._cand = None  # centring buffers of fold_rows, made on first use
+        # The scan between two products runs on every Numba thread (rows are
+        # independent, so the result does not depend on the split); small
+        # blocks stay serial.
+        threads = min(numba.get_num_threads(), self.query_block // _MIN_SCAN_ROWS)
+        self._pool = ThreadPoolExecutor(threads - 1) if threads > 1 else None
+        self._threads = max(threads, 1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def fold_rows(self, train, index_start):
+        """Centre, round and fold training rows (any number) starting at global ``index_start``."""
+        if self._cand is None:
+            self._cand = np.empty((TRAIN_BLOCK, self.d), dtype=self.cand_dtype)
+            self._cand_sqnorm = np.empty(TRAIN_BLOCK)
+        for b0 in range(0, train.shape[0], TRAIN_BLOCK):
+            block = train[b0:b0 + TRAIN_BLOCK]
+            rows = block.shape[0]
+            cand, sqnorm = self._cand[:rows], self._cand_sqnorm[:rows]
+            _centre_rows(block, self.centre, cand, sqnorm)
+            _check_magnitude(math.sqrt(float(sqnorm.max())), self.cand_dtype, "the training points")
+            self.fold(block, cand, sqnorm, index_start + b0)
+
+    def fold(self, train, cand, cand_sqnorm, index_start):
+        """Fold one block (at most :data:`TRAIN_BLOCK` rows) with its centred copy and norms."""
+        n_rows = train.shape[0]
+        block_norm = math.sqrt(float(cand_sqnorm.max()))
+        half = (0.5 * cand_sqnorm).astype(self.cand_dtype)
+        half_max = float(half.max())
+        for q0 in range(0, self.n_queries, self.query_block):
+            q1 = min(q0 + self.query_block, self.n_queries)
+            products = self._products[: (q1 - q0) * n_rows].reshape(q1 - q0, n_rows)
+            np.matmul(self.cand_queries[q0:q1], cand.T, out=products)
+
+            def scan(r0, r1):
+                _scan_block(products[r0 - q0:r1 - q0], half, half_max, self.unit, cand_sqnorm,
+                            block_norm, self.query_sqnorm[r0:r1], self.query_norm[r0:r1], self.coef,
+                            self.absolute, self.queries[r0:r1], train, index_start,
+                            self.best_dist[r0:r1], self.best_index[r0:r1])
+
+            cuts = np.linspace(q0, q1, self._threads + 1).astype(int) if self._pool else (q0, q1)
+            others = [self._pool.submit(scan, cuts[i], cuts[i + 1]) for i in range(1, len(cuts) - 1)]
+            scan(cuts[0], cuts[1])
+            for future in others:
+                future.result()
+
+    def result(self) -> Neighbours:
+        return Neighbours(distances=np.sqrt(self.best_dist), indices=self.best_index)
+
+
+def centred(rows, centre, dtype):
+    """``fl_dtype(rows - centre)`` (the difference in float64) and its squared row norms (float64)."""
+    rows = np.asarray(rows)
+    out = np.empty(rows.shape, dtype=dtype)
+    sqnorm = np.empty(rows.shape[0])
+    if rows.shape[0]:
+        _centre_rows(rows, centre, out, sqnorm)
+    return out, sqnorm
+
+
+def _check_k(k, n):
+    return as_int(k, "k", minimum=1, maximum=n)
+
+
+def _check_queries(queries, d, dtype):
+    queries = as_float_array(queries, "queries", ndim=2, dtype=dtype)
+    check_same(queries.shape[1], d, "queries", "the training set", "dimension d (columns)")
+    return queries
+
+
+def _candidate_dtype(candidate_dtype):
+    return np.dtype(np.float32) if candidate_dtype is None else as_float_dtype(
+        candidate_dtype, "candidate_dtype")
+
+
+def _check_magnitude(cand_rows_norm_max, cand_dtype, what):
+    # Products of rows of norm N reach N^2; keep them far from the float range.
+    limit = math.sqrt(float(np.finfo(cand_dtype).max)) / 1e3
+    if not cand_rows_norm_max < limit:
+        raise ValueError(
+            f"{what} lie up to {cand_rows_norm_max:.3g} from the centre, too far for "
+            f"{cand_dtype.name} products (limit {limit:.3g}); use candidate_dtype=np.float64"
+        )
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+
+
+class KNNIndex:
+    """Exact k-NN against a training set held in memory, for repeated queries.
+
+    Keeps the training rows, their centred copy in the candidate precision
+    and its squared norms, so each :meth:`query` costs one pass of matrix
+    products over the set (module docstring). The centre is the training mean.
+
+    Parameters
+    ----------
+    train : array_like, shape (n, d)
+        Training points, finite; float32 stays float32.
+    candidate_dtype : {None, float32, float64}
+        Precision of the candidate products (default float32, also for
+        float64 data: the answers come from float64 sums either way).
+    memory_limit : int, optional
+        Bytes the centred copy may take (default half the available memory).
+    """
+
+    def __init__(self, train, *, candidate_dtype=None, memory_limit=None):
+        train = as_float_array(train, "train", ndim=2)
+        self.cand_dtype = _candidate_dtype(candidate_dtype)
+        n, d = train.shape
+        check_memory(n * d * self.cand_dtype.itemsize + 8 * n, "KNNIndex: the centred copy of the training set",
+                     memory_limit=memory_limit, fraction=0.5,
+                     hint="stream the training set with knn() from an HDF5 dataset instead")
+        self.train = train
+        self.n, self.d = n, d
+        self.centre = train.mean(axis=0, dtype=np.float64)
+        self.cand, self.cand_sqnorm = centred(train, self.centre, self.cand_dtype)
+        _check_magnitude(math.sqrt(float(self.cand_sqnorm.max())), self.cand_dtype,
+                         "the training points")
+
+    def query(self, queries, k=1) -> Neighbours:
+        """The ``k`` nearest training points of each query (rows of ``queries``, shape (Q, d)).
+
+        Returns
+        -------
+        Neighbours
+            Distances (float64) and indices, shape (Q, k).
+        """
+        k = _check_k(k, self.n)
+        queries = _check_queries(queries, self.d, None)
+        with _Search(queries, k, self.centre, self.cand_dtype) as search:
+            for start in range(0, self.n, TRAIN_BLOCK):
+                stop = min(start + TRAIN_BLOCK, self.n)
+                search.fold(self.train[start:stop], self.cand[start:stop],
+                            self.cand_sqnorm[start:stop], start)
+            return search.result()
+
+
+def _is_streamed(train) -> bool:
+    return (not isinstance(train, np.ndarray) and hasattr(train, "shape") and hasattr(train, "dtype")
+            and hasattr(train, "__getitem__"))
+
+
+def knn(queries, train, k=1, *, chunk_size=None, candidate_dtype=None) -> Neighbours:
+    """Exact ``k`` nearest training points of each query, reading the training set once.
+
+    Euclidean distances ``|q - a_j|``, ties to the lower index (module
+    docstring for the algorithm and its error bound). The training set may
+    be an array or an HDF5 dataset (``h5py.Dataset``, or any 2-D object with
+    ``shape``, ``dtype`` and row slicing) larger than memory: it is read in
+    chunks of ``chunk_size`` rows, each checked before use. The result does
+    not depend on ``chunk_size``, on the thread count or on the BLAS kernels.
+
+    Parameters
+    ----------
+    queries : array_like, shape (Q, d)
+        Query points, finite (generated samples, states ``x / s(t)``).
+    train : array_like or h5py.Dataset, shape (n, d)
+        Training points, finite.
+    k : int
+        Number of neighbours, ``1 <= k <= n``.
+    chunk_size : int, optional
+        Training rows read at once (default :data:`STREAM_ROWS`); memory only.
+    candidate_dtype : {None, float32, float64}
+        Precision of the candidate products (default float32).
+
+    Returns
+    -------
+    Neighbours
+        ``distances`` (float64) and ``indices`` (int64), shape (Q, k).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad shapes, dtypes, NaN/inf (for a streamed set: naming the rows of
+        the chunk that holds them), ``k`` outside ``[1, n]``.
+    """
+    streamed = _is_streamed(train)
+    if streamed:
+        shape = tuple(train.shape)
+        if len(shape) != 2:
+            raise ValueError(f"train must be 2-D (n, d), got shape {shape}")
+        if np.dtype(train.dtype).kind not in "biuf":
+            raise TypeError(f"train must hold real numbers, got dtype {train.dtype}")
+        n, d = shape
+        if n == 0 or d == 0:
+            raise ValueError(f"train must not be empty, got shape {shape}")
+    else:
+        train = as_float_array(train, "train", ndim=2)
+        n, d = train.shape
+    k = _check_k(k, n)
+    queries = _check_queries(queries, d, None)
+    chunk = STREAM_ROWS if chunk_size is None else as_int(chunk_size, "chunk_size", minimum=1)
+    cand_dtype = _candidate_dtype(candidate_dtype)
+    centre = queries.mean(axis=0, dtype=np.float64)
+    with _Search(queries, k, centre, cand_dtype) as search:
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            rows = train[start:stop]
+            if streamed:
+                rows = as_float_array(rows, f"train rows {start}:{stop}", ndim=2)
+            search.fold_rows(rows, start)
+        return search.result()
