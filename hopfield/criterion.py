@@ -84,6 +84,7 @@ import numpy as np
 import scipy.special
 import scipy.stats
 
+from statmech._fastexp import exp_nonpositive
 from statmech._numba import kernel
 from statmech._validation import as_float, as_float_array, as_int, as_seed_sequence
 
@@ -104,6 +105,10 @@ _POISSON_MEAN = 1e4
 _GAUSS_LOW = -40.0
 #: Exp recurrence restarts every this many grid points (round-off ~ this many ulp).
 _RESTART = 16
+#: Levels per tile of the grid-sum kernel (its work arrays stay in L1).
+_TILE = 256
+#: Terms below this (relative to the target's weight) are dropped.
+_TINY = 2.0**-1000
 
 
 # --------------------------------------------------------------------------
@@ -305,25 +310,56 @@ def sample_overlaps(ensemble, n_features, size, *, seed=None, signal_norm=1.0) -
 
 
 @kernel
+def _flush(x):
+    """``x`` if ``x >= 2^-1000`` else 0: keeps subnormal numbers (and their slow arithmetic) out."""
+    return x if x >= _TINY else 0.0
+
+
+@kernel
 def _level_sums(levels, r1, kappa0, dkappa, out0, out1, out2):
     """Add ``sum_i d_i^j exp(kappa_g d_i)`` (``d = q - r_1``, ``j = 0, 1, 2``) on the grid ``kappa_g``.
 
-    ``kappa_g = kappa0 + g dkappa``. Each term is advanced along the grid by
-    one multiplication, restarted from a direct exp every :data:`_RESTART`
-    points (relative round-off below ~20 ulp).
+    ``kappa_g = kappa0 + g dkappa``. Levels go in tiles of :data:`_TILE`,
+    shifted by the tile's largest ``d`` (``top >= 0``) so that every term is
+    at most 1; along the grid a term is advanced by one multiplication,
+    restarted from a direct exp every :data:`_RESTART` points (relative
+    round-off below ~20 ulp). Terms below ``2^-1000`` of the target's weight
+    are dropped. The inner loops run over the tile and vectorise.
     """
+    n = levels.shape[0]
     n_grid = out0.shape[0]
-    for i in range(levels.shape[0]):
-        d = levels[i] - r1
-        d2 = d * d
-        step = math.exp(dkappa * d)
-        for g0 in range(0, n_grid, _RESTART):
-            x = math.exp((kappa0 + g0 * dkappa) * d)
-            for g in range(g0, min(g0 + _RESTART, n_grid)):
-                out0[g] += x
-                out1[g] += x * d
-                out2[g] += x * d2
-                x *= step
+    d = np.empty(_TILE)
+    d2 = np.empty(_TILE)
+    step = np.empty(_TILE)
+    x = np.empty(_TILE)
+    for start in range(0, n, _TILE):
+        m = min(_TILE, n - start)
+        top = 0.0
+        for i in range(m):
+            value = levels[start + i] - r1
+            d[i] = value
+            d2[i] = value * value
+            top = max(top, value)
+        for i in range(m):
+            step[i] = exp_nonpositive(dkappa * (d[i] - top))
+        for g in range(n_grid):
+            kappa = kappa0 + g * dkappa
+            if g % _RESTART == 0:
+                for i in range(m):
+                    x[i] = _flush(exp_nonpositive(kappa * (d[i] - top)))
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            for i in range(m):
+                xi = x[i]
+                a0 += xi
+                a1 += xi * d[i]
+                a2 += xi * d2[i]
+                x[i] = _flush(xi * step[i])
+            scale = math.exp(kappa * top) if top > 0.0 else 1.0
+            out0[g] += a0 * scale
+            out1[g] += a1 * scale
+            out2[g] += a2 * scale
 
 
 def _grid_terms(q, r1, kappas):
