@@ -71,7 +71,8 @@ at most ``4 tail_levels`` every level is drawn (no bulk). Binary overlaps
 take ``N + 1`` values: their counts are drawn exactly, whatever ``P``.
 
 Randomness: sample ``s`` uses ``SeedSequence(entropy, spawn_key=key + (s,))``
-alone; results depend only on the seed (not on ``threads``).
+alone (an SFC64 generator); results depend only on the seed (not on
+``threads``).
 """
 
 from __future__ import annotations
@@ -203,9 +204,26 @@ class OverlapLaw:
     # -- sampling ---------------------------------------------------------
 
     def sample(self, rng, size) -> np.ndarray:
-        """``size`` independent overlaps from the whole law (exact)."""
+        """``size`` independent overlaps from the whole law (exact).
+
+        Spherical: ``(1 - q^2)^k <= e^{-k q^2}`` (``k = (N-3)/2``), so normal
+        proposals of variance ``1/(2k)`` accepted with probability ``(1 -
+        q^2)^k e^{k q^2}`` are exact draws (acceptance ``~1 - 3/(8k)``; a
+        squeeze skips the logarithm for most). ``N = 3`` is uniform.
+        """
         if self.ensemble == "spherical":
-            return 2.0 * rng.beta(self._a, self._a, size) - 1.0
+            k = 0.5 * (self.n_features - 3)
+            if k == 0:
+                return 2.0 * rng.random(size) - 1.0
+            out = np.empty(int(size))
+            filled = 0
+            while filled < out.shape[0]:
+                want = out.shape[0] - filled
+                n_try = int(want * (1.0 + 1.0 / k)) + 16
+                z = rng.standard_normal(n_try)
+                u = rng.random(n_try)
+                filled += _accept_spherical(z, u, k, out[filled:])
+            return out
         if self.ensemble == "gaussian":
             return self.scale * rng.standard_normal(size)
         return 1.0 - 2.0 * rng.binomial(self.n_features, 0.5, size) / self.n_features
@@ -310,6 +328,28 @@ def sample_overlaps(ensemble, n_features, size, *, seed=None, signal_norm=1.0) -
 
 
 @kernel
+def _accept_spherical(z, u, k, out):
+    """Keep ``q = z / sqrt(2k)`` with probability ``exp(k (ln(1 - q^2) + q^2))``; fill ``out`` in order.
+
+    Squeeze: ``ln(1 - q^2) + q^2 >= -q^4 / (2 (1 - q^2))``, so ``u <= 1 - k q^4
+    / (2 (1 - q^2))`` accepts without the logarithm. Returns the number written.
+    """
+    scale = 1.0 / math.sqrt(2.0 * k)
+    n = 0
+    for i in range(z.shape[0]):
+        if n == out.shape[0]:
+            break
+        q = z[i] * scale
+        q2 = q * q
+        if q2 >= 1.0:
+            continue
+        if u[i] <= 1.0 - k * q2 * q2 / (2.0 * (1.0 - q2)) or math.log(u[i]) < k * (math.log1p(-q2) + q2):
+            out[n] = q
+            n += 1
+    return n
+
+
+@kernel
 def _flush(x):
     """``x`` if ``x >= 2^-1000`` else 0: keeps subnormal numbers (and their slow arithmetic) out."""
     return x if x >= _TINY else 0.0
@@ -323,8 +363,9 @@ def _level_sums(levels, r1, kappa0, dkappa, out0, out1, out2):
     shifted by the tile's largest ``d`` (``top >= 0``) so that every term is
     at most 1; along the grid a term is advanced by one multiplication,
     restarted from a direct exp every :data:`_RESTART` points (relative
-    round-off below ~20 ulp). Terms below ``2^-1000`` of the target's weight
-    are dropped. The inner loops run over the tile and vectorise.
+    round-off below ~20 ulp), four grid points per sweep of the tile (as in
+    :mod:`statmech.rem`'s kernel). Terms below ``2^-1000`` of the target's
+    weight are dropped. The inner loops run over the tile and vectorise.
     """
     n = levels.shape[0]
     n_grid = out0.shape[0]
@@ -332,6 +373,7 @@ def _level_sums(levels, r1, kappa0, dkappa, out0, out1, out2):
     d2 = np.empty(_TILE)
     step = np.empty(_TILE)
     x = np.empty(_TILE)
+    sums = np.empty((3, 4))
     for start in range(0, n, _TILE):
         m = min(_TILE, n - start)
         top = 0.0
@@ -342,24 +384,70 @@ def _level_sums(levels, r1, kappa0, dkappa, out0, out1, out2):
             top = max(top, value)
         for i in range(m):
             step[i] = exp_nonpositive(dkappa * (d[i] - top))
-        for g in range(n_grid):
-            kappa = kappa0 + g * dkappa
-            if g % _RESTART == 0:
-                for i in range(m):
-                    x[i] = _flush(exp_nonpositive(kappa * (d[i] - top)))
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
+        for g0 in range(0, n_grid, _RESTART):
+            kappa = kappa0 + g0 * dkappa
             for i in range(m):
-                xi = x[i]
-                a0 += xi
-                a1 += xi * d[i]
-                a2 += xi * d2[i]
-                x[i] = _flush(xi * step[i])
-            scale = math.exp(kappa * top) if top > 0.0 else 1.0
-            out0[g] += a0 * scale
-            out1[g] += a1 * scale
-            out2[g] += a2 * scale
+                x[i] = _flush(exp_nonpositive(kappa * (d[i] - top)))
+            g_end = min(g0 + _RESTART, n_grid)
+            g = g0
+            while g < g_end:
+                width = min(4, g_end - g)
+                a00 = 0.0
+                a01 = 0.0
+                a02 = 0.0
+                a10 = 0.0
+                a11 = 0.0
+                a12 = 0.0
+                a20 = 0.0
+                a21 = 0.0
+                a22 = 0.0
+                a30 = 0.0
+                a31 = 0.0
+                a32 = 0.0
+                if width == 4:
+                    for i in range(m):
+                        r = step[i]
+                        di = d[i]
+                        di2 = d2[i]
+                        xi = x[i]
+                        a00 += xi
+                        a01 += xi * di
+                        a02 += xi * di2
+                        xi = _flush(xi * r)
+                        a10 += xi
+                        a11 += xi * di
+                        a12 += xi * di2
+                        xi = _flush(xi * r)
+                        a20 += xi
+                        a21 += xi * di
+                        a22 += xi * di2
+                        xi = _flush(xi * r)
+                        a30 += xi
+                        a31 += xi * di
+                        a32 += xi * di2
+                        x[i] = _flush(xi * r)
+                    sums[0, 0], sums[1, 0], sums[2, 0] = a00, a01, a02
+                    sums[0, 1], sums[1, 1], sums[2, 1] = a10, a11, a12
+                    sums[0, 2], sums[1, 2], sums[2, 2] = a20, a21, a22
+                    sums[0, 3], sums[1, 3], sums[2, 3] = a30, a31, a32
+                else:
+                    for w in range(width):
+                        b0 = 0.0
+                        b1 = 0.0
+                        b2 = 0.0
+                        for i in range(m):
+                            xi = x[i]
+                            b0 += xi
+                            b1 += xi * d[i]
+                            b2 += xi * d2[i]
+                            x[i] = _flush(xi * step[i])
+                        sums[0, w], sums[1, w], sums[2, w] = b0, b1, b2
+                for w in range(width):
+                    scale = math.exp((kappa0 + (g + w) * dkappa) * top) if top > 0.0 else 1.0
+                    out0[g + w] += sums[0, w] * scale
+                    out1[g + w] += sums[1, w] * scale
+                    out2[g + w] += sums[2, w] * scale
+                g += width
 
 
 def _grid_terms(q, r1, kappas):
@@ -477,6 +565,98 @@ def level_criteria(levels, beta, n_features, *, signal_norm=1.0, window=None, en
     one = int(round((1.0 - m[0]) / (m[1] - m[0])))
     ok = bool(decide_fixed_point(u[0], u[1], u[2], m, beta, n_features, r1, window))
     return ok, bool(u[0][one] < 1.0), float(np.log(u[0][one])) if u[0][one] > 0 else -math.inf
+
+
+# --------------------------------------------------------------------------
+# Finite-N theory of the criteria
+# --------------------------------------------------------------------------
+
+
+def finite_size_signal_alpha(ensemble, beta, n_features) -> float:
+    """Annealed finite-N threshold of the signal criterion ``w_1 = 1/2`` at ``x = xi_1``.
+
+    ``(P - 1) M_0(beta N) = e^{beta N r_1}``, i.e. ``alpha = ln(1 + e^{beta N
+    r_1} / M_0(beta N)) / N``, with the exact finite-N moment generating
+    function of the overlap law (:func:`hopfield.capacity` item 6) and, for
+    Gaussian patterns, ``M_0 = e^{beta^2 N r_1 / 2}`` given the target's norm
+    at the median of ``chi^2_N / N`` (the median target). Valid where the
+    noise sum is self-averaging (``alpha + s(q_{2 beta}) > 0`` at the
+    threshold); tends to :func:`hopfield.capacity.alpha_1` like ``1/N``.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+    n_features : int
+
+    Returns
+    -------
+    float
+    """
+    from hopfield.capacity import _noise_moments
+
+    ensemble = check_ensemble(ensemble)
+    beta = as_float(beta, "beta", positive=True)
+    n = as_int(n_features, "n_features", minimum=3 if ensemble == "spherical" else 1)
+    r1 = scipy.stats.chi2.median(n) / n if ensemble == "gaussian" else 1.0
+    kappa = beta * n
+    if ensemble == "gaussian":
+        log_m0 = 0.5 * kappa * kappa * r1 / n
+    else:
+        log_m0, _ = _noise_moments(ensemble, kappa, n, 1.0)
+    x = kappa * r1 - log_m0
+    return float((x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))) / n)
+
+
+def binary_infinite_beta_thresholds(n_features):
+    """Exact finite-N thresholds of binary patterns at ``beta = inf`` (the argmax update).
+
+    At ``beta = inf`` the update from ``x = xi_t`` returns ``xi_t`` with weight
+    1 unless another pattern duplicates it (then the weight is at most 1/2).
+
+    - *typical pattern* (one target): retrieved with probability ``(1 -
+      2^{-N})^{P-1}``; that is 1/2 at ``alpha_typ(N) = ln(1 + ln 2 /
+      -ln(1 - 2^{-N})) / N -> ln 2`` (the ``beta -> inf`` limit of ``alpha_1
+      = beta - ln cosh beta``);
+    - *all patterns* (every one of the P retrieved, the capacity of
+      Demircigil et al. 2017, ``~2^{N/2}`` patterns): no two patterns equal,
+      probability ``prod_{i<P} (1 - i 2^{-N})``; 1/2 at ``alpha_all(N) -> ln 2
+      / 2 = alpha_1 / 2``.
+
+    Parameters
+    ----------
+    n_features : int
+        ``N >= 1``.
+
+    Returns
+    -------
+    (float, float)
+        ``(alpha_typ(N), alpha_all(N))``.
+    """
+    n = as_int(n_features, "n_features", minimum=1)
+    log_q = math.log1p(-(2.0 ** -n))  # ln(1 - 2^-N)
+    typical = math.log1p(math.log(2.0) / -log_q) / n
+
+    def log_all_distinct(p):
+        i = np.arange(int(p)) if p < 2e6 else None
+        if i is not None:
+            return float(np.sum(np.log1p(-i * 2.0 ** -n)))
+        return -p * (p - 1) * 2.0 ** -(n + 1)  # second order is below 1e-6 relative here
+
+    lo, hi = 1.0, 2.0
+    while log_all_distinct(hi) > -math.log(2.0):
+        lo, hi = hi, 2 * hi
+    while hi - lo > 0.5:
+        mid = 0.5 * (lo + hi)
+        if log_all_distinct(mid) > -math.log(2.0):
+            lo = mid
+        else:
+            hi = mid
+    # P is an integer: interpolate ln p_all linearly in P between the two integers around 1/2.
+    p0 = math.floor(hi) if math.floor(hi) > lo else math.floor(lo)
+    l0, l1 = log_all_distinct(p0), log_all_distinct(p0 + 1)
+    crossing = p0 + (l0 + math.log(2.0)) / (l0 - l1) if l0 != l1 else p0
+    return typical, math.log(crossing) / n
 
 
 # --------------------------------------------------------------------------
@@ -606,7 +786,7 @@ class _SampleRunner:
     def run(self, sample):
         """Criteria of one sample at every load: (success (K,), signal (K,), log_noise (K,), r_1, drawn)."""
         child = np.random.SeedSequence(self.seq.entropy, spawn_key=tuple(self.seq.spawn_key) + (sample,))
-        rng = np.random.Generator(np.random.PCG64(child))
+        rng = np.random.Generator(np.random.SFC64(child))
         n = self.n_features
         if self.ensemble == "gaussian":
             r1 = float(rng.standard_gamma(0.5 * n)) * 2.0 / n
@@ -723,6 +903,8 @@ __all__ = [
     "sample_overlaps",
     "level_criteria",
     "decide_fixed_point",
+    "finite_size_signal_alpha",
+    "binary_infinite_beta_thresholds",
     "CriterionCurve",
     "criterion_simulation",
 ]

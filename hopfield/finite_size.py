@@ -58,12 +58,15 @@ class SizeThresholds:
     alpha_half_err : ndarray, shape (L,)
     label : str
         What was measured (e.g. ``"full dynamics"``, ``"REM level"``).
+    unbracketed : tuple of int
+        Sizes whose load grid did not bracket the crossing (left out).
     """
 
     n_features: np.ndarray
     alpha_half: np.ndarray
     alpha_half_err: np.ndarray
     label: str = ""
+    unbracketed: tuple = ()
 
 
 def half_threshold(alphas, successes, trials, *, n_boot=400, seed=0):
@@ -91,6 +94,8 @@ def half_threshold(alphas, successes, trials, *, n_boot=400, seed=0):
         ``|p_0 - p_1| step / sqrt(12)`` for the interpolation inside the grid
         step around the crossing (a full uniform step for a jump from 1 to 0
         within one step, less for a transition resolved by the grid).
+        ``(nan, nan)`` when the grid does not bracket the crossing (the
+        fraction starts below 1/2 or never falls below it).
     """
     alphas = as_float_array(alphas, "alphas", ndim=1, dtype=np.float64)
     successes = np.asarray(successes, dtype=np.float64)
@@ -100,8 +105,10 @@ def half_threshold(alphas, successes, trials, *, n_boot=400, seed=0):
     n_boot = as_int(n_boot, "n_boot", minimum=2)
     n_units = successes.shape[0]
     prob = successes.sum(axis=0) / (trials * n_units)
+    if prob[0] < 0.5 or prob.min() >= 0.5:
+        return math.nan, math.nan
     mid = _half_crossing(alphas, prob)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(np.random.SeedSequence(seed) if isinstance(seed, tuple) else seed)
     boots = np.empty(n_boot)
     frac = successes / trials
     binomial = bool(np.any(trials > 1))
@@ -127,6 +134,7 @@ def size_thresholds(curves, *, label="", n_boot=400, seed=0) -> SizeThresholds:
     ``trials`` (pattern sets) or ``success`` (one REM sample per row).
     """
     rows = []
+    skipped = []
     for i, curve in enumerate(curves):
         get = curve.get if isinstance(curve, dict) else lambda name, default=None, c=curve: getattr(c, name, default)
         success = get("success")
@@ -136,10 +144,15 @@ def size_thresholds(curves, *, label="", n_boot=400, seed=0) -> SizeThresholds:
         else:
             successes, trials = get("successes"), get("trials")
         value, err = half_threshold(get("alphas"), successes, trials, n_boot=n_boot, seed=(seed, i))
+        if math.isnan(value):
+            skipped.append(int(get("n_features")))
+            continue
         rows.append((int(get("n_features")), value, err))
+    if not rows:
+        return SizeThresholds(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), label, tuple(skipped))
     rows.sort()
     n, value, err = (np.array(col) for col in zip(*rows))
-    return SizeThresholds(n.astype(np.int64), value, err, label)
+    return SizeThresholds(n.astype(np.int64), value, err, label, tuple(sorted(skipped)))
 
 
 # --------------------------------------------------------------------------
