@@ -51,18 +51,47 @@ def full_grid(ensemble, beta, n):
 
 
 def rem_grid(ensemble, beta, n):
+    """Loads around the fixed-point threshold and around the signal threshold (one nested grid).
+
+    Centres: :func:`hopfield.capacity.finite_size_alpha_1` and
+    :func:`hopfield.criterion.finite_size_signal_alpha` (only to place the
+    points; the crossings are measured). Spherical and binary: two fine
+    windows (their transitions are sharp); Gaussian: one wide window over
+    both (the target's norm spreads them). ``beta >= 1.5``: the signal window
+    only (the fixed-point window ``w`` is then tiny).
+    """
     import numpy as np
     from hopfield.capacity import finite_size_alpha_1
+    from hopfield.criterion import finite_size_signal_alpha
 
-    centre = finite_size_alpha_1(ensemble, min(beta, 0.95) if ensemble == "gaussian" else beta, n)
+    signal = finite_size_signal_alpha(ensemble, beta, n)
     if ensemble == "gaussian":
         width = 0.15 + 1.2 / n ** 0.5
-        step = width / 80
+        fixed = finite_size_alpha_1(ensemble, min(beta, 0.95), n)
+        grid = np.arange(fixed - width, signal + 0.6 * width, width / 80)
     else:
         width = 0.03 + 1.5 / n
         step = max(5e-4, width / 100)
-    grid = np.round(np.arange(centre - width, centre + 0.6 * width, step), 5)
+        parts = [np.arange(signal - 0.4 * width, signal + 0.4 * width, step)]
+        if beta < 1.5:
+            fixed = finite_size_alpha_1(ensemble, beta, n)
+            parts.insert(0, np.arange(fixed - width, fixed + 0.6 * width, step))
+        grid = np.concatenate(parts)
+    grid = np.unique(np.round(grid, 5))
     return grid[grid > 0]
+
+
+def classical_grid(n):
+    """Loads ``P/N`` around ``0.138 + 0.78/sqrt(N)`` (the crossing seen at N = 250..1000), +-1.1/sqrt(N).
+
+    N <= 1000 ran on the fixed grid 0.100..0.220 (step 0.005).
+    """
+    import numpy as np
+
+    if n <= 1000:
+        return np.round(np.arange(0.10, 0.2201, 0.005), 4)
+    centre, half = 0.138 + 0.78 / n**0.5, 1.1 / n**0.5
+    return np.round(np.linspace(centre - half, centre + half, 9), 4)
 
 
 def run_job(kind, ensemble, beta, n, opts):
@@ -89,7 +118,8 @@ def run_job(kind, ensemble, beta, n, opts):
         from hopfield.criterion import criterion_simulation
 
         alphas = rem_grid(ensemble, beta, n)
-        curve = criterion_simulation(ensemble, beta, n, alphas, n_samples=opts["samples"], seed=seed)
+        samples = opts["samples_gaussian"] if ensemble == "gaussian" else opts["samples"]
+        curve = criterion_simulation(ensemble, beta, n, alphas, n_samples=samples, seed=seed)
         data = dict(alphas=curve.alphas, n_patterns=curve.n_patterns, success=curve.success,
                     signal=curve.signal, signal_norm=curve.signal_norm, window=curve.window,
                     tail_fraction=curve.tail_fraction, mean_drawn=curve.mean_drawn,
@@ -97,7 +127,7 @@ def run_job(kind, ensemble, beta, n, opts):
     else:
         from hopfield.classical import classical_capacity
 
-        alphas = np.round(np.arange(0.10, 0.2201, 0.005), 4)
+        alphas = classical_grid(n)
         curve = classical_capacity(n, alphas, n_sets=opts["classical_sets"], n_targets=opts["targets"],
                                    seed=seed)
         data = dict(alphas=curve.alphas, n_patterns=curve.n_patterns, mean_overlap=curve.mean_overlap,
@@ -121,11 +151,13 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--targets", type=int, default=64)
     parser.add_argument("--sets", type=int, default=4)
-    parser.add_argument("--samples", type=int, default=4000)
+    parser.add_argument("--samples", type=int, default=1500)
+    parser.add_argument("--samples-gaussian", type=int, default=4000)
     parser.add_argument("--classical-sets", type=int, default=16)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    opts = dict(targets=args.targets, sets=args.sets, samples=args.samples, classical_sets=args.classical_sets)
+    opts = dict(targets=args.targets, sets=args.sets, samples=args.samples, samples_gaussian=args.samples_gaussian,
+                classical_sets=args.classical_sets)
     if args.kind == "classical":
         jobs = [("classical", "binary", 0.0, n) for n in sizes]
     else:
