@@ -57,6 +57,18 @@ def _fit_summary(ex):
     }
 
 
+def _print_fits(th, forms, name, out):
+    """Fit every form, print one line per fit (``*``: accepted) and the combined value; return it."""
+    ex = extrapolate(th, forms)
+    for f in ex.fits:
+        flag = "*" if f.form.name in ex.accepted else " "
+        print(f"   {flag} fit {f.form.name:<30} {name} = {f.limit:.4f} ± {f.limit_err:.4f}"
+              f"  chi2 = {f.chi2:6.2f} / {f.dof}  p = {f.p_value:.3f}", file=out)
+    print(f"   => {name} = {ex.limit:.4f} ± {ex.total_err:.4f} (stat {ex.stat_err:.4f}, spread "
+          f"{ex.spread:.4f})", file=out)
+    return ex
+
+
 def _thresholds(curves, field, label):
     rows = []
     for c in curves:
@@ -102,13 +114,8 @@ def analyse_modern(out):
                       "alpha_half_err": th.alpha_half_err.tolist(), "finite_theory": finite.tolist(),
                       "seconds": [seconds[int(n)] for n in th.n_features]}
             if th.n_features.shape[0] >= 3:
-                ex = extrapolate(th, forms)
-                for f in ex.fits:
-                    flag = "*" if f.form.name in ex.accepted else " "
-                    print(f"   {flag} fit {f.form.name:<30} alpha_inf = {f.limit:.4f} ± {f.limit_err:.4f}"
-                          f"  chi2 = {f.chi2:6.2f} / {f.dof}  p = {f.p_value:.3f}", file=out)
-                print(f"   => alpha_1 = {ex.limit:.4f} ± {ex.total_err:.4f} (stat {ex.stat_err:.4f}, "
-                      f"spread {ex.spread:.4f}); theory {theory:.4f}; diff {ex.limit - theory:+.4f} "
+                ex = _print_fits(th, forms, "alpha_1", out)
+                print(f"      theory {theory:.4f}; diff {ex.limit - theory:+.4f} "
                       f"= {(ex.limit - theory) / ex.total_err:+.1f} total errors", file=out)
                 series["extrapolation"] = _fit_summary(ex)
             entry["series"][label] = series
@@ -129,13 +136,8 @@ def analyse_classical(out):
     result = {"n": th.n_features.tolist(), "alpha_half": th.alpha_half.tolist(),
               "alpha_half_err": th.alpha_half_err.tolist()}
     if th.n_features.shape[0] >= 3:
-        ex = extrapolate(th, CLASSICAL_FORMS)
-        for f in ex.fits:
-            flag = "*" if f.form.name in ex.accepted else " "
-            print(f"   {flag} fit {f.form.name:<30} alpha_c = {f.limit:.4f} ± {f.limit_err:.4f}"
-                  f"  chi2 = {f.chi2:6.2f} / {f.dof}  p = {f.p_value:.3f}", file=out)
-        print(f"   => alpha_c = {ex.limit:.4f} ± {ex.total_err:.4f} (stat {ex.stat_err:.4f}, spread "
-              f"{ex.spread:.4f}); AGS {AGS}", file=out)
+        ex = _print_fits(th, CLASSICAL_FORMS, "alpha_c", out)
+        print(f"      AGS {AGS}", file=out)
         result["extrapolation"] = _fit_summary(ex)
     return result
 

@@ -572,6 +572,14 @@ def level_criteria(levels, beta, n_features, *, signal_norm=1.0, window=None, en
 # --------------------------------------------------------------------------
 
 
+def _check_setting(ensemble, beta, n_features):
+    """``(ensemble, beta, N)`` checked: a known ensemble, ``beta > 0``, ``N >= 3`` (spherical) or ``>= 1``."""
+    ensemble = check_ensemble(ensemble)
+    beta = as_float(beta, "beta", positive=True)
+    n_features = as_int(n_features, "n_features", minimum=3 if ensemble == "spherical" else 1)
+    return ensemble, beta, n_features
+
+
 def finite_size_signal_alpha(ensemble, beta, n_features) -> float:
     """Annealed finite-N threshold of the signal criterion ``w_1 = 1/2`` at ``x = xi_1``.
 
@@ -595,9 +603,7 @@ def finite_size_signal_alpha(ensemble, beta, n_features) -> float:
     """
     from hopfield.capacity import _noise_moments
 
-    ensemble = check_ensemble(ensemble)
-    beta = as_float(beta, "beta", positive=True)
-    n = as_int(n_features, "n_features", minimum=3 if ensemble == "spherical" else 1)
+    ensemble, beta, n = _check_setting(ensemble, beta, n_features)
     r1 = scipy.stats.chi2.median(n) / n if ensemble == "gaussian" else 1.0
     kappa = beta * n
     if ensemble == "gaussian":
@@ -855,9 +861,7 @@ def criterion_simulation(ensemble, beta, n_features, alphas, *, n_samples=256, s
     -------
     CriterionCurve
     """
-    ensemble = check_ensemble(ensemble)
-    beta = as_float(beta, "beta", positive=True)
-    n_features = as_int(n_features, "n_features", minimum=3 if ensemble == "spherical" else 1)
+    ensemble, beta, n_features = _check_setting(ensemble, beta, n_features)
     alphas = as_float_array(alphas, "alphas", ndim=1, dtype=np.float64)
     if (alphas < 0).any():
         raise ValueError(f"alphas must be >= 0, got {alphas.min()!r}")
