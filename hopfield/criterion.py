@@ -640,28 +640,28 @@ def binary_infinite_beta_thresholds(n_features):
         ``(alpha_typ(N), alpha_all(N))``.
     """
     n = as_int(n_features, "n_features", minimum=1)
-    log_q = math.log1p(-(2.0 ** -n))  # ln(1 - 2^-N)
+    x = 2.0**-n
+    log_q = math.log1p(-x)  # ln(1 - 2^-N)
     typical = math.log1p(math.log(2.0) / -log_q) / n
 
     def log_all_distinct(p):
-        i = np.arange(int(p)) if p < 2e6 else None
-        if i is not None:
-            return float(np.sum(np.log1p(-i * 2.0 ** -n)))
-        return -p * (p - 1) * 2.0 ** -(n + 1)  # second order is below 1e-6 relative here
+        """``ln prod_{i<p} (1 - i x)``: exact sum below 2e6 factors, else its expansion to second order."""
+        if p < 2_000_000:
+            return float(np.sum(np.log1p(-np.arange(p) * x)))
+        return -x * p * (p - 1) / 2.0 - x * x * (p - 1) * p * (2 * p - 1) / 12.0
 
-    lo, hi = 1.0, 2.0
-    while log_all_distinct(hi) > -math.log(2.0):
+    target = -math.log(2.0)
+    lo, hi = 1, 2  # integers: all distinct with probability above 1/2 at lo, not at hi
+    while log_all_distinct(hi) > target:
         lo, hi = hi, 2 * hi
-    while hi - lo > 0.5:
-        mid = 0.5 * (lo + hi)
-        if log_all_distinct(mid) > -math.log(2.0):
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if log_all_distinct(mid) > target:
             lo = mid
         else:
             hi = mid
-    # P is an integer: interpolate ln p_all linearly in P between the two integers around 1/2.
-    p0 = math.floor(hi) if math.floor(hi) > lo else math.floor(lo)
-    l0, l1 = log_all_distinct(p0), log_all_distinct(p0 + 1)
-    crossing = p0 + (l0 + math.log(2.0)) / (l0 - l1) if l0 != l1 else p0
+    l0, l1 = log_all_distinct(lo), log_all_distinct(hi)
+    crossing = lo + (l0 - target) / (l0 - l1)  # linear in P between the two integers
     return typical, math.log(crossing) / n
 
 

@@ -15,10 +15,13 @@ import scipy.stats
 
 import naive
 from hopfield.capacity import _noise_moments, capacity_simulation, finite_size_alpha_1, success_window
+from hopfield.capacity import alpha_1
 from hopfield.criterion import (
     OverlapLaw,
     _multinomial,
+    binary_infinite_beta_thresholds,
     criterion_simulation,
+    finite_size_signal_alpha,
     level_criteria,
     sample_overlaps,
 )
@@ -214,6 +217,42 @@ def test_signal_criterion_equals_the_first_update_of_explicit_patterns(ensemble,
         p_rem = rem.signal_probability[k]
         se = math.sqrt(p_rem * (1 - p_rem) / 1500 + p_full * (1 - p_full) / (60 * 24)) + 1e-12
         assert abs(p_full - p_rem) < 4 * se + 1e-9, (alpha, p_full, p_rem)
+
+
+def test_binary_thresholds_at_infinite_beta_against_direct_draws():
+    """Typical pattern: no duplicate of the target; all patterns: no two equal (Demircigil et al.).
+
+    2000 draws of P random 12-bit patterns at the integers around each
+    crossing: the probabilities bracket 1/2 within 4 binomial standard errors
+    (0.011); the limits are ln 2 and ln 2 / 2.
+    """
+    n = 12
+    typical, every = binary_infinite_beta_thresholds(n)
+    rng = np.random.default_rng(5)
+    for alpha, event in ((typical, "typical"), (every, "all")):
+        p_real = math.exp(alpha * n)
+        fractions = []
+        for p in (math.floor(p_real), math.ceil(p_real)):
+            codes = rng.integers(0, 2**n, size=(2000, p))
+            if event == "typical":
+                ok = ~np.any(codes[:, 1:] == codes[:, :1], axis=1)
+            else:
+                ok = np.array([np.unique(row).size == p for row in codes])
+            fractions.append(ok.mean())
+        assert fractions[0] > 0.5 - 0.045 and fractions[1] < 0.5 + 0.045, (event, fractions)
+    assert binary_infinite_beta_thresholds(400)[0] == pytest.approx(math.log(2), abs=1e-3)
+    assert binary_infinite_beta_thresholds(400)[1] == pytest.approx(math.log(2) / 2, abs=1e-3)
+
+
+@pytest.mark.parametrize("ensemble", ENSEMBLES)
+def test_signal_threshold_theory_tends_to_alpha_1(ensemble):
+    """Annealed w_1 = 1/2 threshold: exact for binary (ln M_0 = N ln cosh beta), O(1/N) otherwise."""
+    for beta in (0.5, 0.8):
+        far = finite_size_signal_alpha(ensemble, beta, 20000)
+        assert far == pytest.approx(alpha_1(ensemble, beta), abs=3.0 / 20000)
+    if ensemble == "binary":  # exact up to the P - 1 vs P term, ln(1 + e^{-N alpha_1}) / N = 1.4e-4 here
+        value = finite_size_signal_alpha("binary", 0.5, 16)
+        assert value - alpha_1("binary", 0.5) == pytest.approx(math.log1p(math.exp(-16 * value)) / 16, rel=1e-3)
 
 
 def test_bad_input():
