@@ -24,16 +24,16 @@ def _logistic_units(centre, width, alphas, n_units, trials, rng):
 
 
 def test_half_threshold_finds_a_known_crossing_within_its_error():
-    """Over 200 synthetic curves the crossing lies within 2 of its own errors in ~95 %."""
+    """Over 120 synthetic curves the crossing lies within 2 of its own errors in ~95 %."""
     rng = np.random.default_rng(0)
     alphas = np.linspace(0.2, 0.4, 21)
     hits = 0
-    for _ in range(200):
+    for _ in range(120):
         successes = _logistic_units(0.3137, 0.02, alphas, 6, 32, rng)
-        value, err = half_threshold(alphas, successes, np.full(alphas.shape[0], 32), n_boot=200, seed=1)
+        value, err = half_threshold(alphas, successes, np.full(alphas.shape[0], 32), n_boot=100, seed=1)
         hits += abs(value - 0.3137) < 2 * err
-    # binomial(200, 0.95): 2.5 % quantile is 184; interpolation bias is far below the error here.
-    assert hits >= 182, hits
+    # binomial(120, 0.95): mean 114, 1 % quantile 108; interpolation bias is far below the error here.
+    assert hits >= 107, hits
 
 
 def test_half_threshold_refuses_an_unbracketed_grid():

@@ -47,7 +47,7 @@ def test_stream_blocks_are_the_stored_draw(ensemble, dtype, threads, batch):
                                             ("binary", np.float64), ("spherical", np.float32)])
 def test_streamed_simulation_is_bit_identical_to_stored(ensemble, dtype):
     alphas = np.array([0.2, 0.3, 0.46])
-    kwargs = dict(n_targets=8, n_sets=1, seed=5, tol=1e-7, max_iter=60, dtype=dtype)
+    kwargs = dict(n_targets=8, n_sets=1, seed=5, tol=1e-7, max_iter=25, dtype=dtype)
     stored = capacity_simulation(ensemble, 0.5, 20, alphas, **kwargs)
     assert stored.n_patterns.max() > 2 * BLOCK_ROWS
     for threads, batch in [(1, 1), (2, 3)]:
