@@ -450,6 +450,14 @@ def _level_sums(levels, r1, kappa0, dkappa, out0, out1, out2):
                 g += width
 
 
+@kernel
+def _level_sums_rows(levels, bounds, r1, kappa0, dkappa, out0, out1, out2):
+    """:func:`_level_sums` of ``levels[bounds[k]:bounds[k+1]]`` into row ``k`` of each output (K, G)."""
+    for k in range(out0.shape[0]):
+        if bounds[k + 1] > bounds[k]:
+            _level_sums(levels[bounds[k]:bounds[k + 1]], r1, kappa0, dkappa, out0[k], out1[k], out2[k])
+
+
 def _grid_terms(q, r1, kappas):
     """``(E, E d, E d^2)`` with ``E[i, g] = exp(kappa_g (q_i - r_1))``: the bulk nodes on the grid."""
     d = (q - r1)[:, None]
@@ -743,15 +751,27 @@ def _multinomial(rng, n, probabilities):
     sequential draw would leave the float64 round-off of ``n``, ~``1e-16 n``
     levels, in its last category.)
     """
-    if n <= _MAX_DRAW:
-        return rng.multinomial(n, probabilities).astype(np.float64)
-    mean = float(n) * probabilities
-    small = mean < _POISSON_MEAN
-    counts = np.empty_like(mean)
-    counts[small] = rng.poisson(mean[small])
-    big = ~small
-    sd = np.sqrt(mean[big] * (1.0 - probabilities[big]))
-    counts[big] = np.maximum(np.rint(mean[big] + sd * rng.standard_normal(int(big.sum()))), 0.0)
+    return _multinomial_rows(rng, [n], probabilities)[0]
+
+
+def _multinomial_rows(rng, sizes, probabilities):
+    """:func:`_multinomial` for each integer of ``sizes`` (one row each), drawn in two vectorised calls."""
+    sizes = list(sizes)
+    counts = np.zeros((len(sizes), probabilities.shape[0]))
+    exact = [i for i, n in enumerate(sizes) if n <= _MAX_DRAW]
+    huge = [i for i, n in enumerate(sizes) if n > _MAX_DRAW]
+    if exact:
+        counts[exact] = rng.multinomial(np.array([sizes[i] for i in exact], dtype=np.int64), probabilities)
+    if huge:
+        mean = np.array([float(sizes[i]) for i in huge])[:, None] * probabilities[None, :]
+        small = mean < _POISSON_MEAN
+        rows = np.empty_like(mean)
+        rows[small] = rng.poisson(mean[small])
+        big = ~small
+        share = np.broadcast_to(probabilities, mean.shape)[big]
+        sd = np.sqrt(mean[big] * (1.0 - share))
+        rows[big] = np.maximum(np.rint(mean[big] + sd * rng.standard_normal(int(big.sum()))), 0.0)
+        counts[huge] = rows
     return counts
 
 
@@ -805,19 +825,14 @@ class _SampleRunner:
         n_k = len(self.steps)
         n_g = self.m.shape[0]
         u = np.zeros((3, n_k, n_g))
-        node_counts = np.zeros((n_k, self.nodes.shape[0]))
-        drawn = 0
-        dkappa = self.kappas[1] - self.kappas[0]
-        for k, step in enumerate(self.steps):
-            if step == 0:
-                continue
-            counts = _multinomial(rng, step, self.categories)
-            node_counts[k] = counts[1:]
-            n_tail = int(counts[0])
-            if n_tail:
-                levels = law.sample_tail(rng, n_tail, cut) if self.p_tail < 1 else law.sample(rng, n_tail)
-                _level_sums(levels, r1, self.kappas[0], dkappa, u[0, k], u[1, k], u[2, k])
-                drawn += n_tail
+        counts = _multinomial_rows(rng, self.steps, self.categories)
+        n_tail = counts[:, 0].astype(np.int64)
+        node_counts = counts[:, 1:]
+        total = int(n_tail.sum())
+        levels = law.sample_tail(rng, total, cut) if self.p_tail < 1 else law.sample(rng, total)
+        bounds = np.concatenate([[0], np.cumsum(n_tail)])
+        _level_sums_rows(levels, bounds, r1, self.kappas[0], self.kappas[1] - self.kappas[0], u[0], u[1], u[2])
+        drawn = total
         if self.nodes.shape[0]:
             for j in range(3):
                 u[j] += node_counts @ terms[j]
