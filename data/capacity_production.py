@@ -40,47 +40,6 @@ def job_path(kind, ensemble, beta, n):
     return os.path.join(OUT, f"{kind}-{ensemble}-b{beta:g}-N{n}.npz")
 
 
-def full_grid(ensemble, beta, n):
-    import numpy as np
-    from hopfield.capacity import alpha_1, finite_size_alpha_1
-
-    centre = finite_size_alpha_1(ensemble, beta, n) if not (ensemble == "gaussian" and beta >= 1) else alpha_1(
-        ensemble, beta)
-    offsets = np.arange(-0.12, 0.0801, 0.02) if ensemble == "gaussian" else np.arange(-0.08, 0.0501, 0.01)
-    return np.round(np.clip(centre + offsets, 1e-4, None), 4)
-
-
-def rem_grid(ensemble, beta, n):
-    """Loads around the fixed-point threshold and around the signal threshold (one nested grid).
-
-    Centres: :func:`hopfield.capacity.finite_size_alpha_1` and
-    :func:`hopfield.criterion.finite_size_signal_alpha` (only to place the
-    points; the crossings are measured). Spherical and binary: two fine
-    windows (their transitions are sharp); Gaussian: one wide window over
-    both (the target's norm spreads them). ``beta >= 1.5``: the signal window
-    only (the fixed-point window ``w`` is then tiny).
-    """
-    import numpy as np
-    from hopfield.capacity import finite_size_alpha_1
-    from hopfield.criterion import finite_size_signal_alpha
-
-    signal = finite_size_signal_alpha(ensemble, beta, n)
-    if ensemble == "gaussian":
-        width = 0.15 + 1.2 / n ** 0.5
-        fixed = finite_size_alpha_1(ensemble, min(beta, 0.95), n)
-        grid = np.arange(fixed - width, signal + 0.6 * width, width / 80)
-    else:
-        width = 0.03 + 1.5 / n
-        step = max(5e-4, width / 100)
-        parts = [np.arange(signal - 0.4 * width, signal + 0.4 * width, step)]
-        if beta < 1.5:
-            fixed = finite_size_alpha_1(ensemble, beta, n)
-            parts.insert(0, np.arange(fixed - width, fixed + 0.6 * width, step))
-        grid = np.concatenate(parts)
-    grid = np.unique(np.round(grid, 5))
-    return grid[grid > 0]
-
-
 def classical_grid(n):
     """Loads ``P/N`` around ``0.138 + 0.78/sqrt(N)`` (the crossing seen at N = 250..1000), +-1.1/sqrt(N).
 
@@ -105,6 +64,7 @@ def run_job(kind, ensemble, beta, n, opts):
     start = time.time()
     if kind == "full":
         from hopfield.capacity import capacity_simulation
+        from hopfield.threshold_series import full_grid
 
         alphas = full_grid(ensemble, beta, n)
         n_sets = opts["sets"] if n > 32 else 2 * opts["sets"]
@@ -116,6 +76,7 @@ def run_job(kind, ensemble, beta, n, opts):
                     window=curve.window)
     elif kind == "rem":
         from hopfield.criterion import criterion_simulation
+        from hopfield.threshold_series import rem_grid
 
         alphas = rem_grid(ensemble, beta, n)
         samples = opts["samples_gaussian"] if ensemble == "gaussian" else opts["samples"]
