@@ -258,6 +258,8 @@ class FitResult:
         Sizes minus parameters.
     p_value : float
         ``P(chi^2_dof > chi2)`` (1 when ``dof = 0``).
+    covariance : ndarray, shape (k, k)
+        Covariance of ``(limit, c_1, ...)``.
     """
 
     form: FitForm
@@ -267,9 +269,17 @@ class FitResult:
     chi2: float
     dof: int
     p_value: float
+    covariance: np.ndarray | None = None
 
     def predict(self, n):
+        """The fitted ``alpha(N)``."""
         return self.form.evaluate(n, self.limit, self.coefficients)
+
+    def predict_err(self, n):
+        """Standard error of :meth:`predict` from the parameters' covariance (the fit's band)."""
+        n = np.atleast_1d(np.asarray(n, dtype=np.float64))
+        design = np.column_stack([np.ones_like(n)] + [f(n) for _, f in self.form.basis])
+        return np.sqrt(np.einsum("ij,jk,ik->i", design, self.covariance, design))
 
 
 def fit_form(thresholds: SizeThresholds, form: FitForm, *, min_n=None) -> FitResult:
@@ -295,7 +305,7 @@ def fit_form(thresholds: SizeThresholds, form: FitForm, *, min_n=None) -> FitRes
     chi2 = float(np.sum(weights * resid**2))
     dof = int(n.shape[0] - form.n_params)
     p_value = float(scipy.stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
-    return FitResult(form, float(coef[0]), float(math.sqrt(cov[0, 0])), coef[1:].copy(), chi2, dof, p_value)
+    return FitResult(form, float(coef[0]), float(math.sqrt(cov[0, 0])), coef[1:].copy(), chi2, dof, p_value, cov)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ def test_fit_recovers_the_form_and_chi2_is_calibrated():
         assert fit.dof == 5
     assert covered >= 370  # binomial(400, 0.954): mean 382, sd 4
     assert 0.4 < np.mean(p_values) < 0.6  # uniform p-values have mean 1/2 (sd of the mean 0.014)
+    assert fit.predict_err(1e12)[0] == pytest.approx(fit.limit_err, rel=1e-6)  # the band at 1/N = 0
     exact = fit_form(SizeThresholds(n.astype(np.int64), truth, err), form)
     assert exact.chi2 == pytest.approx(0.0, abs=1e-18)
     np.testing.assert_allclose(exact.coefficients, [1.3, -4.0], rtol=1e-9)
