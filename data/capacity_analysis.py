@@ -119,8 +119,26 @@ def analyse_modern(out):
                       f"= {(ex.limit - theory) / ex.total_err:+.1f} total errors", file=out)
                 series["extrapolation"] = _fit_summary(ex)
             entry["series"][label] = series
+        _compare_full_and_rem(entry["series"], out)
         report[f"{ensemble}-{beta:g}"] = entry
     return report
+
+
+def _compare_full_and_rem(series, out):
+    """Full dynamics against the REM level at the sizes both ran, per criterion."""
+    for criterion in ("fixed point", "signal"):
+        full, rem = series.get(f"full {criterion}"), series.get(f"REM {criterion}")
+        if not full or not rem:
+            continue
+        common = sorted(set(full["n"]) & set(rem["n"]))
+        if not common:
+            continue
+        print(f"-- {criterion}: full dynamics - REM level (same N)", file=out)
+        for n in common:
+            i, j = full["n"].index(n), rem["n"].index(n)
+            diff = full["alpha_half"][i] - rem["alpha_half"][j]
+            err = math.hypot(full["alpha_half_err"][i], rem["alpha_half_err"][j])
+            print(f"   N = {n:3d}: {diff:+.4f} ± {err:.4f} ({diff / err:+.1f} s.e.)", file=out)
 
 
 def analyse_classical(out):

@@ -9,10 +9,9 @@ comes from weighted least-squares fits of finite-size forms
 
 (``g`` a term with a known coefficient, e.g. ``-ln N / N``), each reported
 with its chi^2 and degrees of freedom (:func:`fit_form`). The extrapolated
-value and its **total error** (:func:`extrapolate`): the statistical error of
-the most constrained form the data accept (chi^2 p-value above ``p_min``),
-added in quadrature to the largest distance between the limits of all
-accepted forms (the spread between fit forms).
+value and its **total error** (:func:`extrapolate`): the forms averaged
+with Akaike weights, the weighted statistical error added in quadrature to
+the weighted spread of the forms' limits (the spread between fit forms).
 
 Forms (``hopfield.capacity`` module docstring, item 6; ours):
 
@@ -312,26 +311,32 @@ def fit_form(thresholds: SizeThresholds, form: FitForm, *, min_n=None) -> FitRes
 class Extrapolation:
     """``alpha_inf`` from several finite-size forms, with the total error.
 
+    The forms are averaged with Akaike weights ``w_f ∝ exp(-(chi2_f + 2 k_f)
+    / 2)`` (``k_f`` parameters): a form pays for each extra parameter unless
+    it lowers chi^2 by more than 2, and a form the data reject gets no
+    weight. Then ``limit = sum_f w_f limit_f``; the statistical error
+    ``stat_err^2 = sum_f w_f err_f^2``; the spread between fit forms
+    ``spread^2 = sum_f w_f (limit_f - limit)^2``; ``total_err^2 = stat_err^2
+    + spread^2`` (Burnham & Anderson, *Model selection and multimodel
+    inference*, 2002, eq. 4.9). Unlike the largest difference between forms,
+    this does not let a form whose limit the data hardly constrain set the
+    error.
+
     Attributes
     ----------
     fits : tuple of FitResult
         Every form fitted.
+    weights : ndarray
+        Akaike weight of each fit.
     best : FitResult
-        The accepted form (``p_value >= p_min``) with the fewest parameters
-        (then the smallest chi^2 per degree of freedom).
-    limit : float
-        ``best.limit``.
-    stat_err : float
-        ``best.limit_err``.
-    spread : float
-        Largest ``|limit_f - limit|`` over the accepted forms.
-    total_err : float
-        ``sqrt(stat_err^2 + spread^2)``.
+        The fit of largest weight.
+    limit, stat_err, spread, total_err : float
     accepted : tuple of str
-        Names of the accepted forms.
+        Forms with ``chi^2`` p-value at least ``p_min`` (for reports).
     """
 
     fits: tuple
+    weights: np.ndarray
     best: FitResult
     limit: float
     stat_err: float
@@ -341,20 +346,25 @@ class Extrapolation:
 
 
 def extrapolate(thresholds: SizeThresholds, forms, *, p_min=0.01, min_n=None) -> Extrapolation:
-    """Fit every form and combine them into ``alpha_inf`` with a total error (module docstring).
+    """Fit every form and average them into ``alpha_inf`` with a total error (:class:`Extrapolation`).
 
-    Forms with more parameters than sizes allow (no degree of freedom left)
-    are skipped. If no form passes ``p_min``, all fitted forms are used.
+    Forms with as many parameters as sizes (no degree of freedom) are skipped.
     """
     n_sizes = int(np.sum(thresholds.n_features >= (min_n or 0)))
     fits = tuple(fit_form(thresholds, f, min_n=min_n) for f in forms if f.n_params < n_sizes)
     if not fits:
         raise ValueError(f"need more sizes than parameters of some form, got {n_sizes} sizes")
-    accepted = [f for f in fits if f.p_value >= p_min] or list(fits)
-    best = min(accepted, key=lambda f: (f.form.n_params, f.chi2 / max(f.dof, 1)))
-    spread = max(abs(f.limit - best.limit) for f in accepted)
-    return Extrapolation(fits, best, best.limit, best.limit_err, spread,
-                         math.sqrt(best.limit_err**2 + spread**2), tuple(f.form.name for f in accepted))
+    aic = np.array([f.chi2 + 2.0 * f.form.n_params for f in fits])
+    weights = np.exp(-0.5 * (aic - aic.min()))
+    weights /= weights.sum()
+    limits = np.array([f.limit for f in fits])
+    errs = np.array([f.limit_err for f in fits])
+    limit = float(np.sum(weights * limits))
+    stat = float(math.sqrt(np.sum(weights * errs**2)))
+    spread = float(math.sqrt(np.sum(weights * (limits - limit) ** 2)))
+    best = fits[int(np.argmax(weights))]
+    accepted = tuple(f.form.name for f in fits if f.p_value >= p_min)
+    return Extrapolation(fits, weights, best, limit, stat, spread, math.hypot(stat, spread), accepted)
 
 
 __all__ = [

@@ -85,15 +85,20 @@ def test_fit_recovers_the_form_and_chi2_is_calibrated():
 
 def test_extrapolate_combines_forms_into_a_total_error():
     n = np.array([16, 20, 24, 32, 40, 48, 64, 80, 112, 160])
-    truth = SIGNAL_FORMS[1].evaluate(n, 0.38, [-0.2, 1.0])
+    truth = SIGNAL_FORMS[1].evaluate(n, 0.38, [-0.2, 5.0])
     err = np.full(n.shape, 1e-3)
     rng = np.random.default_rng(4)
     data = SizeThresholds(n, truth + err * rng.standard_normal(n.shape), err)
     ex = extrapolate(data, SIGNAL_FORMS)
     assert ex.best.form.name in ex.accepted
+    assert ex.weights.sum() == pytest.approx(1.0)
+    limits = np.array([f.limit for f in ex.fits])
+    assert ex.limit == pytest.approx(np.dot(ex.weights, limits))
+    assert ex.spread == pytest.approx(math.sqrt(np.dot(ex.weights, (limits - ex.limit) ** 2)))
     assert ex.total_err == pytest.approx(math.hypot(ex.stat_err, ex.spread))
-    assert ex.spread == max(abs(f.limit - ex.limit) for f in ex.fits if f.form.name in ex.accepted)
     assert abs(ex.limit - 0.38) < 3 * ex.total_err
+    # a form the data reject (no 1/N^2 term, chi^2 in the hundreds) gets no weight
+    assert ex.weights[0] < 1e-6
     with pytest.raises(ValueError, match="sizes"):
         extrapolate(SizeThresholds(n[:1], truth[:1], err[:1]), SIGNAL_FORMS)
 
