@@ -23,19 +23,21 @@ smoke run), or import and call ``run(table)``.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
-import scipy.special
 from numba import prange
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Row, Table, interleaved_medians  # noqa: E402
 
-from diffusion.collapse import excess_entropy  # noqa: E402
+# The plain NumPy references of the tests (tests/naive.py) are the baselines.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import naive  # noqa: E402
+
+from diffusion.collapse import _product_samples, excess_entropy  # noqa: E402
 from diffusion.datasets import gaussian_mixture  # noqa: E402
 from diffusion.processes import ou_process  # noqa: E402
 from diffusion.sampler import backward_sample  # noqa: E402
@@ -57,28 +59,6 @@ def _products_alone(data, n_traj, n_steps, dtype):
     return run
 
 
-def _numpy_sampler(data, process, times, n_traj, seed):
-    """Reference: the same Euler–Maruyama loop in NumPy/SciPy with nearest-neighbour tracking."""
-    rng = np.random.default_rng(seed)
-    n, d = data.shape
-    sqnorm = (data * data).sum(1)
-    x = math.sqrt(process.delta(times[0])) * rng.standard_normal((n_traj, d))
-    last = np.full(n_traj, -1)
-    t_hat = np.full(n_traj, times[0])
-    for k in range(len(times) - 1):
-        t, h = times[k], times[k] - times[k + 1]
-        s, delta = process.s(t), process.delta(t)
-        logw = (s * (x @ data.T) - 0.5 * s * s * sqnorm) / delta
-        nearest = logw.argmax(1)
-        changed = (last >= 0) & (nearest != last)
-        t_hat[changed] = t
-        last = nearest
-        w = np.exp(logw - scipy.special.logsumexp(logw, axis=1, keepdims=True))
-        score = (s * (w @ data) - x) / delta
-        x = x + h * (x + 2.0 * score) + math.sqrt(2.0 * h) * rng.standard_normal((n_traj, d))
-    return x, t_hat
-
-
 @pkernel
 def _exp_sums(values, n_rows, n_times, out):
     """``n_rows x n_times`` sums of ``exp_nonpositive`` over a row of ``values``: the exp bound."""
@@ -98,40 +78,35 @@ def _excess_bound(data, n_samples, n_times):
 
     Returns two callables: the exps alone (rows of a small array reused, like
     ours reuses one row of overlaps for all times) and the product
-    ``[A_nu; Z] A^T`` in the blocks :func:`excess_entropy` uses by default.
+    ``[A_nu; Z] A^T`` in the groups of samples :func:`excess_entropy` uses.
     """
     n, d = data.shape
     values = -50.0 * np.random.default_rng(0).random((64, n))
     sums = np.empty((n_samples, n_times))
-    block = max(1, min(n_samples, (1 << 23) // n))  # excess_entropy's default block_rows
-    stacked = np.random.default_rng(1).standard_normal((2 * block, d))
-    overlaps = np.empty((2 * block, n))
+    group = _product_samples(n)  # excess_entropy's samples per product
+    stacked = np.random.default_rng(1).standard_normal((2 * group, d))
+    overlaps = np.empty((2 * group, n))
 
     def exps():
         _exp_sums(values, n_samples, n_times, sums)
 
     def product():
-        for start in range(0, n_samples, block):
-            m = min(block, n_samples - start)
+        for start in range(0, n_samples, group):
+            m = min(group, n_samples - start)
             np.dot(stacked[:2 * m], data.T, out=overlaps[:2 * m])
 
     return exps, product
 
 
 def _excess_reference(data, times, process, n_samples, seed):
-    """Reference f^e: redraw (nu, z) at every time, squared distances, scipy logsumexp."""
+    """Reference f^e: redraw (nu, z) at every time, then naive.excess_entropy_values (logsumexp)."""
     rng = np.random.default_rng(seed)
     n, d = data.shape
-    sqnorm = (data * data).sum(1)
     out = np.empty(len(times))
     for k, t in enumerate(times):
-        s, delta = process.s(t), process.delta(t)
         nu = rng.integers(0, n, n_samples)
-        x = s * data[nu] + math.sqrt(delta) * rng.standard_normal((n_samples, d))
-        sq = (x * x).sum(1)[:, None] + s * s * sqnorm[None, :] - 2.0 * s * (x @ data.T)
-        lse = scipy.special.logsumexp(-sq / (2.0 * delta), axis=1)
-        out[k] = 0.5 + 0.5 * math.log(2 * math.pi * delta) + math.log(n) / d + (
-            lse - math.log(n) - 0.5 * d * math.log(2 * math.pi * delta)).mean() / d
+        z = rng.standard_normal((n_samples, d))
+        out[k] = naive.excess_entropy_values(data, [t], process, nu, z).mean()
     return out
 
 
@@ -172,7 +147,8 @@ def _run_sampler(table, data, process, *, quick, repeats, steps):
     }
     med = interleaved_medians(funcs, repeats=repeats, warmup=1)
     # The NumPy reference on its own: its large temporaries slow whatever runs next.
-    med.update(interleaved_medians({"numpy": lambda: _numpy_sampler(data, process, times, B, 3)},
+    med.update(interleaved_medians({"numpy": lambda: naive.backward_sampler(data, process, times, B, 3,
+                                                                            init="gaussian")},
                                    repeats=repeats, warmup=0))
     case = f"n={n} d={d} B={B} K={K}"
     for bits in ("64", "32"):

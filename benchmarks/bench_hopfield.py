@@ -12,8 +12,9 @@ Rows (ratios measured in the same run, timings interleaved):
   (``active_counts``), the two products ``(n_a x N) . (N x P)`` and
   ``(n_a x P) . (P x N)`` per iteration, timed alone with preallocated
   buffers. Target: retrieve <= 1.2 x products.
-- ``retrieve`` against a NumPy reference that iterates the whole batch (B
-  rows every iteration, softmax in NumPy) until all have converged.
+- ``retrieve`` against the NumPy reference of the tests
+  (``naive.hopfield_retrieve``), which iterates the whole batch (B rows
+  every iteration, softmax in NumPy) until every row has converged.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _harness import Row, Table, interleaved_medians  # noqa: E402
+
+# The plain NumPy references of the tests (tests/naive.py) are the baselines.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+import naive  # noqa: E402
 
 from hopfield.modern import retrieve  # noqa: E402
 from hopfield.patterns import random_patterns  # noqa: E402
@@ -57,34 +62,19 @@ def _products(xi, counts, dtype):
     return run
 
 
-def _numpy_reference(xi, cues, beta, tol, max_iter=1000):
-    """Whole batch every iteration until every query has moved by <= tol."""
-    x = cues.copy()
-    for it in range(1, max_iter + 1):
-        logits = beta * (x @ xi.T)
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        new = logits @ xi
-        change = np.abs(new - x).max()
-        x = new
-        if change <= tol:
-            return x, it
-    return x, max_iter
-
-
 def run(table: Table, repeats: int = 5) -> Table:
     for dtype in (np.float64, np.float32):
         xi, cues = _problem(dtype)
         res = retrieve(xi, cues, BETA, tol=TOL)  # also compiles
         counts = res.active_counts
-        ref_x, ref_iters = _numpy_reference(xi, cues, BETA, TOL)
+        ref_x, ref_row_iters = naive.hopfield_retrieve(xi, cues, BETA, TOL, 1000)
+        ref_iters = int(ref_row_iters.max())
         name = np.dtype(dtype).name
         times = interleaved_medians(
             {
                 "ours": lambda: retrieve(xi, cues, BETA, tol=TOL),
                 "products": _products(xi, counts, dtype),
-                "numpy": lambda: _numpy_reference(xi, cues, BETA, TOL),
+                "numpy": lambda: naive.hopfield_retrieve(xi, cues, BETA, TOL, 1000),
             },
             repeats=repeats,
         )

@@ -25,6 +25,10 @@ import scipy.special
 sys.path.insert(0, os.path.dirname(__file__))
 from _harness import Row, Table, interleaved_medians  # noqa: E402
 
+# The plain NumPy references of the tests (tests/naive.py) are the baselines.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+import naive  # noqa: E402
+
 from statmech import gibbs_average, logsumexp  # noqa: E402
 from statmech._numba import kernel  # noqa: E402
 from statmech.gibbs import default_chunk_size  # noqa: E402
@@ -59,13 +63,6 @@ def _two_products(scaled, patterns, chunk, block, product):
         np.dot(weights, part, product)
 
 
-def _gibbs_reference(patterns, states, beta):
-    log_weights = beta * (states @ patterns.T)
-    log_z = scipy.special.logsumexp(log_weights, axis=1)
-    weights = np.exp(log_weights - log_z[:, None])
-    return log_z, weights @ patterns, (weights**2).sum(axis=1), log_weights.argmax(axis=1)
-
-
 def bench_gibbs(table: Table, dtype, repeats: int = 7, B: int = 256, n: int = 20000, d: int = 256) -> None:
     rng = np.random.default_rng(1)
     patterns = (rng.standard_normal((n, d)) / np.sqrt(d)).astype(dtype)
@@ -84,7 +81,8 @@ def bench_gibbs(table: Table, dtype, repeats: int = 7, B: int = 256, n: int = 20
     # 148 ms when interleaved with it), which would blur the ours/bound ratio.
     times = interleaved_medians({"ours": lambda: gibbs_average(patterns, states, beta), "bound": blas_bound},
                                 repeats=repeats)
-    times.update(interleaved_medians({"numpy": lambda: _gibbs_reference(patterns, states, beta)},
+    times.update(interleaved_medians({"numpy": lambda: naive.gibbs_reference(patterns, states, beta,
+                                                                             dtype=dtype)},
                                      repeats=max(3, repeats // 2)))
     name = np.dtype(dtype).name
     case = f"B={B} n={n} d={d} {name}"

@@ -28,12 +28,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-import scipy.special
 
 try:
     from benchmarks._harness import Row, Table, interleaved_medians
 except ImportError:  # run as a script: benchmarks/ is on sys.path
     from _harness import Row, Table, interleaved_medians
+
+# The plain NumPy references of the tests (tests/naive.py) are the baselines.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+import naive  # noqa: E402
 
 from statmech.rem import BLOCK_SIZE, _block_stream, sampled_rem
 
@@ -50,9 +53,8 @@ def _reference_sample(sample: int, seq: np.random.SeedSequence, sigma: float):
     for block, start in enumerate(range(0, N_LEVELS, BLOCK_SIZE)):
         stop = min(start + BLOCK_SIZE, N_LEVELS)
         levels[start:stop] = _block_stream(seq, sample, block).normal(0.0, sigma, stop - start)
-    log_z = np.array([scipy.special.logsumexp(-b * levels) for b in BETAS])
-    log_z2 = np.array([scipy.special.logsumexp(-2.0 * b * levels) for b in BETAS])
-    return log_z, np.exp(log_z2 - 2.0 * log_z)
+    log_z, log_z2 = naive.rem_log_partitions(levels, BETAS)
+    return log_z[0], np.exp(log_z2[0] - 2.0 * log_z[0])
 
 
 def _normals_alone(seq: np.random.SeedSequence, threads: int) -> None:

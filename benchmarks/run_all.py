@@ -1,7 +1,8 @@
 """Run every benchmark and print one table of medians and ratios.
 
     python benchmarks/run_all.py            # full sizes from the issues
-    python benchmarks/run_all.py --quick    # REM reference on 1 sample (x4), sampler K=50 steps
+    python benchmarks/run_all.py --quick    # REM reference on 1 sample (x4), sampler K=50 steps,
+                                            # smaller scans (bench_scan.py --quick)
 
 Each row compares our hot path with its NumPy/SciPy reference or with its
 hardware bound (BLAS products, exp), timed in the same run: quote the
@@ -24,6 +25,7 @@ import bench_diffusion  # noqa: E402
 import bench_hopfield  # noqa: E402
 import bench_kernels  # noqa: E402
 import bench_rem  # noqa: E402
+import bench_scan  # noqa: E402
 from _harness import Table, header  # noqa: E402
 
 
@@ -42,6 +44,7 @@ def main(argv=None) -> None:
     bench_rem.run(table, quick=args.quick, repeats=3)
     bench_hopfield.run(table, repeats=3)
     bench_diffusion.run(table, repeats=3, steps=50 if args.quick else None)
+    bench_scan.run(table, quick=args.quick)
     table.print()
 
 

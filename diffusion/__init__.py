@@ -6,7 +6,8 @@ Modules
 - :mod:`diffusion.score`       exact empirical score, posterior, free energies; population scores;
 - :mod:`diffusion.sampler`     backward SDE / probability-flow ODE, nearest neighbour, cloning;
 - :mod:`diffusion.speciation`  ``Lambda``, ``t_S``, Gaussian-mixture ``phi(t)``, crossing;
-- :mod:`diffusion.collapse`    excess entropy ``f^e(t)``, ``t_C``, Gaussian-mixture theory;
+- :mod:`diffusion.collapse`    excess entropy ``f^e(t)`` by Monte Carlo, ``t_C``;
+- :mod:`diffusion.gm_theory`   the two-Gaussian (mixture) theory: score, ``phi(t)``, ``t_S``, ``t_C``, ``f(t)``;
 - :mod:`diffusion.datasets`    generators, the shipped digits, loaders;
 - :mod:`diffusion.equilibrium` pitchfork, susceptibility, exponents, free-energy landscapes;
 - :mod:`diffusion.experiments` registered experiments; :mod:`diffusion.plots` their figures.
@@ -15,16 +16,7 @@ Modules
 never imports :mod:`hopfield`.
 """
 
-from diffusion.collapse import (
-    CollapseTime,
-    ExcessEntropy,
-    collapse_time,
-    excess_entropy,
-    gm_collapse_time,
-    gm_excess_entropy,
-    gm_excess_entropy_annealed,
-    gm_excess_entropy_finite,
-)
+from diffusion.collapse import CollapseTime, ExcessEntropy, collapse_time, excess_entropy
 from diffusion.datasets import (
     LabelledData,
     curie_weiss,
@@ -42,7 +34,25 @@ from diffusion.equilibrium import (
     two_deltas_magnetisation,
     two_deltas_pitchfork,
 )
-from diffusion.processes import Process, ddpm_process, ddpm_schedule_times, ou_process, ve_process
+from diffusion.gm_theory import (
+    gm_collapse_time,
+    gm_excess_entropy,
+    gm_excess_entropy_annealed,
+    gm_excess_entropy_finite,
+    gm_phi,
+    gm_potential,
+    gm_speciation_time,
+    two_gaussians_log_density,
+    two_gaussians_score,
+)
+from diffusion.processes import (
+    Process,
+    as_process,
+    ddpm_process,
+    ddpm_schedule_times,
+    ou_process,
+    ve_process,
+)
 from diffusion.sampler import (
     BackwardResult,
     CloningStats,
@@ -56,22 +66,18 @@ from diffusion.score import (
     isotropic_gaussian_score,
     log_density,
     two_deltas_score,
-    two_gaussians_log_density,
-    two_gaussians_score,
 )
 from diffusion.speciation import (
     Crossing,
     TopEigen,
     crossing_point,
-    gm_phi,
-    gm_potential,
     speciation_time,
     top_eigenvalue,
 )
 
 __all__ = [
     # processes
-    "Process", "ou_process", "ve_process", "ddpm_process", "ddpm_schedule_times",
+    "Process", "as_process", "ou_process", "ve_process", "ddpm_process", "ddpm_schedule_times",
     # score
     "EmpiricalPosterior", "empirical_posterior", "empirical_score", "log_density",
     "two_deltas_score", "two_gaussians_score", "two_gaussians_log_density",
@@ -84,6 +90,8 @@ __all__ = [
     # collapse
     "ExcessEntropy", "CollapseTime", "excess_entropy", "collapse_time", "gm_collapse_time",
     "gm_excess_entropy", "gm_excess_entropy_annealed", "gm_excess_entropy_finite",
+    # Gaussian-mixture theory (gm_phi, gm_potential, the two-Gaussian score above)
+    "gm_speciation_time",
     # data sets
     "LabelledData", "gaussian_mixture", "two_deltas", "sphere", "curie_weiss", "ising",
     "load_digits", "load_array",

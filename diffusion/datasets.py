@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from statmech.memory import check_memory
 from statmech._numba import kernel
 from statmech._validation import as_float, as_float_array, as_generator, as_int
 
@@ -73,7 +74,20 @@ class LabelledData:
 
 
 def as_labels(labels, n: int, name: str = "labels") -> np.ndarray:
-    """Validate class labels: 1-D integers (or integral floats) of length ``n``."""
+    """Validate class labels: 1-D integers (or integral floats) of length ``n``.
+
+    Parameters
+    ----------
+    labels : array_like, shape (n,)
+    n : int
+        Number of data rows.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
     arr = np.asarray(labels)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
@@ -99,7 +113,8 @@ def gaussian_mixture(n, d, mu_tilde=1.0, sigma=1.0, *, seed=None, balanced=False
     """Two Gaussian classes ``N(±m, sigma^2 I)`` with ``m = mu~ (1, ..., 1)``, ``|m|^2 = mu~^2 d``.
 
     The Gaussian-mixture model of the dynamical-regimes paper (Methods; its
-    code uses the same all-ones direction). Labels are ``±1``.
+    code uses the same all-ones direction); its theory is
+    :mod:`diffusion.gm_theory`. Labels are ``±1``.
 
     Parameters
     ----------
@@ -110,11 +125,18 @@ def gaussian_mixture(n, d, mu_tilde=1.0, sigma=1.0, *, seed=None, balanced=False
     balanced : bool
         Exactly ``ceil(n/2)`` points in class +1 (in random order) instead
         of independent fair signs.
+
+    Returns
+    -------
+    LabelledData
+        With ``centre = m``.
     """
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)
     mu_tilde = as_float(mu_tilde, "mu_tilde", nonnegative=True)
     sigma = as_float(sigma, "sigma", nonnegative=True)
+    # peak: the centres, the normal draw and their sum, n x d float64 each
+    check_memory(3.0 * n * d * 8, f"gaussian_mixture(n={n}, d={d})", hint="lower n or d")
     rng = as_generator(seed)
     centre = np.full(d, mu_tilde)
     labels = _balanced_signs(n, balanced, rng)
@@ -124,7 +146,21 @@ def gaussian_mixture(n, d, mu_tilde=1.0, sigma=1.0, *, seed=None, balanced=False
 
 
 def two_deltas(n, d=1, radius=1.0, *, seed=None, balanced=False) -> LabelledData:
-    """``n`` points at ``±m``, ``m = radius (1, ..., 1)/sqrt(d)`` (Ambrogioni §3.1)."""
+    """``n`` points at ``±m``, ``m = radius (1, ..., 1)/sqrt(d)`` (Ambrogioni §3.1).
+
+    Parameters
+    ----------
+    n : int, ``>= 1``
+    d : int, ``>= 1``
+    radius : float, ``> 0``
+    seed : int, SeedSequence, Generator or None
+    balanced : bool
+        Exactly ``ceil(n/2)`` points at ``+m`` instead of fair signs.
+
+    Returns
+    -------
+    LabelledData
+    """
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)
     radius = as_float(radius, "radius", positive=True)
@@ -141,10 +177,22 @@ def sphere(n, d, radius=1.0, *, seed=None) -> LabelledData:
 
     With ``r = nu sqrt(M/(2d))`` and ``n = 2^M`` it is the REM data of
     Ambrogioni §8 (PHYSICS.md §4).
+
+    Parameters
+    ----------
+    n, d : int, ``>= 1``
+    radius : float, ``> 0``
+    seed : int, SeedSequence, Generator or None
+
+    Returns
+    -------
+    LabelledData
     """
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)
     radius = as_float(radius, "radius", positive=True)
+    # peak: the normal draw and the scaled copy, n x d float64 each
+    check_memory(2.0 * n * d * 8, f"sphere(n={n}, d={d})", hint="lower n or d")
     rng = as_generator(seed)
     g = rng.standard_normal((n, d))
     norms = np.linalg.norm(g, axis=1)
@@ -162,7 +210,18 @@ def curie_weiss(n, d, beta, *, seed=None) -> LabelledData:
     exact law ``P(k) ∝ C(d, k) exp(beta (2k - d)^2 / (2d))``; ``k`` is drawn
     from it and the ``k`` up spins are placed uniformly at random, so no
     Markov chain (and no burn-in) is involved. Ferromagnetic for
-    ``beta > 1`` (large ``d``). Labels: the sign of ``M`` (0 for ``M = 0``).
+    ``beta > 1`` (large ``d``).
+
+    Parameters
+    ----------
+    n, d : int, ``>= 1``
+    beta : float, ``>= 0``
+    seed : int, SeedSequence, Generator or None
+
+    Returns
+    -------
+    LabelledData
+        Labels: the sign of ``M`` (0 for ``M = 0``).
     """
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)
@@ -209,7 +268,21 @@ def ising(n, couplings, temperature=1.0, *, sweeps=200, seed=None) -> LabelledDa
     The "diffused Ising" data of Ambrogioni §5 (PHYSICS.md §3). Each of the
     ``n`` chains starts from uniform random spins and makes ``sweeps`` full
     sequential heat-bath sweeps (uniforms drawn with NumPy, one sweep at a
-    time). ``W`` must be symmetric; ``W_jk < 0`` is ferromagnetic.
+    time).
+
+    Parameters
+    ----------
+    n : int, ``>= 1``
+        Chains (samples).
+    couplings : array_like, shape (d, d)
+        Symmetric ``W``; ``W_jk < 0`` is ferromagnetic.
+    temperature : float, ``> 0``
+    sweeps : int, ``>= 1``
+    seed : int, SeedSequence, Generator or None
+
+    Returns
+    -------
+    LabelledData
     """
     n = as_int(n, "n", minimum=1)
     couplings = as_float_array(couplings, "couplings", ndim=2, dtype=np.float64)
@@ -237,7 +310,12 @@ def ising(n, couplings, temperature=1.0, *, sweeps=200, seed=None) -> LabelledDa
 
 
 def digits_path() -> Path:
-    """Path of the shipped ``data/digits.h5`` (next to the package in the repository)."""
+    """Path of the shipped ``data/digits.h5`` (next to the package in the repository).
+
+    Returns
+    -------
+    pathlib.Path
+    """
     return Path(__file__).resolve().parent.parent / "data" / "digits.h5"
 
 

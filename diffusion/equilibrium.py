@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from statmech import meanfield
-from statmech._validation import as_float, as_float_array, as_int
+from statmech._validation import as_float, as_float_array, as_int, as_positive_array
 
 from diffusion.processes import ve_process
 from diffusion.score import empirical_posterior
@@ -43,6 +43,20 @@ def two_deltas_magnetisation(x, t, sigma=1.0):
     """Magnetisation (denoiser) of two deltas at ``±1``: ``-dF/dx = tanh(x/(t sigma^2))``.
 
     VE posterior over ``{-1, +1}`` (Ambrogioni eq. 12–13, 18).
+
+    Parameters
+    ----------
+    x : float or array_like
+        Positions.
+    t : float
+        VE time ``> 0``.
+    sigma : float
+        VE noise amplitude ``> 0``.
+
+    Returns
+    -------
+    ndarray
+        Like ``x``.
     """
     x = as_float_array(x, "x", ndim=None, dtype=np.float64, contiguous=False)
     t = as_float(t, "t", positive=True)
@@ -106,6 +120,12 @@ def two_deltas_pitchfork(sigma=1.0, *, t_min=0.05, t_max=2.0, n_points=400) -> P
         Range of diffusion times, ``0 < t_min < 1/sigma^2 < t_max``.
     n_points : int
         Grid points of the branch plot.
+
+    Returns
+    -------
+    Pitchfork
+        Branches over ``t``, ``t_c`` (diffusion time) and the fitted exponents
+        with standard errors.
     """
     sigma = as_float(sigma, "sigma", positive=True)
     t_min = as_float(t_min, "t_min", positive=True)
@@ -199,10 +219,13 @@ def four_deltas_landscape(times, *, sigma=1.0, extent=2.0, n_grid=101) -> Landsc
         The grid covers ``[-extent, extent]^2``.
     n_grid : int
         Points per axis.
+
+    Returns
+    -------
+    Landscape
+        ``F~`` on the grid at each time.
     """
-    times = as_float_array(times, "times", ndim=1, dtype=np.float64)
-    if (times <= 0).any():
-        raise ValueError(f"times must be > 0, got {times[times <= 0][0]}")
+    times = as_positive_array(times, "times", ndim=1)
     sigma = as_float(sigma, "sigma", positive=True)
     extent = as_float(extent, "extent", positive=True)
     n_grid = as_int(n_grid, "n_grid", minimum=2)

@@ -25,7 +25,10 @@ import math
 
 import numpy as np
 
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech._validation import child_seed as _child
+from statmech._validation import parse_list
+from statmech.runs.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.resources import Resources
 
 from diffusion import plots
 from diffusion.collapse import (
@@ -39,30 +42,80 @@ from diffusion.datasets import gaussian_mixture, load_digits
 from diffusion.equilibrium import four_deltas_landscape, two_deltas_pitchfork
 from diffusion.processes import ou_process
 from diffusion.sampler import backward_sample, backward_sample_two_gaussians
-from diffusion.speciation import crossing_point, gm_phi, speciation_time, top_eigenvalue
+from diffusion.gm_theory import gm_phi, gm_speciation_time
+from diffusion.speciation import crossing_point, speciation_time, top_eigenvalue
 
-__all__ = ["speciation", "collapse", "dataset_regimes", "pitchfork", "parse_list"]
-
-
-def parse_list(text: str, name: str, kind=int) -> list:
-    """Parse ``"64,256,1024"`` into ``[64, 256, 1024]`` (non-empty), or raise ``ValueError``."""
-    try:
-        values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
-    except ValueError:
-        raise ValueError(
-            f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
-    if not values:
-        raise ValueError(f"{name} must not be empty, got {text!r}")
-    return values
+__all__ = ["speciation", "collapse", "dataset_regimes", "pitchfork", "parse_list", "report_speciation",
+           "report_collapse", "report_dataset_regimes", "report_pitchfork"]
 
 
-def _child(seed, *key):
-    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(key))
+#: Rough costs (seconds) measured on the 2-core EPYC: one backward step of one trajectory in one
+#: dimension (closed-form score), one flop of the exact-score products, one exponential weight.
+_STEP_DIM_SECONDS = 3e-8
+_FLOP_SECONDS = 1e-10
+_EXP_SECONDS = 3e-9
+#: The exact-score Gibbs pass keeps about 2^21 weights per chunk; excess_entropy 2^23 overlaps per block.
+_GIBBS_CHUNK = 1 << 21
+_OVERLAP_BLOCK = 1 << 23
+
+
+def _steps(t_end, t_min, dt) -> int:
+    return max(1, int(round((t_end - t_min) / dt))) if dt > 0 and t_end > t_min else 1
+
+
+def _mixture_bytes(n, d) -> float:
+    """Peak of ``gaussian_mixture(n, d)``: the centres, the normal draw and their sum."""
+    return 3.0 * 8 * max(n, 0) * max(d, 0)
+
+
+def _at_one(xs, values):
+    """The value at the grid point nearest to x = 1."""
+    return values[int(np.argmin(np.abs(np.asarray(xs) - 1.0)))]
 
 
 # --------------------------------------------------------------------------
 # Speciation.
 # --------------------------------------------------------------------------
+
+
+def _speciation_resources(*, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score, n_data, dt, t_end,
+                          t_min, method):
+    dim_list = parse_list(dims, "dims")
+    d_max, steps, pairs = max(dim_list), _steps(t_end, t_min, dt), 2 * max(n_pairs, 0)
+    memory = 8.0 * 10 * pairs * d_max
+    driver = f"10 arrays of 2 n_pairs x max(dims) = {pairs} x {d_max} numbers"
+    if score == "empirical":
+        memory += _mixture_bytes(n_data, d_max) + 8.0 * 3 * _GIBBS_CHUNK
+        driver += f" and the n_data x max(dims) = {n_data} x {d_max} training set"
+        seconds = sum(steps * pairs * n_data * (4 * _FLOP_SECONDS * d + _EXP_SECONDS) for d in dim_list)
+        time_driver = "steps x 2 n_pairs x n_data x d (exact empirical score)"
+    else:
+        seconds = sum(steps * pairs * d * _STEP_DIM_SECONDS for d in dim_list)
+        time_driver = "steps x 2 n_pairs x d, summed over dims"
+    return Resources(memory, driver, seconds, f"{time_driver}; steps = (t_end - t_min)/dt = {steps}")
+
+
+def report_speciation(result) -> str:
+    """Text table: phi(t) near t_S and at the grid ends against eq. 6, per d; the crossing."""
+    xs = result.coords["x"]
+    arr = {name: value for name, (_, value) in result.arrays.items()}
+    picks = sorted({0, int(np.argmin(np.abs(xs - 1.0))), len(xs) - 1})
+    head = "".join(f" {f'phi(x={xs[k]:.2f}) sim':>20} {'eq. 6':>6}" for k in picks)
+    lines = [f"Speciation, two Gaussians, {result.attrs['score']} score: cloned phi against x = t/t_S, next to eq. 6"
+             f" (t_S where kappa_t = 1)",
+             f"{'d':>6} {'Lambda':>9} {'t_S':>7}{head}"]
+    for i, d in enumerate(result.coords["d"]):
+        cells = "".join(f" {arr['phi'][i, k]:12.3f} ± {arr['phi_se'][i, k]:5.3f} {arr['phi_theory_at_x'][i, k]:6.3f}"
+                        for k in picks)
+        lines.append(f"{int(d):6d} {arr['lambda_top'][i]:9.2f} {arr['t_s'][i]:7.3f}{cells}")
+    sc = result.scalars
+    if "crossing_x" in sc:
+        lines.append(f"curves of different d cross at t/t_S = {sc['crossing_x']:.3f} ± {sc['crossing_x_se']:.3f} "
+                     f"(theory: 1 as d -> infinity), phi = {sc['crossing_phi']:.3f}")
+    elif "crossing_error" in sc:
+        lines.append(f"crossing not located: {sc['crossing_error']}")
+    return "\n".join(lines)
+
 
 
 @experiment(
@@ -88,13 +141,21 @@ def _child(seed, *key):
     ],
     plot=plots.plot_speciation,
     warmup={"dims": "8", "n_pairs": 16, "n_x": 3, "dt": 0.1, "n_data": 50},
+    report=report_speciation,
+    resources=_speciation_resources,
 )
 def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score, n_data, dt,
-               t_end, t_min, method):
+               t_end, t_min, method, progress=None):
     """Cloning experiment on two Gaussians (dynamical-regimes Fig. 2, eq. 4 and 6).
 
-    ``t_S = 1/2 log Lambda`` with ``Lambda = mu~^2 d + sigma^2`` (population
-    covariance) or the top eigenvalue of the training set (empirical score).
+    Convention: ``t_S`` is the mixture's speciation time
+    :func:`diffusion.gm_theory.gm_speciation_time`, where the class separation
+    ``kappa_t`` equals 1 (``1/2 log d`` at ``mu~ = sigma = 1``, the scale of the
+    papers' plots), for both scores, so the curves of eq. 6 cross exactly at
+    ``t/t_S = 1``. Eq. 4's ``1/2 log Lambda`` (``Lambda`` the top eigenvalue of
+    the population covariance, ``mu~^2 d + sigma^2``, or of the training set
+    for the empirical score) is stored beside it as ``t_s_eq4``; it is larger by
+    ``1/2 log(1 + sigma^2/(mu~^2 d))``, a ``1/d`` difference.
     Clone times are ``x t_S`` on a grid of ``n_x`` values of ``x``.
     """
     dim_list = parse_list(dims, "dims")
@@ -106,6 +167,7 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
     phi_se = np.empty_like(phi)
     phi_c = np.full_like(phi, -1.0)
     t_s = np.empty(len(dim_list))
+    t_s_eq4 = np.empty(len(dim_list))
     lambdas = np.empty(len(dim_list))
     x_fine = np.linspace(max(0.05, x_min - 0.25), x_max + 0.25, 201)
     theory = np.empty((len(dim_list), x_fine.shape[0]))
@@ -116,7 +178,8 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
             lambdas[i] = top_eigenvalue(ds.data).value
         else:
             lambdas[i] = mu_tilde**2 * d + sigma**2
-        t_s[i] = speciation_time(lambdas[i], process)
+        t_s_eq4[i] = speciation_time(lambdas[i], process)
+        t_s[i] = gm_speciation_time(d, mu_tilde, sigma, process)
         clone = xs * t_s[i]
         if clone.max() >= t_end or clone.min() <= t_min:
             raise ValueError(f"clone times {clone.min():.3g}..{clone.max():.3g} must lie inside "
@@ -136,6 +199,8 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
         phi[i] = run.cloning.phi[order]
         phi_se[i] = run.cloning.phi_se[order]
         theory[i] = gm_phi(x_fine * t_s[i], mu_tilde, sigma, d, process)
+        if progress is not None:
+            progress(i + 1, len(dim_list))
     scalars = {}
     if len(dim_list) >= 2:
         try:
@@ -150,6 +215,7 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
         "phi_theory_at_x": (("d", "x"), np.array([gm_phi(xs * ts, mu_tilde, sigma, d, process)
                                                     for ts, d in zip(t_s, dim_list)])),
         "t_s": (("d",), t_s),
+        "t_s_eq4": (("d",), t_s_eq4),
         "lambda_top": (("d",), lambdas),
     }
     if score == "empirical":
@@ -158,13 +224,50 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
         arrays=arrays,
         coords={"d": np.array(dim_list), "x": xs, "x_fine": x_fine},
         scalars=scalars,
-        attrs={"score": score, "process": process.describe(), "x_unit": "t/t_S"},
+        attrs={"score": score, "process": process.describe(), "x_unit": "t/t_S",
+               "t_s_convention": "kappa_t = 1 (gm_speciation_time; 1/2 log d at mu_tilde = sigma = 1)"},
     )
 
 
 # --------------------------------------------------------------------------
 # Collapse.
 # --------------------------------------------------------------------------
+
+
+def _collapse_resources(*, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, sigma, criterion, level,
+                        n_finite):
+    dim_list = parse_list(dims, "dims")
+    d_max, n = max(dim_list), max(n_data, 1)
+    block = max(1, min(max(n_samples, 1), _OVERLAP_BLOCK // n))
+    memory = _mixture_bytes(n, d_max) + 8.0 * 2 * block * (n + d_max) + 8.0 * 5 * max(n_finite, 0) * n / 50
+    seconds = sum(max(n_samples, 0) * n * max(n_times, 0) * (_EXP_SECONDS + 2 * _FLOP_SECONDS * d / max(n_times, 1))
+                  + max(n_finite, 0) * n * max(n_times, 0) * _EXP_SECONDS for d in dim_list)
+    return Resources(
+        memory,
+        f"the n_data x max(dims) = {n_data} x {d_max} data set and blocks of n_samples x n_data overlaps",
+        seconds,
+        "(n_samples + n_finite) x n_data x n_times weights, summed over dims",
+    )
+
+
+def report_collapse(result) -> str:
+    """Text table: t_C per d (simulated, exact finite-size theory with z, eq. 10)."""
+    arr = {name: value for name, (_, value) in result.arrays.items()}
+    lines = [f"Collapse, two Gaussians, criterion {result.attrs['criterion']}: t_C (OU time) per d",
+             f"{'d':>6} {'alpha':>7} {'t_C simulated':>16} {'finite-size theory':>20} {'z':>6} "
+             f"{'eq. 10 (n, d -> inf)':>21}"]
+    for i, d in enumerate(result.coords["d"]):
+        if np.isfinite(arr["t_c_finite"][i]):
+            finite = f"{arr['t_c_finite'][i]:10.3f} ± {arr['t_c_finite_se'][i]:5.3f}"
+            se = math.hypot(arr["t_c_se"][i], arr["t_c_finite_se"][i])
+            z = f"{(arr['t_c'][i] - arr['t_c_finite'][i]) / se:6.2f}" if se > 0 else f"{'-':>6}"
+        else:
+            finite, z = f"{'(n_finite = 0)':>18}", f"{'-':>6}"
+        lines.append(f"{int(d):6d} {arr['alpha'][i]:7.3f} {arr['t_c'][i]:8.3f} ± {arr['t_c_se'][i]:5.3f} "
+                     f"{finite:>20} {z} {arr['t_c_theory'][i]:21.3f}")
+    lines.append("z: (simulated - finite-size theory) / combined standard error; eq. 10 is the limit "
+                 "n, d -> infinity at fixed alpha = log(n)/d")
+    return "\n".join(lines)
 
 
 @experiment(
@@ -187,9 +290,11 @@ def speciation(*, seed, dims, n_pairs, x_min, x_max, n_x, mu_tilde, sigma, score
     ],
     plot=plots.plot_collapse,
     warmup={"dims": "8", "n_data": 50, "n_samples": 20, "n_times": 4, "n_finite": 10},
+    report=report_collapse,
+    resources=_collapse_resources,
 )
 def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, sigma, criterion,
-             level, n_finite):
+             level, n_finite, progress=None):
     """Excess entropy on two Gaussians (dynamical-regimes Fig. 3, eq. 5 and 10).
 
     For each ``d``: the Monte Carlo ``f^e(t)`` of one data set and its
@@ -227,6 +332,8 @@ def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, 
             cf = collapse_time(fin, criterion=criterion, level=level, seed=i)
             arrays["f_finite"][i], arrays["f_finite_se"][i] = fin.f, fin.f_se
             per_d["t_c_finite"][i], per_d["t_c_finite_se"][i] = cf.t_c, cf.t_c_se
+        if progress is not None:
+            progress(i + 1, D)
     return ExperimentResult(
         arrays={**{key: (("d", "t"), value) for key, value in arrays.items()},
                 **{key: (("d",), value) for key, value in per_d.items()}},
@@ -239,6 +346,32 @@ def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, 
 # --------------------------------------------------------------------------
 # Real data.
 # --------------------------------------------------------------------------
+
+#: The digits data set: 1797 images of 8 x 8 pixels.
+_DIGITS = (1797, 64)
+
+
+def _dataset_regimes_resources(*, classes, n_trajectories, n_clone_times, n_steps, t_min, t_end, n_samples,
+                               n_times, criterion, level, method):
+    n, d = _DIGITS
+    memory = 8.0 * (3 * n * d + 2 * max(n_samples, 1) * n + 8 * max(n_trajectories, 0) * d
+                    + 2 * max(n_trajectories, 0) * max(n_steps, 0))
+    seconds = (max(n_samples, 0) * n * max(n_times, 0) * _EXP_SECONDS
+               + max(n_steps, 0) * 2 * max(n_trajectories, 0) * n * (4 * _FLOP_SECONDS * d + _EXP_SECONDS))
+    return Resources(memory, f"n_samples x 1797 overlaps and n_trajectories = {n_trajectories} trajectories",
+                     seconds, "n_samples x n_times and n_steps x n_trajectories passes over the 1797 digits")
+
+
+def report_dataset_regimes(result) -> str:
+    """Text: Lambda, t_S, alpha, t_C and the mean nearest-neighbour collapse time on the digits."""
+    sc = result.scalars
+    return "\n".join([
+        f"Dynamical regimes on the handwritten digits (classes {result.attrs['classes']}): n = {sc['n']}, d = {sc['d']}",
+        f"  top eigenvalue Lambda = {sc['lambda_top']:.3f}, speciation time t_S = 1/2 log Lambda = {sc['t_s']:.3f}",
+        f"  alpha = log(n)/d = {sc['alpha']:.4f}; collapse time from f^e: t_C = {sc['t_c']:.3f} ± {sc['t_c_se']:.3f}",
+        f"  mean nearest-neighbour collapse time t^_C = {sc['t_hat_c_mean']:.3f} ± {sc['t_hat_c_se']:.3f} "
+        "(t_C < t_S: memorisation sets in after speciation, going backward)",
+    ])
 
 
 @experiment(
@@ -260,6 +393,8 @@ def collapse(*, seed, dims, n_data, n_samples, n_times, t_min, t_max, mu_tilde, 
                   choices=("euler_maruyama", "heun", "exponential")),
     ],
     plot=plots.plot_dataset_regimes,
+    report=report_dataset_regimes,
+    resources=_dataset_regimes_resources,
     figsize=(10.0, 7.0),
     warmup={"classes": "1,8", "n_trajectories": 8, "n_clone_times": 2, "n_steps": 10,
             "n_samples": 20, "n_times": 4},
@@ -310,6 +445,27 @@ def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_
 # --------------------------------------------------------------------------
 
 
+def _pitchfork_resources(*, sigma, t_min, t_max, n_points, landscape_times, n_grid):
+    times = len(parse_list(landscape_times, "landscape_times", float))
+    cells = times * max(n_grid, 0) ** 2
+    return Resources(8.0 * 10 * cells + 8.0 * 40 * max(n_points, 0),
+                     f"10 arrays of landscape times x n_grid^2 = {times} x {n_grid}^2 numbers",
+                     0.2 + 2e-6 * 3 * max(n_points, 0) + 1e-6 * cells,
+                     "n_points branch solves and landscape times x n_grid^2 cells")
+
+
+def report_pitchfork(result) -> str:
+    """Text table: the critical time and exponents of the two-deltas pitchfork against mean-field theory."""
+    sc = result.scalars
+    lines = [f"Two-deltas pitchfork ({result.attrs['process']}): m = tanh(m / (t sigma^2))",
+             f"{'quantity':>14} {'measured':>22} {'theory':>8}",
+             f"{'t_c':>14} {sc['t_c']:22.6f} {sc['t_c_theory']:8.3f}"]
+    for label, key, theory in (("beta", "beta", 0.5), ("gamma (t<t_c)", "gamma_minus", 1.0),
+                               ("gamma (t>t_c)", "gamma_plus", 1.0), ("delta", "delta", 3.0)):
+        lines.append(f"{label:>14} {sc[key]:13.4f} ± {sc[key + '_se']:.4f} {theory:8.3f}")
+    return "\n".join(lines)
+
+
 @experiment(
     name="pitchfork",
     description="Two-deltas pitchfork, susceptibility, exponents; four-deltas landscape",
@@ -322,6 +478,8 @@ def dataset_regimes(*, seed, classes, n_trajectories, n_clone_times, n_steps, t_
         Parameter("n_grid", int, 121, "", "grid points per axis of the landscapes"),
     ],
     plot=plots.plot_pitchfork,
+    report=report_pitchfork,
+    resources=_pitchfork_resources,
     figsize=(12.0, 7.0),
     warmup={"n_points": 20, "n_grid": 5, "landscape_times": "0.5"},
 )

@@ -35,10 +35,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from statmech._numba import kernel
-from statmech._validation import as_float, as_float_array, as_int
+from statmech._validation import (
+    as_float,
+    as_float_array,
+    as_generator,
+    as_int,
+    as_positive_array,
+)
 
 __all__ = [
     "Process",
+    "as_process",
     "ou_process",
     "ve_process",
     "ddpm_process",
@@ -107,26 +114,67 @@ class Process:
         return 5.0
 
     def s(self, t):
-        """Signal scale ``s(t)`` (``exp(-t)`` or 1) for ``t >= 0``."""
+        """Signal scale ``s(t)``: ``exp(-t)`` (OU, DDPM) or 1 (VE) (PHYSICS.md §1).
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times ``>= 0``.
+
+        Returns
+        -------
+        float or ndarray
+        """
         t = _as_times(t, "t", allow_zero=True)
         out = np.exp(-t) if self.code == 0 else np.ones_like(t)
         return _scalar_or_array(out)
 
     def delta(self, t):
-        """Noise variance ``Delta(t)`` (``-T expm1(-2t)`` or ``sigma^2 t``) for ``t >= 0``."""
+        """Noise variance ``Delta(t)``: ``-T expm1(-2t)`` (OU, DDPM) or ``sigma^2 t`` (VE).
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times ``>= 0``.
+
+        Returns
+        -------
+        float or ndarray
+        """
         t = _as_times(t, "t", allow_zero=True)
         out = -self.temperature * np.expm1(-2.0 * t) if self.code == 0 else self.sigma**2 * t
         return _scalar_or_array(out)
 
     def beta(self, t):
-        """Posterior inverse temperature ``1/Delta(t)`` for ``t > 0``."""
+        """Posterior inverse temperature ``1/Delta(t)`` (PHYSICS.md §2–3).
+
+        Parameters
+        ----------
+        t : float or array_like
+            Times ``> 0``.
+
+        Returns
+        -------
+        float or ndarray
+        """
         t = _as_times(t, "t", allow_zero=False)
         return _scalar_or_array(1.0 / np.asarray(self.delta(t)))
 
     # -- time grids ---------------------------------------------------------
 
     def schedule_times(self) -> np.ndarray:
-        """DDPM step times in OU time, increasing, shape ``(n_schedule,)``."""
+        """DDPM step times in OU time (:func:`ddpm_schedule_times` of this schedule).
+
+        Returns
+        -------
+        ndarray, shape (n_schedule,)
+            Increasing times ``t_1 .. t_N``.
+
+        Raises
+        ------
+        ValueError
+            For a process that is not ``"ddpm"``.
+        """
         if self.kind != "ddpm":
             raise ValueError(f"schedule_times is only defined for kind='ddpm', got {self.kind!r}")
         return ddpm_schedule_times(self.beta_min, self.beta_max, self.n_schedule)
@@ -208,8 +256,6 @@ class Process:
         index : ndarray of int64, shape (M,)
             The ``nu`` of each draw.
         """
-        from statmech._validation import as_generator
-
         data = as_float_array(data, "data", ndim=2)
         t = as_float(t, "t", nonnegative=True)
         rng = as_generator(seed)
@@ -223,7 +269,12 @@ class Process:
         return s * data[index] + math.sqrt(delta) * z, index
 
     def describe(self) -> str:
-        """One line naming the process and its parameter."""
+        """One line naming the process and its parameter.
+
+        Returns
+        -------
+        str
+        """
         if self.kind == "ou":
             return f"OU (variance preserving), T={self.temperature:g}"
         if self.kind == "ve":
@@ -237,6 +288,15 @@ def ou_process(temperature=1.0) -> Process:
 
     ``s = exp(-t)``, ``Delta = T (1 - exp(-2t))`` (dynamical-regimes eq. 1–2,
     PHYSICS.md §1).
+
+    Parameters
+    ----------
+    temperature : float
+        ``T > 0`` (the stationary variance).
+
+    Returns
+    -------
+    Process
     """
     return Process("ou", temperature=as_float(temperature, "temperature", positive=True))
 
@@ -245,6 +305,15 @@ def ve_process(sigma=1.0) -> Process:
     """Brownian / variance-exploding process ``dx = sigma dW``.
 
     ``s = 1``, ``Delta = sigma^2 t`` (Ambrogioni eq. 1–2, PHYSICS.md §1).
+
+    Parameters
+    ----------
+    sigma : float
+        Noise amplitude ``> 0``.
+
+    Returns
+    -------
+    Process
     """
     return Process("ve", sigma=as_float(sigma, "sigma", positive=True))
 
@@ -254,33 +323,80 @@ def ddpm_process(beta_min=1e-4, beta_max=2e-2, n_schedule=1000) -> Process:
 
     ``t_k = -1/2 log alphabar_k``, ``alphabar_k = prod_{j<=k} (1 - beta_j)``
     (PHYSICS.md §1, protocol of the dynamical-regimes code).
+
+    Parameters
+    ----------
+    beta_min, beta_max : float
+        Schedule end points, ``0 < beta_min <= beta_max < 1``.
+    n_schedule : int
+        Number of steps ``>= 1``.
+
+    Returns
+    -------
+    Process
     """
+    beta_min, beta_max, n_schedule = _check_schedule(beta_min, beta_max, n_schedule)
+    return Process("ddpm", beta_min=beta_min, beta_max=beta_max, n_schedule=n_schedule)
+
+
+def _check_schedule(beta_min, beta_max, n_schedule):
+    """A DDPM linear schedule's ``(beta_min, beta_max, n_schedule)``, checked."""
     beta_min = as_float(beta_min, "beta_min", positive=True)
     beta_max = as_float(beta_max, "beta_max", positive=True)
     if not beta_min <= beta_max < 1.0:
         raise ValueError(
             f"need 0 < beta_min <= beta_max < 1, got beta_min={beta_min}, beta_max={beta_max}"
         )
-    n_schedule = as_int(n_schedule, "n_schedule", minimum=1)
-    return Process("ddpm", beta_min=beta_min, beta_max=beta_max, n_schedule=n_schedule)
+    return beta_min, beta_max, as_int(n_schedule, "n_schedule", minimum=1)
 
 
 def ddpm_schedule_times(beta_min=1e-4, beta_max=2e-2, n_schedule=1000) -> np.ndarray:
     """OU times ``t_k = -1/2 sum_{j<=k} log(1 - beta_j)`` of the DDPM linear schedule.
 
     ``beta_j`` runs linearly from ``beta_min`` to ``beta_max`` over
-    ``n_schedule`` steps (PHYSICS.md §1). Returns the increasing times
-    ``t_1 .. t_N``; ``t_N ~ 5.06`` for the default schedule.
+    ``n_schedule`` steps (PHYSICS.md §1).
+
+    Parameters
+    ----------
+    beta_min, beta_max : float
+        Schedule end points, ``0 < beta_min <= beta_max < 1``.
+    n_schedule : int
+        Number of steps ``>= 1``.
+
+    Returns
+    -------
+    ndarray, shape (n_schedule,)
+        Increasing times ``t_1 .. t_N``; ``t_N ~ 5.06`` for the default schedule.
     """
-    beta_min = as_float(beta_min, "beta_min", positive=True)
-    beta_max = as_float(beta_max, "beta_max", positive=True)
-    n_schedule = as_int(n_schedule, "n_schedule", minimum=1)
-    if not beta_min <= beta_max < 1.0:
-        raise ValueError(
-            f"need 0 < beta_min <= beta_max < 1, got beta_min={beta_min}, beta_max={beta_max}"
-        )
+    beta_min, beta_max, n_schedule = _check_schedule(beta_min, beta_max, n_schedule)
     betas = np.linspace(beta_min, beta_max, n_schedule)
     return -0.5 * np.cumsum(np.log1p(-betas))
+
+
+def as_process(process) -> Process:
+    """``process``, checked, or the default OU process (``T = 1``) for ``None``.
+
+    Parameters
+    ----------
+    process : Process or None
+
+    Returns
+    -------
+    Process
+
+    Raises
+    ------
+    TypeError
+        If ``process`` is not a :class:`Process`.
+    """
+    if process is None:
+        return ou_process()
+    if not isinstance(process, Process):
+        raise TypeError(
+            "process must be a diffusion.processes.Process (ou_process(), ve_process(), "
+            f"ddpm_process()), got {type(process).__name__}"
+        )
+    return process
 
 
 # --------------------------------------------------------------------------
@@ -290,20 +406,30 @@ def ddpm_schedule_times(beta_min=1e-4, beta_max=2e-2, n_schedule=1000) -> np.nda
 
 @kernel
 def process_coefficients(code, temperature, sigma, t):
-    """``(s(t), Delta(t))`` for kernel code ``code`` (0 OU-type, 1 VE) at ``t >= 0``."""
+    """``(s(t), Delta(t))`` for a kernel code at ``t >= 0`` (kernel; PHYSICS.md §1).
+
+    Parameters
+    ----------
+    code : int
+        0 for OU-type (OU, DDPM), 1 for VE (:attr:`Process.code`).
+    temperature : float
+        ``T`` (OU).
+    sigma : float
+        Noise amplitude (VE).
+    t : float
+
+    Returns
+    -------
+    tuple of float
+        ``(s, Delta)``.
+    """
     if code == 0:
         return math.exp(-t), -temperature * math.expm1(-2.0 * t)
     return 1.0, sigma * sigma * t
 
 
 def _as_times(t, name, *, allow_zero):
-    arr = as_float_array(t, name, ndim=None, dtype=np.float64, contiguous=False)
-    if allow_zero:
-        if (arr < 0).any():
-            raise ValueError(f"{name} must be >= 0, got {arr[arr < 0].ravel()[0]}")
-    elif (arr <= 0).any():
-        raise ValueError(f"{name} must be > 0, got {arr[arr <= 0].ravel()[0]}")
-    return arr
+    return as_positive_array(t, name, ndim=None, allow_zero=allow_zero, contiguous=False)
 
 
 def _scalar_or_array(out):

@@ -60,18 +60,13 @@ from statmech._validation import (
     as_int,
     as_seed_sequence,
     check_same,
+    child_seed,
 )
-from statmech.gibbs import (
-    DEFAULT_BLOCK_ENTRIES,
-    _scale_states,
-    gibbs_chunk_update,
-    gibbs_reset,
-)
-from statmech.langevin import em_step, exponential_step, heun_step
+from statmech.gibbs import gibbs_pass, gibbs_workspace
+from statmech.langevin import METHODS, check_method, grid_indices
 
 from diffusion.datasets import as_labels
-from diffusion.processes import Process, process_coefficients
-from diffusion.score import _check_process
+from diffusion.processes import as_process, process_coefficients
 
 __all__ = [
     "METHODS",
@@ -81,9 +76,6 @@ __all__ = [
     "backward_sample_two_gaussians",
     "check_time_grid",
 ]
-
-#: Integration methods and their codes (statmech.langevin's leaf kernels).
-METHODS = {"euler_maruyama": 0, "heun": 1, "exponential": 2}
 
 # Working rows x d held per batch by default (about 32 MiB per float64 array).
 _BATCH_VALUES = 1 << 22
@@ -172,15 +164,17 @@ class BackwardResult:
 
 
 @kernel
-def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, scaled, block, product,
-                     running_max, s0, s2, argmax, mean_acc, nn_record, record_t,
-                     code, temperature, sigma, k_rate, c2, nonlinear_only, chunk):
+def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, work, log_z, participation, nearest,
+                     nn_record, record_t, code, temperature, sigma, k_rate, c2, nonlinear_only):
     """Backward drift ``k y + c2 (s <a>_y - y)/Delta`` with the exact empirical score.
 
-    One Gibbs pass over the data in chunks (two matrix products). With
+    One Gibbs pass over the data (:func:`statmech.gibbs.gibbs_pass`, two
+    matrix products per chunk); ``<a>_y = S1/S0`` is read from the running
+    sums it leaves in ``work``, folded into one factor per row. With
     ``nonlinear_only`` it returns only ``c2 s <a>_y / Delta`` (the part
     that exponential Euler does not treat exactly). When ``t ==
-    record_t[0]`` the nearest data point of each row goes to ``nn_record``.
+    record_t[0]`` the nearest data point of each row goes to ``nn_record``
+    (else to the scratch array ``nearest``).
     """
     n_rows = X.shape[0]
     n_data = data.shape[0]
@@ -191,16 +185,11 @@ def _empirical_drift(X, t, out, data, sqnorm, offsets, beta, scaled, block, prod
     half_s2 = 0.5 * s * s
     for mu in range(n_data):
         offsets[mu] = -half_s2 * sqnorm[mu]
-    _scale_states(X, beta[:n_rows], s, scaled[:n_rows])
-    gibbs_reset(running_max[:n_rows], s0[:n_rows], s2[:n_rows], argmax[:n_rows], mean_acc[:n_rows])
-    for start in range(0, n_data, chunk):
-        stop = min(start + chunk, n_data)
-        gibbs_chunk_update(scaled[:n_rows], beta[:n_rows], data[start:stop], offsets[start:stop],
-                           start, block, product[:n_rows], running_max[:n_rows], s0[:n_rows],
-                           s2[:n_rows], argmax[:n_rows], mean_acc[:n_rows])
-    if t == record_t[0]:
-        for b in range(n_rows):
-            nn_record[b] = argmax[b]
+    argmax = nn_record[:n_rows] if t == record_t[0] else nearest[:n_rows]
+    gibbs_pass(work, X, beta[:n_rows], s, data, offsets, log_z[:n_rows], participation[:n_rows],
+               argmax, out[:0])
+    s0 = work.s0
+    mean_acc = work.mean_acc
     d = X.shape[1]
     for b in range(n_rows):
         pull = c2 * s * inv / s0[b]  # c2 s <a>/Delta = c2 s S1 / (S0 Delta)
@@ -239,21 +228,6 @@ def _two_gaussians_drift(X, t, out, centre, sigma2, code, temperature, sigma, k_
                 out[b, j] = lin * X[b, j] + pull * centre[j]
 
 
-def _advance(drift, drift_args, method, X, t0, t1, h, g0, g1, lam, xi, F0, Xp, F1):
-    """One step of ``method`` with standard-normal ``xi`` (``g`` already times ``sqrt(h)``).
-
-    Dispatches from Python to statmech.langevin's leaf kernels, so that only
-    the method in use is compiled (each compiles per drift and dtype, a few
-    seconds, and is not cached on disk: they take the drift as an argument).
-    """
-    if method == 0:
-        em_step(drift, drift_args, X, t0, h, g0, xi, F0)
-    elif method == 1:
-        heun_step(drift, drift_args, X, t0, t1, h, g0, g1, xi, F0, Xp, F1)
-    else:
-        exponential_step(drift, drift_args, X, t0, h, lam, g0, xi, F0)
-
-
 @kernel
 def _track_nearest(nn_now, previous, t_hat, t):
     """Record the last time ``t`` at which each row's nearest point changed."""
@@ -270,7 +244,22 @@ def _track_nearest(nn_now, previous, t_hat, t):
 
 
 def check_time_grid(times) -> np.ndarray:
-    """A strictly decreasing grid of positive times with at least 2 points, or raise."""
+    """A strictly decreasing grid of positive times with at least 2 points, or raise.
+
+    Parameters
+    ----------
+    times : array_like, shape (K+1,)
+        ``t_end > ... > t_min > 0`` (:meth:`Process.time_grid`).
+
+    Returns
+    -------
+    ndarray of float64, shape (K+1,)
+
+    Raises
+    ------
+    ValueError
+        Missing, too short, non-positive or not strictly decreasing.
+    """
     if times is None:
         raise ValueError(
             "times must be a time grid (e.g. process.time_grid(t_min, t_end, K)), got None")
@@ -291,31 +280,23 @@ def check_time_grid(times) -> np.ndarray:
 
 
 def _grid_steps(values, times, name):
-    """Indices of ``values`` on the grid (exact to round-off), decreasing-time order."""
+    """Grid indices of ``values`` (None: none), in decreasing-time order.
+
+    :func:`statmech.langevin.grid_indices` with a tolerance of ``1e-9`` of
+    the largest time (grids built by :meth:`Process.time_grid` hold the
+    values exactly).
+    """
     if values is None:
         return np.zeros(0, dtype=np.int64)
-    values = as_float_array(values, name, ndim=(0, 1), dtype=np.float64).ravel()
-    steps = np.empty(values.shape[0], dtype=np.int64)
-    scale = float(times[0])
-    for i, value in enumerate(values):
-        k = int(np.argmin(np.abs(times - value)))
-        if abs(times[k] - value) > 1e-9 * scale:
-            raise ValueError(
-                f"{name} must lie on the time grid, got {value!r} (nearest grid time "
-                f"{times[k]!r}); build the grid with process.time_grid(..., include={name})"
-            )
-        steps[i] = k
-    if np.unique(steps).shape[0] != steps.shape[0]:
-        raise ValueError(f"{name} must not repeat a grid time, got {values.tolist()}")
-    return np.sort(steps)
+    hint = f"; build the grid with process.time_grid(..., include={name})"
+    return np.sort(grid_indices(values, times, name, rtol=1e-9, hint=hint))
 
 
 def _check_method(method, ode):
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    scheme = check_method(method)
     if not isinstance(ode, (bool, np.bool_)):
         raise TypeError(f"ode must be True or False, got {ode!r}")
-    return METHODS[method], bool(ode)
+    return scheme, bool(ode)
 
 
 def _initial_states(x0, n_trajectories, d, dtype):
@@ -353,9 +334,7 @@ def _draw_noise(groups, rngs, xi, dtype):
 
 
 def _group_rng(root: np.random.SeedSequence, j: int) -> np.random.Generator:
-    child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (j,),
-                                   pool_size=root.pool_size)
-    return np.random.default_rng(child)
+    return np.random.default_rng(child_seed(root, j))
 
 
 # --------------------------------------------------------------------------
@@ -392,22 +371,19 @@ class _EmpiricalModel(_Model):
         return c2 / delta - k
 
     def buffers(self, rows):
-        chunk = self.chunk_size or max(64, min(self.n, DEFAULT_BLOCK_ENTRIES // max(rows, 1)))
-        chunk = min(chunk, self.n)
-        d, dt = self.d, self.dtype
         return dict(
-            offsets=np.empty(self.n), beta=np.empty(rows), scaled=np.empty((rows, d), dt),
-            block=np.empty(rows * chunk, dt), product=np.empty((rows, d), dt),
-            running_max=np.empty(rows), s0=np.empty(rows), s2=np.empty(rows),
-            argmax=np.empty(rows, np.int64), mean_acc=np.empty((rows, d), dt),
-            nn_record=np.full(rows, -1, np.int64), record_t=np.zeros(1), chunk=chunk,
+            offsets=np.empty(self.n), beta=np.empty(rows),
+            work=gibbs_workspace(rows, self.d, self.chunk_size, n_patterns=self.n,
+                                 dtype=self.dtype),
+            log_z=np.empty(rows), participation=np.empty(rows),
+            nearest=np.empty(rows, np.int64), nn_record=np.full(rows, -1, np.int64),
+            record_t=np.zeros(1),
         )
 
     def args(self, buf, process, k_rate, c2, nonlinear_only):
-        return (self.data, self.sqnorm, buf["offsets"], buf["beta"], buf["scaled"], buf["block"],
-                buf["product"], buf["running_max"], buf["s0"], buf["s2"], buf["argmax"],
-                buf["mean_acc"], buf["nn_record"], buf["record_t"], process.code,
-                process.temperature, process.sigma, k_rate, c2, nonlinear_only, buf["chunk"])
+        return (self.data, self.sqnorm, buf["offsets"], buf["beta"], buf["work"], buf["log_z"],
+                buf["participation"], buf["nearest"], buf["nn_record"], buf["record_t"],
+                process.code, process.temperature, process.sigma, k_rate, c2, nonlinear_only)
 
     def init(self, rng, size, s, delta, mode, dtype):
         index = rng.integers(0, self.n, size=size)
@@ -455,7 +431,7 @@ class _TwoGaussiansModel(_Model):
 
 def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times, snapshot_times,
          record_nearest, init, seed, group_size, batch_size, dtype):
-    method_code, ode = _check_method(method, ode)
+    scheme, ode = _check_method(method, ode)
     x0, n_traj = _initial_states(x0, n_trajectories, model.d, dtype)
     group_size = as_int(group_size, "group_size", minimum=1)
     if init not in ("marginal", "gaussian"):
@@ -493,15 +469,16 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
     # shifts it by the relative change of lam over the step, a shrinkage that
     # accumulates where Delta -> 0: 16 % of the variance with 200 log steps.)
     lam_bar = lam_pts[:-1].copy()
-    nonlinear_only = method_code == 2
+    nonlinear_only = scheme.needs_rate
     if nonlinear_only and (np.abs(lam_bar * h_grid) > 700).any():
         raise ValueError("the time grid is too coarse for method='exponential' (lam*h > 700)")
 
     rows = batch_size * n_sets
     X = np.empty((rows, d), dtype)
     F0 = np.empty((rows, d), dtype)
-    Xp = np.empty((rows if method_code == 1 else 0, d), dtype)
-    F1 = np.empty((rows if method_code == 1 else 0, d), dtype)
+    heun = scheme.name == "heun"
+    Xp = np.empty((rows if heun else 0, d), dtype)
+    F1 = np.empty((rows if heun else 0, d), dtype)
     xi = np.zeros((rows, d), dtype)
     buf = model.buffers(rows)
     args = model.args(buf, process, k_rate, c2, nonlinear_only)
@@ -553,8 +530,8 @@ def _run(model, process, times, *, n_trajectories, x0, method, ode, clone_times,
             sq = math.sqrt(h_grid[k])
             if empirical:
                 buf["record_t"][0] = times[k]
-            _advance(model.drift, args, method_code, X[:na], times[k], times[k + 1], h_grid[k],
-                     g_amp * sq, g_amp * sq, lam_bar[k], xi[:na], F0[:na], Xp[:na], F1[:na])
+            scheme.advance(model.drift, args, X[:na], times[k], times[k + 1], h_grid[k],
+                           g_amp * sq, g_amp * sq, lam_bar[k], xi[:na], F0[:na], Xp[:na], F1[:na])
             if empirical:
                 _track_nearest(buf["nn_record"][:na], previous[:na], t_hat[:na], times[k])
                 if path is not None:
@@ -703,7 +680,7 @@ def backward_sample(
     -------
     BackwardResult
     """
-    process = _check_process(process)
+    process = as_process(process)
     dtype = as_float_dtype(dtype)
     data = as_float_array(data, "data", ndim=2, dtype=dtype)
     times = check_time_grid(times)
@@ -745,12 +722,37 @@ def backward_sample_two_gaussians(
 
     The Gaussian-mixture reference dynamics of the dynamical-regimes paper
     (Methods, Fig. 2): score ``(m_t tanh(m_t.y/Gamma_t) - y)/Gamma_t`` with
-    ``m_t = s m``, ``Gamma_t = Delta_t + sigma^2 s^2``. ``centre = 0`` gives
-    the isotropic Gaussian ``N(0, sigma^2 I)``. Classes are ``sign(x.m)``;
-    there is no training set, so no nearest point, ``t^_C`` or ``phi_C``.
-    Parameters as in :func:`backward_sample` (there is no ``x0`` here).
+    ``m_t = s m``, ``Gamma_t = Delta_t + sigma^2 s^2``
+    (:func:`diffusion.gm_theory.two_gaussians_score`). ``centre = 0``
+    gives the isotropic Gaussian ``N(0, sigma^2 I)``. Classes are
+    ``sign(x.m)``; there is no training set, so no nearest point, ``t^_C`` or
+    ``phi_C``.
+
+    Parameters
+    ----------
+    centre : array_like, shape (d,)
+        ``m``.
+    sigma : float
+        Class standard deviation ``>= 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+    times : array_like, shape (K+1,)
+        Strictly decreasing grid.
+    n_trajectories : int
+    method : {"euler_maruyama", "heun", "exponential"}
+    ode : bool
+    clone_times, snapshot_times : array_like, optional
+    init : {"marginal", "gaussian"}
+    seed : int, SeedSequence or None
+    group_size, batch_size : int
+    dtype : float64 or float32
+        As in :func:`backward_sample` (there is no ``x0`` here).
+
+    Returns
+    -------
+    BackwardResult
     """
-    process = _check_process(process)
+    process = as_process(process)
     dtype = as_float_dtype(dtype)
     centre = as_float_array(centre, "centre", ndim=1, dtype=np.float64)
     sigma = as_float(sigma, "sigma", nonnegative=True)

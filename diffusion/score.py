@@ -23,9 +23,10 @@ All of them come from one chunked pass of :func:`statmech.gibbs.gibbs_average`
 (coupling ``s``, offsets ``-s^2 |a_mu|^2 / 2``, inverse temperature
 ``1/Delta``): the B x n weights never exist at once.
 
-Closed-form population scores for validation: two deltas at ``±1`` in 1-D,
-two Gaussians ``N(±m, sigma^2 I)`` (the ``tanh`` / ``Gamma_t`` form) and an
-isotropic Gaussian ``N(mu, v I)``.
+Closed-form population scores for validation: two deltas at ``±1`` in 1-D
+and an isotropic Gaussian ``N(mu, v I)``; the two Gaussians ``N(±m, sigma^2
+I)`` (the ``tanh`` / ``Gamma_t`` form) are in :mod:`diffusion.gm_theory`
+and still importable from here.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ import numpy as np
 from statmech.gibbs import gibbs_average
 from statmech._validation import as_float, as_float_array, check_same
 
-from diffusion.processes import Process, ou_process
+from diffusion.gm_theory import _as_centre, two_gaussians_log_density, two_gaussians_score
+from diffusion.processes import as_process
 
 __all__ = [
     "EmpiricalPosterior",
@@ -89,17 +91,6 @@ class EmpiricalPosterior:
     beta: float
 
 
-def _check_process(process) -> Process:
-    if process is None:
-        return ou_process()
-    if not isinstance(process, Process):
-        raise TypeError(
-            "process must be a diffusion.processes.Process (ou_process(), ve_process(), "
-            f"ddpm_process()), got {type(process).__name__}"
-        )
-    return process
-
-
 def _check_data_states(data, x, dtype):
     data = as_float_array(data, "data", ndim=2, dtype=dtype)
     x = as_float_array(x, "x", ndim=2, dtype=dtype)
@@ -138,7 +129,7 @@ def empirical_posterior(data, x, t, process=None, *, chunk_size=None,
     -------
     EmpiricalPosterior
     """
-    process = _check_process(process)
+    process = as_process(process)
     data, x = _check_data_states(data, x, dtype)
     t = as_float(t, "t", positive=True)
     n, d = data.shape
@@ -175,13 +166,48 @@ def empirical_posterior(data, x, t, process=None, *, chunk_size=None,
 def empirical_score(data, x, t, process=None, *, chunk_size=None, dtype=None) -> np.ndarray:
     """The exact empirical score ``grad log P_t^e(x) = (s <a>_x - x)/Delta`` (PHYSICS.md §2).
 
-    Shorthand for ``empirical_posterior(...).score``; see there.
+    Shorthand for ``empirical_posterior(...).score``.
+
+    Parameters
+    ----------
+    data : array_like, shape (n, d)
+    x : array_like, shape (B, d)
+    t : float
+        Forward time ``> 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+    chunk_size : int, optional
+    dtype : {None, float64, float32}
+        As in :func:`empirical_posterior`.
+
+    Returns
+    -------
+    ndarray, shape (B, d)
     """
     return empirical_posterior(data, x, t, process, chunk_size=chunk_size, dtype=dtype).score
 
 
 def log_density(data, x, t, process=None, *, chunk_size=None, dtype=None) -> np.ndarray:
-    """``log P_t^e(x)`` of the noised data law (PHYSICS.md §2), see ``empirical_posterior``."""
+    """``log P_t^e(x)`` of the noised data law (PHYSICS.md §2).
+
+    Shorthand for ``empirical_posterior(...).log_density``.
+
+    Parameters
+    ----------
+    data : array_like, shape (n, d)
+    x : array_like, shape (B, d)
+    t : float
+        Forward time ``> 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+    chunk_size : int, optional
+    dtype : {None, float64, float32}
+        As in :func:`empirical_posterior`.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+    """
     return empirical_posterior(data, x, t, process, chunk_size=chunk_size, dtype=dtype).log_density
 
 
@@ -194,73 +220,53 @@ def two_deltas_score(x, t, process=None) -> np.ndarray:
     """Score of two deltas at ``±1`` in 1-D: ``(s tanh(s x / Delta) - x) / Delta``.
 
     ``P_t = (N(x; s, Delta) + N(x; -s, Delta))/2`` (PHYSICS.md §2, Ambrogioni
-    §3.1). ``x`` is any array of positions (each entry a 1-D state).
+    §3.1).
+
+    Parameters
+    ----------
+    x : float or array_like
+        Positions (each entry a 1-D state).
+    t : float
+        Forward time ``> 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``x``.
     """
-    process = _check_process(process)
+    process = as_process(process)
     x = as_float_array(x, "x", ndim=None, dtype=np.float64, contiguous=False)
     t = as_float(t, "t", positive=True)
     s, delta = float(process.s(t)), float(process.delta(t))
     return (s * np.tanh(s * x / delta) - x) / delta
 
 
-def _check_centre(centre, d, name="centre"):
-    centre = as_float_array(centre, name, ndim=1, dtype=np.float64)
-    check_same(centre.shape[0], d, name, "x", "dimension d")
-    return centre
-
-
-def two_gaussians_score(x, t, centre, sigma, process=None) -> np.ndarray:
-    """Population score of ``(N(m, sigma^2 I) + N(-m, sigma^2 I))/2`` noised to time ``t``.
-
-    ``score = (m_t tanh(m_t.x / Gamma_t) - x) / Gamma_t`` with ``m_t = s m``,
-    ``Gamma_t = Delta_t + sigma^2 s^2`` (PHYSICS.md §2; dynamical-regimes
-    Methods, two Gaussian clusters).
-
-    Parameters
-    ----------
-    x : array_like, shape (B, d)
-    t : float, ``> 0``
-    centre : array_like, shape (d,)
-        ``m`` (``|m|^2 = mu~^2 d`` in the paper).
-    sigma : float, ``>= 0``
-    process : Process, optional
-    """
-    process = _check_process(process)
-    x = as_float_array(x, "x", ndim=2, dtype=np.float64)
-    centre = _check_centre(centre, x.shape[1])
-    sigma = as_float(sigma, "sigma", nonnegative=True)
-    t = as_float(t, "t", positive=True)
-    s, delta = float(process.s(t)), float(process.delta(t))
-    gamma = delta + sigma**2 * s**2
-    m_t = s * centre
-    return (np.tanh(x @ m_t / gamma)[:, None] * m_t[None, :] - x) / gamma
-
-
-def two_gaussians_log_density(x, t, centre, sigma, process=None) -> np.ndarray:
-    """``log P_t(x)`` of the two-Gaussian mixture at time ``t`` (see ``two_gaussians_score``)."""
-    process = _check_process(process)
-    x = as_float_array(x, "x", ndim=2, dtype=np.float64)
-    centre = _check_centre(centre, x.shape[1])
-    sigma = as_float(sigma, "sigma", nonnegative=True)
-    t = as_float(t, "t", positive=True)
-    s, delta = float(process.s(t)), float(process.delta(t))
-    gamma = delta + sigma**2 * s**2
-    m_t = s * centre
-    d = x.shape[1]
-    u = x @ m_t / gamma
-    log_cosh = np.abs(u) + np.log1p(np.exp(-2.0 * np.abs(u))) - math.log(2.0)
-    return (-(np.einsum("ij,ij->i", x, x) + m_t @ m_t) / (2.0 * gamma) + log_cosh
-            - 0.5 * d * math.log(2.0 * math.pi * gamma))
-
-
 def isotropic_gaussian_score(x, t, mean, variance, process=None) -> np.ndarray:
     """Population score of ``N(mu, v I)`` noised to time ``t``: ``-(x - s mu) / (Delta + s^2 v)``.
 
     The noised law is ``N(s mu, (Delta + s^2 v) I)`` (PHYSICS.md §1–2).
+
+    Parameters
+    ----------
+    x : array_like, shape (B, d)
+    t : float
+        Forward time ``> 0``.
+    mean : array_like, shape (d,)
+        ``mu``.
+    variance : float
+        ``v >= 0``.
+    process : Process, optional
+        Default OU with ``T = 1``.
+
+    Returns
+    -------
+    ndarray, shape (B, d)
     """
-    process = _check_process(process)
+    process = as_process(process)
     x = as_float_array(x, "x", ndim=2, dtype=np.float64)
-    mean = _check_centre(mean, x.shape[1], "mean")
+    mean = _as_centre(mean, x.shape[1], "mean")
     variance = as_float(variance, "variance", nonnegative=True)
     t = as_float(t, "t", positive=True)
     s, delta = float(process.s(t)), float(process.delta(t))

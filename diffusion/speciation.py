@@ -12,11 +12,12 @@ PHYSICS.md §5 (dynamical-regimes eq. 4, 6–8, 11):
   same criterion ``s(t)^2 Lambda = T`` reads ``t_S = 1/2 log(Lambda/T)``
   (OU with temperature ``T``) and ``t_S = Lambda/sigma^2`` (VE: ``Lambda =
   Delta = sigma^2 t``);
-- the two-Gaussian ``phi(t)``, the probability that two clones branched at
-  ``t`` end in the same class, as the 1-D integral of eq. 6;
-- the reduced potential ``V(q, t)`` of eq. 8;
 - a finite-size estimate of ``t_S``: where simulated ``phi`` curves at
   several ``d`` cross, with a parametric-bootstrap uncertainty.
+
+The two-Gaussian theory (``phi(t)`` of eq. 6, the potential of eq. 8, the
+mixture's ``t_S``) lives in :mod:`diffusion.gm_theory`; ``gm_phi``
+and ``gm_potential`` are still importable from here.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from statmech._validation import as_float, as_float_array, as_generator, as_int
 
-from diffusion.processes import Process, ou_process
+from diffusion.gm_theory import gm_phi, gm_potential
+from diffusion.processes import as_process
 
 __all__ = [
     "TopEigen",
@@ -131,105 +133,43 @@ def top_eigenvalue(data, *, ddof=1, method="auto", tol=1e-10, seed=0) -> TopEige
 def speciation_time(Lambda, process=None) -> float:
     """Speciation time from the top covariance eigenvalue: ``t_S = 1/2 log Lambda`` (eq. 4).
 
-    The time where ``s(t)^2 Lambda`` equals the stationary noise level:
-    ``1/2 log(Lambda / T)`` for OU/DDPM (``T = 1``: dynamical-regimes eq. 4),
-    ``Lambda / sigma^2`` for VE. ``Lambda <= T`` gives ``t_S <= 0``: the data
-    have no direction that stands out of the noise.
-    """
-    process = ou_process() if process is None else process
-    if not isinstance(process, Process):
-        raise TypeError(f"process must be a Process, got {type(process).__name__}")
-    Lambda = as_float(Lambda, "Lambda", positive=True)
-    if process.code == 0:
-        return 0.5 * math.log(Lambda / process.temperature)
-    return Lambda / process.sigma**2
-
-
-def _gm_kappa(t, mu_tilde, sigma, d, process):
-    s = np.asarray(process.s(t), dtype=np.float64)
-    delta = np.asarray(process.delta(t), dtype=np.float64)
-    gamma = delta + sigma**2 * s**2
-    return mu_tilde * math.sqrt(d) * s / np.sqrt(gamma)
-
-
-#: Gauss–Hermite (probabilists') nodes for E_z[f(z)], z ~ N(0, 1).
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(160)
-_GH_WEIGHTS = _GH_WEIGHTS / math.sqrt(2.0 * math.pi)
-_A_GRID = np.linspace(-60.0, 60.0, 6001)
-
-
-def _sigmoid_prime(a):
-    e = np.exp(-np.abs(a))
-    return e / (1.0 + e) ** 2
-
-
-def _mean_r_one_minus_r(kappa):
-    """``E_z[r (1 - r)]``, ``r = sigmoid(2 kappa (kappa + z))``, ``z ~ N(0, 1)``, per kappa."""
-    out = np.empty(kappa.shape[0])
-    small = kappa < 1.0
-    if small.any():
-        k = kappa[small][:, None]
-        out[small] = _sigmoid_prime(2.0 * k * (k + _GH_NODES[None, :])) @ _GH_WEIGHTS
-    if (~small).any():
-        k = kappa[~small][:, None]
-        a = _A_GRID[None, :]
-        z = a / (2.0 * k) - k
-        dens = np.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * 2.0 * k)
-        out[~small] = np.trapezoid(_sigmoid_prime(a) * dens, _A_GRID, axis=1)
-    return out
-
-
-def gm_phi(t, mu_tilde=1.0, sigma=1.0, d=1, process=None):
-    """Probability that two clones branched at ``t`` end in the same Gaussian class (eq. 6).
-
-    Dynamical-regimes eq. 6:
-    ``phi(t) = 1/2 ∫ dy (G_+^2 + G_-^2)/(G_+ + G_-)``, ``G_± = G(y; ±m e^{-t},
-    Gamma_t)``, ``m = mu~ sqrt(d)``, ``Gamma_t = Delta_t + sigma^2 e^{-2t}``
-    (``e^{-t} -> s(t)`` for other processes). With ``r = G_+/(G_+ + G_-)``
-    the integrand is ``(G_+ + G_-)(r^2 + (1 - r)^2)``, so by symmetry
-    ``phi = 1 - 2 E_z[r (1 - r)]`` with ``r = sigmoid(2 kappa (kappa + z))``,
-    ``kappa = m s / sqrt(Gamma_t)`` and ``z ~ N(0, 1)``. For ``kappa < 1``
-    the expectation is a 160-point Gauss–Hermite rule in ``z`` (``r(1 - r)``
-    varies on the scale ``1/(2 kappa) > 1/2``); for ``kappa >= 1`` it is a
-    trapezoid rule in ``a = 2 kappa (kappa + z)``, where ``r(1 - r) =
-    sigmoid'(a)`` has unit width, on ``|a| <= 60`` with step 0.02 (the
-    neglected tail is below ``e^{-60}``). Agreement with adaptive quadrature
-    of the original form is tested to 1e-9.
+    The time where the principal-direction signal ``s(t)^2 Lambda`` falls to
+    the stationary noise level: ``1/2 log(Lambda / T)`` for OU/DDPM (``T =
+    1``: dynamical-regimes eq. 4), ``Lambda / sigma^2`` for VE. For the
+    two-Gaussian mixture see also
+    :func:`diffusion.gm_theory.gm_speciation_time` (the ``kappa = 1``
+    convention, ``1/d`` below this one).
 
     Parameters
     ----------
-    t : float or array_like, ``> 0``
-    mu_tilde : float, ``>= 0``
-    sigma : float, ``>= 0``
-    d : int, ``>= 1``
-    process : Process, optional (default OU)
+    Lambda : float
+        Largest eigenvalue of the data covariance, ``> 0``
+        (:func:`top_eigenvalue`); for OU it must exceed ``T``.
+    process : Process, optional
+        Default OU with ``T = 1``.
 
     Returns
     -------
-    float or ndarray like ``t``; decreases from 1 (t -> 0) to 1/2.
+    float
+        ``t_S > 0`` in the process's time.
+
+    Raises
+    ------
+    ValueError
+        ``Lambda <= T`` for OU: no direction of the data stands out of the
+        stationary noise, so there is no speciation (eq. 4 would give
+        ``t_S <= 0``).
     """
-    process = ou_process() if process is None else process
-    mu_tilde = as_float(mu_tilde, "mu_tilde", nonnegative=True)
-    sigma = as_float(sigma, "sigma", nonnegative=True)
-    d = as_int(d, "d", minimum=1)
-    t_arr = as_float_array(t, "t", ndim=None, dtype=np.float64, contiguous=False)
-    if (t_arr <= 0).any():
-        raise ValueError(f"t must be > 0, got {t_arr[t_arr <= 0].ravel()[0]}")
-    kappa = np.atleast_1d(_gm_kappa(t_arr, mu_tilde, sigma, d, process)).ravel()
-    out = 1.0 - 2.0 * _mean_r_one_minus_r(kappa)
-    out = out.reshape(t_arr.shape)
-    return float(out) if out.ndim == 0 else out
-
-
-def gm_potential(q, t, mu_tilde=1.0, d=1):
-    """Reduced potential ``V(q, t) = q^2/2 - 2 mu~^2 log cosh(q e^{-t} sqrt(d))`` (eq. 8)."""
-    q = as_float_array(q, "q", ndim=None, dtype=np.float64, contiguous=False)
-    t = as_float(t, "t", positive=True)
-    mu_tilde = as_float(mu_tilde, "mu_tilde", nonnegative=True)
-    d = as_int(d, "d", minimum=1)
-    u = np.abs(q * math.exp(-t) * math.sqrt(d))
-    log_cosh = u + np.log1p(np.exp(-2.0 * u)) - math.log(2.0)
-    return 0.5 * q**2 - 2.0 * mu_tilde**2 * log_cosh
+    process = as_process(process)
+    Lambda = as_float(Lambda, "Lambda", positive=True)
+    if process.code == 0:
+        if not Lambda > process.temperature:
+            raise ValueError(
+                f"Lambda must exceed the stationary variance T = {process.temperature!r} for a "
+                f"speciation (eq. 4 would give t_S = 1/2 log(Lambda/T) <= 0), got {Lambda!r}"
+            )
+        return 0.5 * math.log(Lambda / process.temperature)
+    return Lambda / process.sigma**2
 
 
 @dataclass(frozen=True)

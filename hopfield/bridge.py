@@ -64,7 +64,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statmech._validation import as_float, as_float_array, as_int, as_seed_sequence
+from statmech._validation import (
+    as_float,
+    as_float_array,
+    as_int,
+    as_positive_array,
+    as_seed_sequence,
+    child_seed,
+)
+from statmech.lse import LN2
 from statmech.gibbs import gibbs_average
 from statmech.rem import quenched_rem, rem_mean_participation, sampled_rem
 
@@ -84,7 +92,6 @@ from hopfield.modern import (
 )
 from hopfield.patterns import as_patterns, random_patterns
 
-LN2 = math.log(2.0)
 
 
 # --------------------------------------------------------------------------
@@ -93,7 +100,18 @@ LN2 = math.log(2.0)
 
 
 def equal_norm(patterns, radius=None) -> np.ndarray:
-    """Rescale every row to the norm ``radius`` (default ``sqrt(N)``); rows of norm 0 are refused."""
+    """Rescale every row to the norm ``radius``; rows of norm 0 are refused.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (n, N)
+    radius : float, optional
+        ``> 0``; default ``sqrt(N)``.
+
+    Returns
+    -------
+    ndarray of float64, shape (n, N)
+    """
     patterns = as_patterns(patterns, dtype=np.float64)
     norms = np.linalg.norm(patterns, axis=1, keepdims=True)
     if (norms == 0).any():
@@ -105,8 +123,17 @@ def equal_norm(patterns, radius=None) -> np.ndarray:
 def digit_patterns(classes=None, *, normalise=True) -> np.ndarray:
     """The 8x8 digits of :func:`diffusion.datasets.load_digits` (pixels in ``[-1, 1]``) as patterns.
 
-    ``normalise`` rescales each image to norm ``sqrt(64) = 8`` (equal norms, as
-    the bridge identities need). Returns an ``(n, 64)`` float64 array.
+    Parameters
+    ----------
+    classes : iterable of int, optional
+        Digit classes to keep (default all).
+    normalise : bool
+        Rescale each image to norm ``sqrt(64) = 8`` (equal norms, as the
+        bridge identities need).
+
+    Returns
+    -------
+    ndarray of float64, shape (n, 64)
     """
     data = load_digits(classes).data
     return equal_norm(data) if normalise else np.ascontiguousarray(data)
@@ -123,7 +150,18 @@ def _as_process(process, sigma, temperature) -> Process:
 
 
 def hopfield_beta(process: Process, t) -> float:
-    """Matched Hopfield inverse temperature ``beta_H(t) = s(t)^2 / Delta(t)`` (``1/(t sigma^2)`` for VE)."""
+    """Matched Hopfield inverse temperature ``beta_H(t) = s(t)^2 / Delta(t)`` (``1/(t sigma^2)`` for VE).
+
+    Parameters
+    ----------
+    process : Process
+    t : float
+        Forward time ``> 0``.
+
+    Returns
+    -------
+    float
+    """
     t = as_float(t, "t", positive=True)
     return float(process.s(t)) ** 2 / float(process.delta(t))
 
@@ -195,9 +233,7 @@ def bridge_identities(patterns, times, *, process="ve", sigma=1.0, temperature=1
     BridgeIdentities
     """
     patterns = as_patterns(patterns, dtype=np.float64)
-    times = as_float_array(times, "times", ndim=1, dtype=np.float64)
-    if (times <= 0).any():
-        raise ValueError(f"times must be > 0, got {times[times <= 0][0]!r}")
+    times = as_positive_array(times, "times", ndim=1)
     proc = _as_process(process, sigma, temperature)
     n_states = as_int(n_states, "n_states", minimum=1)
     seq = as_seed_sequence(seed)
@@ -207,7 +243,7 @@ def bridge_identities(patterns, times, *, process="ve", sigma=1.0, temperature=1
     scale = float(np.max(np.abs(patterns)))
     out = {k: np.empty(times.shape[0]) for k in ("beta", "den", "fe", "const", "yd", "yh", "ye")}
     for k, t in enumerate(times):
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k,))
+        child = child_seed(seq, k)
         x, _ = proc.sample_marginal(patterns, float(t), seed=child, n_samples=n_states)
         post = empirical_posterior(patterns, x, float(t), proc)
         s = post.s
@@ -289,6 +325,24 @@ def rem_condensation(sizes=(6, 8, 10, 12), *, dimension=1024, nu=1.0, sigma=1.0,
     from :func:`statmech.rem.quenched_rem`. The same ``beta~`` grid is run on
     sampled Gaussian REMs (:func:`statmech.rem.sampled_rem`).
 
+    Parameters
+    ----------
+    sizes : iterable of int
+        ``M`` (``N = 2^M`` data points).
+    dimension : int
+        ``d``.
+    nu : float
+        Radius factor of the sphere.
+    sigma : float
+        VE noise amplitude.
+    x_norm : float
+        Norm of the state.
+    reduced_betas : array_like, optional
+        The ``beta~`` grid.
+    n_samples : int
+        Data sets per ``M``.
+    seed : None, int or SeedSequence
+
     Returns
     -------
     REMCondensation
@@ -318,9 +372,9 @@ def rem_condensation(sizes=(6, 8, 10, 12), *, dimension=1024, nu=1.0, sigma=1.0,
         radius = nu * math.sqrt(m * dimension / 2.0)
         rows = np.empty((n_samples, tilde.shape[0]))
         for s in range(n_samples):
-            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, s, 0))
+            child = child_seed(seq, i, s, 0)
             data = random_patterns("spherical", n_points, dimension, seed=child) * (radius / math.sqrt(dimension))
-            rng = np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, s, 1)))
+            rng = np.random.default_rng(child_seed(seq, i, s, 1))
             x = rng.standard_normal(dimension)
             x *= x_norm / np.linalg.norm(x)
             energies = -(data @ x)
@@ -328,7 +382,7 @@ def rem_condensation(sizes=(6, 8, 10, 12), *, dimension=1024, nu=1.0, sigma=1.0,
         y_data[i] = rows.mean(axis=0)
         y_data_se[i] = rows.std(axis=0, ddof=1) / math.sqrt(n_samples)
         rem = sampled_rem(n_points, tilde, n_samples=n_samples,
-                          seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 10**6)))
+                          seed=child_seed(seq, i, 10**6))
         y_rem[i] = rem.participation.mean(axis=0)
         y_rem_se[i] = rem.participation.std(axis=0, ddof=1) / math.sqrt(n_samples)
     return REMCondensation(
@@ -361,10 +415,22 @@ def _largest_time(pred, t_lo=1e-6, t_hi=20.0) -> float:
 
 
 def collapse_time_theory(alpha, temperature=1.0) -> float:
-    """``t_C(alpha)`` for spherical data under OU (module docstring; ours): largest ``t`` with
-    ``s^2/Delta > phi_sph(s sqrt(s^2 + Delta)/Delta; alpha)``.
+    """``t_C(alpha)`` for spherical data under OU (module docstring; ours).
 
-    Data on the sphere of radius ``sqrt(d)``; OU temperature ``T``.
+    The largest ``t`` with ``s^2/Delta > phi_sph(s sqrt(s^2 + Delta)/Delta;
+    alpha)``, for data on the sphere of radius ``sqrt(d)``.
+
+    Parameters
+    ----------
+    alpha : float
+        ``ln(n)/d > 0``.
+    temperature : float
+        OU temperature ``T > 0``.
+
+    Returns
+    -------
+    float
+        OU time.
     """
     alpha = as_float(alpha, "alpha", positive=True)
     proc = ou_process(as_float(temperature, "temperature", positive=True))
@@ -382,8 +448,20 @@ def collapse_time_theory(alpha, temperature=1.0) -> float:
 def hopfield_time_theory(alpha, temperature=1.0, n_features=None) -> float:
     """``t_H(alpha)``: largest OU time with ``alpha < alpha_1(beta_H(t))``, ``beta_H = s^2/Delta``.
 
-    With ``n_features`` the finite-N mean-field threshold
-    (:func:`hopfield.capacity.finite_size_alpha_1`) replaces ``alpha_1``.
+    Parameters
+    ----------
+    alpha : float
+        ``ln(n)/d > 0``.
+    temperature : float
+        OU temperature ``T > 0``.
+    n_features : int, optional
+        With it the finite-N mean-field threshold
+        (:func:`hopfield.capacity.finite_size_alpha_1`) replaces ``alpha_1``.
+
+    Returns
+    -------
+    float
+        OU time.
     """
     alpha = as_float(alpha, "alpha", positive=True)
     proc = ou_process(as_float(temperature, "temperature", positive=True))
@@ -434,7 +512,7 @@ class CapacityCollapse:
 
 def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_samples=400,
                          n_trajectories=64, n_targets=32, n_times=40, seed=None,
-                         memory_limit=None) -> CapacityCollapse:
+                         memory_limit=None, progress=None) -> CapacityCollapse:
     """Diffusion collapse time and Hopfield retrieval threshold at matched ``alpha = ln(n)/d``.
 
     Spherical patterns (radius ``sqrt(d)``), OU process with ``T = 1``. For each
@@ -444,12 +522,39 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
     Hopfield threshold time (:func:`hopfield.modern.retrieve` at ``beta_H(t) =
     s^2/Delta``, started at the patterns), and the two theory curves (module
     docstring).
+
+    Parameters
+    ----------
+    alphas : array_like (K,)
+        Loads ``ln(n)/d > 0``.
+    dimension : int
+        ``d >= 2``.
+    n_samples : int
+        Monte Carlo samples of the excess entropy.
+    n_trajectories : int
+        Backward trajectories for ``t^_C``.
+    n_targets : int
+        Patterns retrieved per time.
+    n_times : int
+        Grid times.
+    seed : None, int or SeedSequence
+        Load ``i`` uses children ``(i, 0)`` (patterns), ``(i, 1)``, ``(i, 2)``.
+    memory_limit : int, optional
+        Bytes allowed for a pattern matrix.
+    progress : callable, optional
+        ``progress(done, total)`` after each of the three stages (excess
+        entropy, backward trajectories, Hopfield retrieval) of each load.
+
+    Returns
+    -------
+    CapacityCollapse
     """
     from hopfield.patterns import patterns_for_alpha
 
-    alphas = as_float_array(alphas, "alphas", ndim=1, dtype=np.float64)
-    if (alphas <= 0).any():
-        raise ValueError("alphas must be > 0")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable(done, total) or None, got {progress!r}")
+
+    alphas = as_positive_array(alphas, "alphas", ndim=1)
     dimension = as_int(dimension, "dimension", minimum=2)
     seq = as_seed_sequence(seed)
     proc = ou_process(1.0)
@@ -457,23 +562,30 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
     a = alphas.shape[0]
     res = {k: np.zeros(a) for k in ("tc", "th", "thf", "tce", "tcese", "tnn", "tnnse", "ths")}
     sizes = np.zeros(a, dtype=np.int64)
+
+    def stage(i, k):
+        if progress is not None:
+            progress(3 * i + k, 3 * a)
+
     for i, alpha in enumerate(alphas):
         n = patterns_for_alpha(alpha, dimension, memory_limit=memory_limit)
         sizes[i] = n
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 0))
+        child = child_seed(seq, i, 0)
         data = random_patterns("spherical", n, dimension, seed=child)
         res["tc"][i] = collapse_time_theory(alpha)
         res["th"][i] = hopfield_time_theory(alpha)
         res["thf"][i] = hopfield_time_theory(alpha, n_features=dimension)
         ex = excess_entropy(data, times, proc, n_samples=n_samples,
-                            seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 1)))
+                            seed=child_seed(seq, i, 1))
         ct = collapse_time(ex)
         res["tce"][i], res["tcese"][i] = ct.t_c, ct.t_c_se
+        stage(i, 1)
         grid = proc.time_grid(0.01, 3.0, 200, spacing="log")
         back = backward_sample(data, proc, grid, n_trajectories=n_trajectories,
-                               seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 2)))
+                               seed=child_seed(seq, i, 2))
         res["tnn"][i] = float(np.mean(back.t_collapse))
         res["tnnse"][i] = float(np.std(back.t_collapse, ddof=1) / math.sqrt(back.t_collapse.shape[0]))
+        stage(i, 2)
         n_q = min(n_targets, n)
         window = 0.5  # failure overlap is 0 for beta_H <= 1 and sqrt(1 - 1/beta) above; see success_window
         best = 0.0
@@ -486,6 +598,7 @@ def capacity_vs_collapse(alphas=(0.15, 0.25, 0.35, 0.45), *, dimension=20, n_sam
             if frac >= 0.5:
                 best = float(t)
         res["ths"][i] = best
+        stage(i, 3)
     return CapacityCollapse(
         alphas=alphas, n_patterns=sizes, t_collapse_theory=res["tc"], t_hopfield_theory=res["th"],
         t_hopfield_finite=res["thf"], t_collapse_excess=res["tce"], t_collapse_excess_se=res["tcese"],
@@ -537,11 +650,29 @@ def ve_backward_from(data, x0, t_start, *, sigma=1.0, t_min=1e-3, n_steps=200, s
     """VE backward SDE ``y <- y + sigma^2 h score(y, t) + sigma sqrt(h) xi`` from given states.
 
     Ambrogioni eq. 3 / PHYSICS.md §2 with the exact empirical score, from the
-    states ``x0`` at ``t_start`` down to ``t_min`` on a log-spaced grid of
-    ``n_steps`` steps: :func:`diffusion.sampler.backward_sample` with ``x0``,
-    the VE process (:func:`diffusion.processes.ve_process`) and
-    ``method="euler_maruyama"``. Its random-number recipe (``seed``, groups of
-    64 trajectories) applies. Returns the states at ``t_min``, shape ``x0.shape``.
+    states ``x0`` at ``t_start`` down to ``t_min`` on a log-spaced grid:
+    :func:`diffusion.sampler.backward_sample` with ``x0``, the VE process and
+    ``method="euler_maruyama"``; its random-number recipe (``seed``, groups of
+    64 trajectories) applies.
+
+    Parameters
+    ----------
+    data : array_like, shape (n, d)
+    x0 : array_like, shape (B, d)
+    t_start : float
+        ``> t_min``.
+    sigma : float
+        VE noise amplitude ``> 0``.
+    t_min : float
+        ``> 0``.
+    n_steps : int
+        ``>= 1``.
+    seed : None, int or SeedSequence
+
+    Returns
+    -------
+    ndarray, shape (B, d)
+        States at ``t_min``.
     """
     data = as_patterns(data, dtype=np.float64)
     x0 = as_float_array(x0, "x0", ndim=2, dtype=np.float64)
@@ -564,11 +695,30 @@ def retrieval_comparison(patterns, noise_levels=(0.25, 0.5, 0.75, 1.0, 1.5), *, 
     :func:`hopfield.modern.stochastic_retrieve` (Langevin at ``temperature``
     for ``duration``); diffusion: :func:`ve_backward_from` from ``t`` to
     ``t_min``. Success = the final state's nearest pattern is the target.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (n, d)
+    noise_levels : array_like (L,)
+        ``eps > 0``.
+    n_cues : int
+        Cues per noise level.
+    sigma : float
+        VE noise amplitude ``> 0``.
+    temperature, duration : float
+        Of the stochastic retrieval.
+    n_steps : int
+        Steps of the Langevin and backward dynamics.
+    t_min : float
+        End of the backward dynamics.
+    seed : None, int or SeedSequence
+
+    Returns
+    -------
+    RetrievalComparison
     """
     patterns = as_patterns(patterns, dtype=np.float64)
-    noise = as_float_array(noise_levels, "noise_levels", ndim=1, dtype=np.float64)
-    if (noise <= 0).any():
-        raise ValueError("noise_levels must be > 0")
+    noise = as_positive_array(noise_levels, "noise_levels", ndim=1)
     n_cues = as_int(n_cues, "n_cues", minimum=1)
     sigma = as_float(sigma, "sigma", positive=True)
     seq = as_seed_sequence(seed)
@@ -578,16 +728,16 @@ def retrieval_comparison(patterns, noise_levels=(0.25, 0.5, 0.75, 1.0, 1.5), *, 
     times = noise**2 / sigma**2
     betas = 1.0 / (sigma**2 * times)
     for i, eps in enumerate(noise):
-        rng = np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i,)))
+        rng = np.random.default_rng(child_seed(seq, i))
         targets = rng.integers(0, n, n_cues)
         cues = patterns[targets] + eps * rng.standard_normal((n_cues, patterns.shape[1]))
         det = retrieve(patterns, cues, betas[i], tol=1e-9, max_iter=2000).states
         sto = stochastic_retrieve(patterns, cues, betas[i], temperature=temperature, duration=duration,
                                   n_steps=n_steps,
-                                  seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 1))).states
+                                  seed=child_seed(seq, i, 1)).states
         dif = ve_backward_from(patterns, cues, times[i], sigma=sigma, t_min=min(t_min, 0.5 * times[i]),
                                n_steps=n_steps,
-                               seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i, 2)))
+                               seed=child_seed(seq, i, 2))
         for name, states in (("d", det), ("s", sto), ("df", dif)):
             meas = retrieval_measures(patterns, states, targets)
             out["s" + name][i] = meas.nearest_is_target.mean()

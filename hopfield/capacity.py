@@ -22,7 +22,8 @@ Derivation (ours, from the signal-to-noise principle of Lucibello–Mézard).
    2``. ``Z`` is a REM at inverse temperature ``beta`` with energies ``e =
    -q`` and entropy ``Sigma(e) = alpha + s(-e)``; its quenched
    ``phi(beta) = lim (1/N) ln Z = max_{q: alpha + s(q) >= 0} [alpha + s(q) + beta q]``
-   comes from :class:`statmech.rem.GeneralREM` (Legendre transform,
+   comes from :func:`hopfield.ensembles.overlap_rem`, a
+   :class:`statmech.rem.GeneralREM` (Legendre transform,
    condensed where ``alpha + s(q*) = 0``).
 3. *Threshold.* ``w_1 -> 1`` iff ``beta > phi(beta; alpha)``. Then ``x =
    xi_1 + O(e^{-N(beta - phi)})`` is a fixed point; otherwise the first
@@ -91,74 +92,44 @@ import numpy as np
 import scipy.special
 import scipy.stats
 
-from statmech.rem import GeneralREM
-from statmech._validation import as_float, as_float_array, as_int, as_seed_sequence
+from statmech._validation import (
+    as_float,
+    as_int,
+    as_positive_array,
+    as_seed_sequence,
+    child_seed,
+)
+from statmech.lse import LN2, log_cosh
 
+from hopfield.ensembles import dominant_overlap, overlap_entropy, overlap_rem
 from hopfield.patterns import check_ensemble, patterns_for_alpha, random_patterns
 from hopfield.streaming import PatternStream, check_stream_args, stored_load_outcome, streamed_load_outcomes
 
-LN2 = math.log(2.0)
-
 
 # --------------------------------------------------------------------------
-# Overlap ensembles
+# The noise REM and the retrieval window (overlap ensembles: hopfield.ensembles)
 # --------------------------------------------------------------------------
-
-
-def overlap_entropy(ensemble, q):
-    """Entropy per dimension ``s(q)`` of the overlap of a random pattern with a fixed state.
-
-    spherical ``1/2 ln(1 - q^2)``; Gaussian ``-q^2/2``; binary ``H((1+q)/2) -
-    ln 2`` (nats). PHYSICS.md §6; ``-inf`` outside the support ``[-1, 1]``.
-    """
-    ensemble = check_ensemble(ensemble)
-    q = np.asarray(as_float_array(q, "q", ndim=(0, 1), dtype=np.float64, contiguous=False), dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if ensemble == "gaussian":
-            out = -0.5 * q * q
-        elif ensemble == "spherical":
-            out = np.where(np.abs(q) < 1, 0.5 * np.log(np.clip(1 - q * q, 1e-300, None)), -np.inf)
-        else:
-            p = 0.5 * (1 + q)
-            inside = (p >= 0) & (p <= 1)
-            pc = np.clip(p, 0, 1)
-            h = -scipy.special.xlogy(pc, pc) - scipy.special.xlogy(1 - pc, 1 - pc)
-            out = np.where(inside, h - LN2, -np.inf)
-    return float(out) if out.ndim == 0 else out
-
-
-def overlap_rem(ensemble, alpha) -> GeneralREM:
-    """The auxiliary REM of the noise patterns at load ``alpha`` (energy ``e = -q``).
-
-    ``Sigma(e) = alpha + s(-e)`` with the overlap entropy of the ensemble
-    (statmech's general REM solver; module docstring, item 2).
-    """
-    ensemble = check_ensemble(ensemble)
-    alpha = as_float(alpha, "alpha", nonnegative=True)
-    factory = {
-        "spherical": GeneralREM.spherical_overlap,
-        "gaussian": GeneralREM.gaussian_overlap,
-        "binary": GeneralREM.binary_overlap,
-    }[ensemble]
-    return factory(alpha)
 
 
 def noise_log_partition(ensemble, alpha, beta) -> float:
-    """``phi(beta; alpha) = lim (1/N) ln sum_{nu>=2} exp(beta N q_nu)`` (quenched REM)."""
+    """``phi(beta; alpha) = lim (1/N) ln sum_{nu>=2} exp(beta N q_nu)`` (quenched REM).
+
+    The auxiliary REM of the noise patterns (module docstring, item 2),
+    :func:`hopfield.ensembles.overlap_rem`.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    alpha : float
+        Load ``ln(P)/N >= 0``.
+    beta : float
+        ``> 0``.
+
+    Returns
+    -------
+    float
+    """
     return float(overlap_rem(ensemble, alpha).log_partition(as_float(beta, "beta", positive=True)))
-
-
-def dominant_overlap(ensemble, b):
-    """Annealed dominant overlap ``q*(b) = argmax_q [s(q) + b q]`` (module docstring, item 4)."""
-    ensemble = check_ensemble(ensemble)
-    b = as_float(b, "b", nonnegative=True)
-    if ensemble == "gaussian":
-        return b
-    if ensemble == "binary":
-        return math.tanh(b)
-    if b == 0:
-        return 0.0
-    return (math.sqrt(1.0 + 4.0 * b * b) - 1.0) / (2.0 * b)
 
 
 def failure_overlap(ensemble, beta) -> float:
@@ -166,6 +137,16 @@ def failure_overlap(ensemble, beta) -> float:
 
     Spherical ``sqrt(1 - 1/beta)`` for ``beta > 1``; binary the positive root
     of ``m = tanh(beta m)``; otherwise 0 (module docstring, item 5).
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0`` (``inf`` allowed).
+
+    Returns
+    -------
+    float
     """
     ensemble = check_ensemble(ensemble)
     beta = as_float(beta, "beta", positive=True, finite=False)
@@ -185,7 +166,18 @@ def failure_overlap(ensemble, beta) -> float:
 
 
 def success_window(ensemble, beta) -> float:
-    """Half-width ``(1 - m_fail) / 2`` of the overlap window ``|m - 1| <`` that counts as retrieved."""
+    """Half-width ``(1 - m_fail) / 2`` of the overlap window ``|m - 1| <`` that counts as retrieved.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0``.
+
+    Returns
+    -------
+    float
+    """
     return 0.5 * (1.0 - failure_overlap(ensemble, beta))
 
 
@@ -235,7 +227,19 @@ def alpha_1(ensemble, beta) -> float:
 
 
 def alpha_1_closed_form(ensemble, beta) -> float:
-    """Closed forms of ``alpha_1(beta)`` (module docstring, item 4); the test reference."""
+    """Closed forms of ``alpha_1(beta)`` (module docstring, item 4); the test reference.
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    beta : float
+        ``> 0``.
+
+    Returns
+    -------
+    float
+        ``ln(P)/N``.
+    """
     ensemble = check_ensemble(ensemble)
     beta = as_float(beta, "beta", positive=True)
     if ensemble == "spherical":
@@ -256,7 +260,7 @@ def _noise_moments(ensemble, kappa, n_features, signal_norm):
     n = n_features
     if ensemble == "binary":
         b = kappa / n
-        return n * (abs(b) + math.log1p(math.exp(-2 * abs(b))) - LN2), math.tanh(b)
+        return n * float(log_cosh(b)), math.tanh(b)
     if ensemble == "gaussian":
         # overlaps xi_nu.x / N with x = m xi_1, |xi_1|^2 = r N: variance r m^2 / N.
         return 0.5 * kappa * kappa * signal_norm / n, kappa / n
@@ -365,7 +369,9 @@ class CapacityCurve:
     beta : float
     n_features : int
     alphas : ndarray, shape (K,)
-        Loads ``alpha = ln(P)/N`` requested.
+        Loads ``alpha = ln(P)/N`` requested (the modern convention, an
+        exponent: ``P = e^{alpha N}``; the classical network's ``alpha`` is
+        ``P/N``, :class:`hopfield.classical.ClassicalCapacityCurve`).
     n_patterns : ndarray of int64, shape (K,)
         ``P = round(e^{alpha N})``.
     successes : ndarray of int64, shape (S, K)
@@ -406,6 +412,11 @@ class CapacityCurve:
     def signal_probability(self) -> np.ndarray:
         """Fraction of targets whose softmax weight at the first update from ``xi_t`` exceeds 1/2."""
         return self.signal_successes.sum(axis=0) / (self.trials * self.signal_successes.shape[0])
+
+    @property
+    def load_exponent(self) -> np.ndarray:
+        """The loads by their name: ``ln(P)/N`` (same array as ``alphas``)."""
+        return self.alphas
 
 
 def capacity_simulation(
@@ -474,9 +485,7 @@ def capacity_simulation(
     ensemble = check_ensemble(ensemble)
     beta = as_float(beta, "beta", positive=True)
     n_features = as_int(n_features, "n_features", minimum=2)
-    alphas = as_float_array(alphas, "alphas", ndim=1, dtype=np.float64)
-    if (alphas < 0).any():
-        raise ValueError(f"alphas must be >= 0, got {alphas.min()!r}")
+    alphas = as_positive_array(alphas, "alphas", ndim=1, allow_zero=True)
     n_targets = as_int(n_targets, "n_targets", minimum=1)
     n_sets = as_int(n_sets, "n_sets", minimum=1)
     seq = as_seed_sequence(seed)
@@ -499,7 +508,7 @@ def capacity_simulation(
     overlap_sum = np.zeros(alphas.shape[0])
     iter_sum = np.zeros(alphas.shape[0])
     for s in range(n_sets):
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (s,))
+        child = child_seed(seq, s)
         if streamed:
             stream = PatternStream(ensemble, p_max, n_features, seed=child, dtype=dtype)
             outcomes, _ = streamed_load_outcomes(stream, sizes, trials, beta, tol=tol, max_iter=max_iter,
@@ -531,16 +540,20 @@ def capacity_simulation(
     )
 
 
-def _half_crossing(alphas, prob) -> float:
-    """Where the (decreasing) fraction first crosses 1/2, by linear interpolation."""
+def _half_crossing(alphas, prob, *, clamp=True) -> float:
+    """Where the (decreasing) fraction first crosses 1/2, by linear interpolation.
+
+    Off the grid (never, or already at the first load, below 1/2; never
+    below it) the crossing is the nearest grid end if ``clamp``, else NaN.
+    """
     above = prob >= 0.5
     if above.all():
-        return float(alphas[-1])
+        return float(alphas[-1]) if clamp else math.nan
     if not above.any():
-        return float(alphas[0])
+        return float(alphas[0]) if clamp else math.nan
     k = int(np.flatnonzero(~above)[0])
     if k == 0:
-        return float(alphas[0])
+        return float(alphas[0]) if clamp else math.nan
     a0, a1, p0, p1 = alphas[k - 1], alphas[k], prob[k - 1], prob[k]
     return float(a0 + (p0 - 0.5) * (a1 - a0) / (p0 - p1))
 
@@ -584,6 +597,21 @@ def estimate_threshold(curves, *, n_boot=400, seed=0, resolution=None) -> Thresh
     since a step sharper than the grid cannot be located more finely.
     Extrapolation: ``alpha(N) = alpha_inf + (a - ln N)/N`` (module docstring,
     item 6), weighted least squares in ``1/N``.
+
+    Parameters
+    ----------
+    curves : iterable of CapacityCurve
+        At two or more sizes.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the bootstrap.
+    resolution : float, optional
+        Grid step for the resolution floor (default: each curve's smallest step).
+
+    Returns
+    -------
+    ThresholdEstimate
     """
     curves = list(curves)
     if len(curves) < 2:

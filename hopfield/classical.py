@@ -1,5 +1,9 @@
 """Classical Hopfield network: Hebbian weights, sign dynamics, capacity ``alpha_c ~ 0.138``.
 
+Loads here are ``alpha = P/N`` (a ratio: the classical convention). The
+modern network's ``alpha`` is ``ln(P)/N`` (:mod:`hopfield.capacity`); the
+result types name them ``load_ratio`` and ``load_exponent``.
+
 Physics (Hopfield 1982; Amit, Gutfreund & Sompolinsky 1985; PHYSICS.md §6):
 ``P = alpha N`` patterns ``xi_mu`` in ``{-1, +1}^N``, weights
 ``W = (1/N) sum_mu xi_mu xi_mu^T`` with zero diagonal, energy
@@ -25,14 +29,23 @@ the seed, not on threads (queries run in parallel, each on its own rows).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numba import prange
 
 from statmech._numba import kernel, pkernel
-from statmech._validation import as_float_array, as_int, as_seed_sequence, check_same
+from statmech._validation import (
+    as_float_array,
+    as_int,
+    as_positive_array,
+    as_seed_sequence,
+    check_same,
+    child_seed,
+)
 
+from hopfield.capacity import _half_crossing
 from hopfield.patterns import as_patterns, random_patterns
 
 MODES = ("async", "sync")
@@ -177,8 +190,17 @@ def _sync_kernel(weights, states, max_steps, fields, previous, older, out_steps,
 def hebbian_weights(patterns) -> np.ndarray:
     """Hebbian weight matrix ``W = (1/N) sum_mu xi_mu xi_mu^T`` with zero diagonal.
 
-    Hopfield 1982 (PHYSICS.md §6). ``patterns`` is ``(P, N)``, ``P >= 1``,
-    finite (usually ±1). Returns a float64 ``(N, N)`` symmetric matrix.
+    Hopfield 1982 (PHYSICS.md §6).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+        ``P >= 1`` finite patterns (usually ±1).
+
+    Returns
+    -------
+    ndarray of float64, shape (N, N)
+        Symmetric.
     """
     patterns = as_patterns(patterns, dtype=np.float64)
     out = np.empty((patterns.shape[1], patterns.shape[1]))
@@ -250,6 +272,8 @@ class ClassicalCapacityCurve:
     ----------
     n_features : int
     alphas : ndarray, shape (K,)
+        Loads ``alpha = P/N`` (the classical convention, a ratio; the modern
+        network's ``alpha`` is ``ln(P)/N``).
     n_patterns : ndarray of int64, shape (K,)
     mean_overlap : ndarray, shape (K,)
         Mean final overlap ``m = xi_t.s / N`` (start at the pattern).
@@ -273,6 +297,16 @@ class ClassicalCapacityCurve:
     threshold: float
     successes: np.ndarray | None = None
 
+    @property
+    def load_ratio(self) -> np.ndarray:
+        """The loads by their name: ``P/N`` (same array as ``alphas``)."""
+        return self.alphas
+
+    @property
+    def alpha_half(self) -> float:
+        """Load ``P/N`` where the retrieved fraction first falls below 1/2 (NaN off the grid)."""
+        return _half_crossing(self.alphas, self.probability, clamp=False)
+
 
 def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=0.9, mode="async",
                        max_sweeps=200, seed=None) -> ClassicalCapacityCurve:
@@ -282,11 +316,31 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
     patterns; the first ``min(n_targets, P)`` patterns are used as starting
     states; retrieval means final overlap ``m >= threshold`` (AGS: ``m ~
     0.97`` below ``alpha_c ~ 0.138``, much lower above).
+
+    Parameters
+    ----------
+    n_features : int
+        Network size ``N >= 2``.
+    alphas : array_like, shape (K,)
+        Loads ``P/N > 0``.
+    n_sets : int
+        Pattern sets per load.
+    n_targets : int
+        Starting patterns per set.
+    threshold : float
+        Final overlap that counts as retrieved.
+    mode : {"async", "sync"}
+    max_sweeps : int
+    seed : None, int or SeedSequence
+        Set ``s`` at load ``k`` draws its patterns from child ``(k, s, 0)``
+        and its site orders from child ``(k, s, 1)``.
+
+    Returns
+    -------
+    ClassicalCapacityCurve
     """
     n_features = as_int(n_features, "n_features", minimum=2)
-    alphas = as_float_array(alphas, "alphas", ndim=1, dtype=np.float64)
-    if (alphas <= 0).any():
-        raise ValueError(f"alphas must be > 0, got {alphas.min()!r}")
+    alphas = as_positive_array(alphas, "alphas", ndim=1)
     n_sets = as_int(n_sets, "n_sets", minimum=1)
     n_targets = as_int(n_targets, "n_targets", minimum=1)
     seq = as_seed_sequence(seed)
@@ -296,12 +350,12 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
     trials = np.minimum(sizes, n_targets)
     for k, n_pat in enumerate(sizes):
         for s in range(n_sets):
-            child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k, s, 0))
+            child = child_seed(seq, k, s, 0)
             xi = random_patterns("binary", int(n_pat), n_features, seed=child)
             w = hebbian_weights(xi)
             n_q = int(trials[k])
             res = classical_retrieve(w, xi[:n_q], mode=mode, max_sweeps=max_sweeps,
-                                     seed=np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (k, s, 1)))
+                                     seed=child_seed(seq, k, s, 1))
             m = np.einsum("ij,ij->i", xi[:n_q], res.states) / n_features
             means[s, k] = m.mean()
             hits[s, k] = int((m >= threshold).sum())
@@ -318,11 +372,84 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
     )
 
 
+@dataclass(frozen=True)
+class ClassicalThreshold:
+    """The classical capacity ``alpha_c`` (``P/N``) from retrieval curves at several ``N``.
+
+    Attributes
+    ----------
+    n_features : ndarray of int64, shape (L,)
+    alpha_half : ndarray, shape (L,)
+        ``P/N`` where the retrieved fraction crosses 1/2 at each size (NaN
+        where it does not cross on the grid; such sizes are left out of the fit).
+    alpha_c : float
+        Extrapolation ``N -> inf`` of ``alpha_half(N) = alpha_c + a N^{-1/2}``.
+    alpha_c_err : float
+        Standard error of ``alpha_c`` from the least-squares covariance (NaN
+        with two sizes: no degree of freedom left).
+    slope : float
+        ``a``.
+    """
+
+    n_features: np.ndarray
+    alpha_half: np.ndarray
+    alpha_c: float
+    alpha_c_err: float
+    slope: float
+
+
+def classical_threshold(curves) -> ClassicalThreshold:
+    """Estimate the classical Hebbian capacity ``alpha_c = P/N`` (AGS 1985: 0.138).
+
+    At each size the load where the retrieved fraction crosses 1/2
+    (:attr:`ClassicalCapacityCurve.alpha_half`); the finite-size shift of a
+    smeared first-order transition scales like ``N^{-1/2}``, so
+    ``alpha_half(N) = alpha_c + a N^{-1/2}`` is fitted by least squares.
+
+    Parameters
+    ----------
+    curves : iterable of ClassicalCapacityCurve
+        :func:`classical_capacity` at two or more sizes, on load grids that
+        bracket the crossing.
+
+    Returns
+    -------
+    ClassicalThreshold
+
+    Raises
+    ------
+    ValueError
+        Fewer than two sizes cross 1/2 on their grid.
+    """
+    curves = list(curves)
+    for curve in curves:
+        if not isinstance(curve, ClassicalCapacityCurve):
+            raise TypeError(f"curves must be ClassicalCapacityCurve objects, got {type(curve).__name__}")
+    sizes = np.array([c.n_features for c in curves], dtype=np.int64)
+    half = np.array([c.alpha_half for c in curves])
+    ok = np.isfinite(half)
+    if ok.sum() < 2:
+        raise ValueError(
+            f"classical_threshold needs >= 2 sizes whose retrieved fraction crosses 1/2 on the "
+            f"grid, got {int(ok.sum())} of {len(curves)} (widen the loads)"
+        )
+    x = 1.0 / np.sqrt(sizes[ok].astype(np.float64))
+    if ok.sum() > 2:
+        coef, cov = np.polyfit(x, half[ok], 1, cov=True)
+        err = float(math.sqrt(cov[1, 1]))
+    else:
+        coef, err = np.polyfit(x, half[ok], 1), math.nan
+    return ClassicalThreshold(n_features=sizes, alpha_half=half, alpha_c=float(coef[1]),
+                              alpha_c_err=err, slope=float(coef[0]))
+
+
 __all__ = [
     "MODES",
     "ClassicalResult",
     "ClassicalCapacityCurve",
+    "ClassicalThreshold",
     "hebbian_weights",
     "classical_retrieve",
     "classical_capacity",
+    "classical_threshold",
 ]

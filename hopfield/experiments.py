@@ -25,7 +25,10 @@ import math
 
 import numpy as np
 
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech._validation import child_seed as _child
+from statmech._validation import parse_list
+from statmech.runs.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.resources import Resources
 
 from hopfield import bridge, plots
 from hopfield.capacity import (
@@ -45,22 +48,13 @@ __all__ = [
     "capacity_vs_collapse",
     "retrieval_comparison",
     "parse_list",
+    "report_capacity",
+    "report_classical",
+    "report_rem_condensation",
+    "report_bridge",
+    "report_capacity_collapse",
+    "report_retrieval",
 ]
-
-
-def parse_list(text: str, name: str, kind=int) -> list:
-    """Parse ``"12,16,20"`` into ``[12, 16, 20]`` (non-empty), or raise ``ValueError``."""
-    try:
-        values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
-    except ValueError:
-        raise ValueError(f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
-    if not values:
-        raise ValueError(f"{name} must not be empty, got {text!r}")
-    return values
-
-
-def _child(seed, *key):
-    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(key))
 
 
 def _extrapolation_bias(ensemble, beta, sizes, alpha_limit):
@@ -75,9 +69,76 @@ def _extrapolation_bias(ensemble, beta, sizes, alpha_limit):
     return float(coef[1] - alpha_limit)
 
 
+#: Rough costs (seconds) measured on the 2-core EPYC: one flop of the Hopfield products (BLAS on one
+#: thread), one exponential weight, the fixed cost of one capacity grid point (draw, retrieve, measure).
+_FLOP_SECONDS = 1e-10
+_EXP_SECONDS = 3e-9
+_GRID_POINT_SECONDS = 0.05
+#: Iterations of the Hopfield update to converge (typical, tolerance 1e-7..1e-9).
+_ITERATIONS = 20
+
+
+def _patterns_bytes(p, n, queries=0) -> float:
+    """A P x N float64 pattern matrix (and the draw it is made from), and the weights of ``queries`` queries."""
+    return 8.0 * p * (2 * n + 2 * queries)
+
+
 # --------------------------------------------------------------------------
 # Capacity
 # --------------------------------------------------------------------------
+
+
+def _capacity_grid(below, above, step):
+    return np.arange(-below, above + 0.5 * step, step) if step > 0 else np.zeros(1)
+
+
+def _capacity_resources(*, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol):
+    """Load grids sit around the finite-N threshold, bounded here by ``alpha_1 - ln(N)/(2N)``.
+
+    (``finite_size_alpha_1`` costs ~0.1 s a call; the bound is within a factor
+    ~2 in ``P`` above it at ``beta = 0.5``, N = 12..28, and never below it.)
+    """
+    size_list = parse_list(sizes, "sizes")
+    ens_list = parse_list(ensembles, "ensembles", str)
+    for e in ens_list:
+        if e not in ENSEMBLES:
+            raise ValueError(f"ensembles must be among {ENSEMBLES}, got {e!r}")
+    offsets = _capacity_grid(below, above, step)
+    limits = {e: alpha_1(e, beta) if beta > 0 else 1.0 for e in ens_list}
+    p_max, n_at, seconds = 0.0, size_list[0], 0.0
+    for e in ens_list:
+        for n in size_list:
+            centre = limits[e] - math.log(max(n, 2)) / (2 * max(n, 2))
+            for off in offsets:
+                p = math.exp(min(max(centre + off, 0) * n, 700))
+                if p * n > p_max * n_at:
+                    p_max, n_at = p, n
+                seconds += max(n_sets, 0) * (_GRID_POINT_SECONDS + _ITERATIONS * max(n_targets, 0) * p
+                                             * (4 * n * _FLOP_SECONDS + _EXP_SECONDS))
+    return Resources(
+        _patterns_bytes(p_max, n_at, max(n_targets, 0)),
+        f"P = exp(alpha N) ~ {p_max:.3g} patterns of N = {n_at} at the top of the load grid (sizes, above, "
+        "beta), with n_targets queries' weights",
+        seconds,
+        "ensembles x sizes x load grid (below, above, step) x n_sets x n_targets x P",
+    )
+
+
+def report_capacity(result) -> str:
+    """Text table: extrapolated alpha_1 per ensemble against the REM theory, with the fit's ends."""
+    sc = result.scalars
+    ens_list = [str(e) for e in result.coords["ensemble"]]
+    lines = [f"Modern Hopfield capacity, beta = {result.attrs['beta']}: alpha_1 = lim ln(P)/N extrapolated from "
+             f"N = {', '.join(str(int(n)) for n in result.coords['size'])}",
+             f"{'ensemble':>10} {'alpha_1 simulated':>26} {'REM theory':>11} {'z':>6} {'fraction at grid ends':>22}"]
+    for e in ens_list:
+        lines.append(
+            f"{e:>10} {sc[f'alpha_1_sim_{e}']:9.4f} ± {sc[f'alpha_1_sim_err_{e}']:.4f} "
+            f"(sys {sc[f'alpha_1_sys_err_{e}']:.4f}) {sc[f'alpha_1_theory_{e}']:11.4f} {sc[f'alpha_1_z_{e}']:6.2f}"
+            f" {sc[f'fraction_low_end_{e}']:10.2f} .. {sc[f'fraction_high_end_{e}']:.2f}")
+    lines.append("z: (simulated - theory) / (statistical and extrapolation errors combined); the retrieved "
+                 "fraction must go from ~1 to ~0 across the grid")
+    return "\n".join(lines)
 
 
 @experiment(
@@ -97,8 +158,10 @@ def _extrapolation_bias(ensemble, beta, sizes, alpha_limit):
     plot=plots.plot_capacity,
     figsize=(10.0, 6.5),
     warmup={"sizes": "8,10", "ensembles": "spherical", "n_targets": 4, "n_sets": 1, "step": 0.05},
+    report=report_capacity,
+    resources=_capacity_resources,
 )
-def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol):
+def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol, progress=None):
     """Retrieval fraction against load, per ensemble and N; thresholds against theory.
 
     Per N the load grid is centred on the finite-N mean-field threshold
@@ -134,6 +197,8 @@ def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, s
             curves.append(curve)
             prob[e, i], alphas_all[e, i] = curve.probability, alphas
             overlap[e, i], iters[e, i] = curve.mean_overlap, curve.mean_iterations
+            if progress is not None:
+                progress(e * len(size_list) + i + 1, len(ens_list) * len(size_list))
         est = estimate_threshold(curves, seed=_child(seed, e, 99).generate_state(1)[0])
         half[e], half_err[e] = est.alpha_half, est.alpha_half_err
         theory = alpha_1(ens, beta)
@@ -170,6 +235,35 @@ def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, s
 # --------------------------------------------------------------------------
 
 
+def _classical_resources(*, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targets, modern_size, modern_beta):
+    size_list = parse_list(sizes, "sizes")
+    n_max, a_max = max(size_list), max(alpha_max, 0)
+    ops = sum(max(n_alpha, 0) * max(n_sets, 0) * n * n * (2 * a_max * n + _ITERATIONS * max(n_targets, 1))
+              for n in size_list)
+    return Resources(8.0 * (2 * n_max * n_max + 2 * a_max * n_max * n_max),
+                     f"the N x N Hebbian weights of the largest N = {n_max} (sizes) and alpha_max N patterns",
+                     0.5 + ops * 1e-9, "n_alpha x n_sets x N^2 x (2 alpha N + iterations x n_targets), over sizes")
+
+
+def report_classical(result) -> str:
+    """Text: the classical capacity extrapolated in N^-1/2 against AGS 0.138, and the modern network."""
+    sc = result.scalars
+    half = result.arrays["alpha_half"][1]
+    sizes = ", ".join(f"N={int(n)}: {h:.3f}" for n, h in zip(result.coords["size"], half))
+    lines = ["Classical Hebbian network: load alpha = P/N where half the patterns are retrieved",
+             f"  alpha_1/2 per size: {sizes}"]
+    if "alpha_c_extrapolated" in sc:
+        err = f" ± {sc['alpha_c_extrapolated_err']:.3f}" if "alpha_c_extrapolated_err" in sc else ""
+        lines.append(f"  extrapolated in N^-1/2: alpha_c = {sc['alpha_c_extrapolated']:.3f}{err} "
+                     f"(AGS theory {sc['alpha_c_ags']})")
+    prob = result.arrays["modern_probability"][1]
+    loads = result.coords["load"]
+    lines.append(f"  modern network (N = {result.attrs['modern_size']}, binary): retrieval fraction "
+                 f"{prob[0]:.2f} at P/N = {loads[0]:g}, {prob[-1]:.2f} at P/N = {loads[-1]:g} "
+                 f"(alpha_1 theory {sc['modern_alpha_1_theory']:.3f} in ln(P)/N)")
+    return "\n".join(lines)
+
+
 @experiment(
     name="classical-capacity",
     description="Classical Hebbian capacity (alpha=P/N, ~0.138) with finite-size scan, next to the modern network",
@@ -186,9 +280,11 @@ def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, s
     plot=plots.plot_classical,
     figsize=(13.0, 4.2),
     warmup={"sizes": "50,60", "n_alpha": 3, "n_sets": 2, "n_targets": 2, "modern_size": 8},
+    report=report_classical,
+    resources=_classical_resources,
 )
 def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targets, modern_size,
-                        modern_beta):
+                        modern_beta, progress=None):
     """Classical capacity scan (AGS alpha_c ~ 0.138) with ``alpha_{1/2}(N)`` extrapolated in
     ``N^{-1/2}``, and the modern network's retrieval fraction on binary patterns of a small N
     against ``P/N`` (it keeps retrieving far beyond 0.138)."""
@@ -207,6 +303,8 @@ def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n
         else:
             j = int(np.flatnonzero(~above)[0])
             half[i] = alphas[j - 1] + (prob[i, j - 1] - 0.5) * (alphas[j] - alphas[j - 1]) / (prob[i, j - 1] - prob[i, j])
+        if progress is not None:
+            progress(i + 1, len(size_list) + 1)
     ok = np.isfinite(half)
     scalars = {}
     if ok.sum() >= 2:
@@ -244,6 +342,28 @@ def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n
 # --------------------------------------------------------------------------
 
 
+def _rem_condensation_resources(*, sizes, dimension, nu, sigma, x_norm, n_samples, n_beta):
+    m_list = parse_list(sizes, "sizes")
+    n_max = 2.0 ** min(max(m_list), 60)
+    seconds = sum(max(n_samples, 0) * 2.0 ** min(m, 60) * max(dimension, 0) * 2e-8 for m in m_list)
+    return Resources(8.0 * 5 * n_max * max(dimension, 0),
+                     f"the 2^M x dimension = 2^{max(m_list)} x {dimension} sphere data of the largest M (sizes)",
+                     seconds, "n_samples x 2^M x dimension, over sizes")
+
+
+def report_rem_condensation(result) -> str:
+    """Text: E[Y] of sphere data against the sampled REM and eq. 39, per M."""
+    sc = result.scalars
+    dev = result.arrays["max_dev_theory"][1]
+    lines = [f"REM condensation of the diffusion posterior (Ambrogioni eq. 38-39): beta_c = {sc['beta_c']:.4f}, "
+             f"condensation time t_c = {sc['t_c']:.4f}",
+             f"  largest |z| between sphere data and the sampled REM: {sc['max_abs_z_data_vs_rem']:.2f}",
+             "  largest |E[Y] - eq. 39| per M: "
+             + ", ".join(f"M={int(m)}: {d:.3f}" for m, d in zip(result.coords["M"], dev))
+             + " (finite-M corrections shrink as M grows)"]
+    return "\n".join(lines)
+
+
 @experiment(
     name="rem-condensation",
     description="Ambrogioni eq. 38-39: E[Y] vs 1 - beta_c/beta on sphere data, N = 2^M, and a sampled REM",
@@ -258,6 +378,8 @@ def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n
     ],
     plot=plots.plot_rem_condensation,
     warmup={"sizes": "3,4", "dimension": 16, "n_samples": 2, "n_beta": 3},
+    report=report_rem_condensation,
+    resources=_rem_condensation_resources,
 )
 def rem_condensation(*, seed, sizes, dimension, nu, sigma, x_norm, n_samples, n_beta):
     """Sphere data against the Gaussian REM and eq. 39 (see :func:`hopfield.bridge.rem_condensation`)."""
@@ -288,6 +410,26 @@ def rem_condensation(*, seed, sizes, dimension, nu, sigma, x_norm, n_samples, n_
 # --------------------------------------------------------------------------
 
 
+def _bridge_resources(*, n_patterns, dimension, n_states, n_times, t_min, t_max):
+    p, d = max(n_patterns, 1797), max(dimension, 64)
+    return Resources(8.0 * (3 * p * d + 4 * max(n_states, 0) * p),
+                     f"n_patterns x dimension = {n_patterns} x {dimension} patterns and n_states x n_patterns weights",
+                     0.1 + 4 * max(n_times, 0) * max(n_states, 0) * p * (8 * d * _FLOP_SECONDS + 2 * _EXP_SECONDS),
+                     "4 cases x n_times x n_states x n_patterns x dimension")
+
+
+def report_bridge(result) -> str:
+    """Text: the largest deviations of the identities (they hold to round-off)."""
+    sc = result.scalars
+    return "\n".join([
+        "Bridge identities (random spherical and digits patterns, VE and OU processes), largest deviations:",
+        f"  diffusion denoiser vs one Hopfield update: {sc['max_denoiser_error']:.2e}",
+        f"  regularised free energy vs Hopfield energy + constant: {sc['max_free_energy_error']:.2e}",
+        f"  posterior vs softmax participation ratio: {sc['max_participation_error']:.2e}",
+        "  (identities: only floating-point round-off is expected)",
+    ])
+
+
 @experiment(
     name="bridge",
     description="Bridge identities: diffusion denoiser = Hopfield update, F~ = Hopfield energy + C (VE, OU), random and digits",
@@ -302,8 +444,10 @@ def rem_condensation(*, seed, sizes, dimension, nu, sigma, x_norm, n_samples, n_
     plot=plots.plot_bridge,
     figsize=(11.0, 4.5),
     warmup={"n_patterns": 20, "dimension": 4, "n_states": 2, "n_times": 2},
+    report=report_bridge,
+    resources=_bridge_resources,
 )
-def bridge_identities(*, seed, n_patterns, dimension, n_states, n_times, t_min, t_max):
+def bridge_identities(*, seed, n_patterns, dimension, n_states, n_times, t_min, t_max, progress=None):
     """Identities on random spherical patterns and on the digits (equal norms), VE and OU."""
     times = np.exp(np.linspace(math.log(t_min), math.log(t_max), n_times))
     sets = {
@@ -321,6 +465,8 @@ def bridge_identities(*, seed, n_patterns, dimension, n_states, n_times, t_min, 
         r = bridge.bridge_identities(sets[name], times, process=proc, n_states=n_states, seed=_child(seed, 1, k))
         den[k], fe[k], ye[k] = r.denoiser_error, r.free_energy_error, r.participation_error
         yd[k], yh[k], beta[k] = r.participation_diffusion, r.participation_hopfield, r.beta
+        if progress is not None:
+            progress(k + 1, len(keys))
     case = np.array([f"{n}-{p}" for n, p in keys])
     return ExperimentResult(
         arrays={
@@ -370,6 +516,28 @@ def report_capacity_collapse(result) -> str:
     return "\n".join(lines)
 
 
+#: Fixed cost per alpha of capacity-collapse (the theory curves' REM solves and searches), seconds.
+_CAPACITY_COLLAPSE_ALPHA_SECONDS = 35.0
+
+
+def _capacity_collapse_resources(*, alphas, dimension, n_samples, n_trajectories, n_targets, n_times):
+    alpha_list = parse_list(alphas, "alphas", float)
+    d = max(dimension, 1)
+    sizes = [math.exp(min(max(a, 0) * d, 700)) for a in alpha_list]
+    n_max = max(sizes)
+    block = min(max(n_samples, 1) * n_max, 1 << 23)
+    seconds = sum(_CAPACITY_COLLAPSE_ALPHA_SECONDS
+                  + n * (max(n_samples, 0) * max(n_times, 0) * _EXP_SECONDS
+                         + 200 * max(n_trajectories, 0) * (4 * d * _FLOP_SECONDS + _EXP_SECONDS)
+                         + max(n_times, 0) * min(max(n_targets, 0), n) * _ITERATIONS * 4 * d * _FLOP_SECONDS)
+                  for n in sizes)
+    return Resources(_patterns_bytes(n_max, d) + 8.0 * 2 * block,
+                     f"n = exp(alpha d) = {n_max:.3g} patterns of d = {dimension} (alphas, dimension) and "
+                     "blocks of n_samples x n overlaps",
+                     seconds, "a fixed ~35 s per alpha (theory curves), then n x (n_samples x n_times + "
+                     "200 n_trajectories d + n_times n_targets d)")
+
+
 @experiment(
     name="capacity-collapse",
     description="Diffusion collapse time t_C (excess entropy, nearest neighbour) vs Hopfield retrieval time at matched alpha",
@@ -383,13 +551,16 @@ def report_capacity_collapse(result) -> str:
     ],
     plot=plots.plot_capacity_collapse,
     report=report_capacity_collapse,
+    resources=_capacity_collapse_resources,
     warmup={"alphas": "0.3", "dimension": 6, "n_samples": 20, "n_trajectories": 4, "n_targets": 2, "n_times": 4},
 )
-def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times):
+def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, n_targets, n_times,
+                         progress=None):
     """See :func:`hopfield.bridge.capacity_vs_collapse`."""
     r = bridge.capacity_vs_collapse(parse_list(alphas, "alphas", float), dimension=dimension,
                                     n_samples=n_samples, n_trajectories=n_trajectories,
-                                    n_targets=n_targets, n_times=n_times, seed=seed)
+                                    n_targets=n_targets, n_times=n_times, seed=seed,
+                                    progress=progress)
     fine = np.linspace(0.05, max(0.6, float(r.alphas.max()) + 0.05), 40)
     arrays = {
         "n_patterns": (("alpha",), r.n_patterns),
@@ -413,6 +584,27 @@ def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, 
 # --------------------------------------------------------------------------
 
 
+def _retrieval_resources(*, patterns, n_patterns, dimension, noise_levels, n_cues, temperature, n_steps):
+    p, d = (1797, 64) if patterns == "digits" else (max(n_patterns, 1), max(dimension, 1))
+    levels = len(parse_list(noise_levels, "noise_levels", float))
+    return Resources(_patterns_bytes(p, d, 2 * max(n_cues, 0)),
+                     f"the {p} x {d} patterns (patterns, n_patterns, dimension) and n_cues x P weights",
+                     0.1 + levels * 3 * max(n_steps, 1) * max(n_cues, 0) * p * (4 * d * _FLOP_SECONDS + _EXP_SECONDS),
+                     "noise levels x 3 dynamics x n_steps x n_cues x P x d")
+
+
+def report_retrieval(result) -> str:
+    """Text table: success of deterministic, stochastic Hopfield and diffusion retrieval per cue noise."""
+    arr = {name: value for name, (_, value) in result.arrays.items()}
+    lines = [f"Retrieval from the same noisy cues ({result.attrs['patterns']} patterns, "
+             f"{result.scalars['n_cues']} cues per level): fraction whose final state's nearest pattern is the target",
+             f"{'noise':>6} {'VE time':>8} {'Hopfield beta':>14} {'deterministic':>14} {'stochastic':>11} {'diffusion':>10}"]
+    for k, eps in enumerate(result.coords["noise"]):
+        lines.append(f"{eps:6.2f} {arr['times'][k]:8.3f} {arr['beta'][k]:14.3f} {arr['success_deterministic'][k]:14.2f}"
+                     f" {arr['success_stochastic'][k]:11.2f} {arr['success_diffusion'][k]:10.2f}")
+    return "\n".join(lines)
+
+
 @experiment(
     name="retrieval",
     description="Hopfield (deterministic, Langevin) vs diffusion backward retrieval from the same noisy cues",
@@ -428,6 +620,8 @@ def capacity_vs_collapse(*, seed, alphas, dimension, n_samples, n_trajectories, 
     plot=plots.plot_retrieval,
     figsize=(11.0, 4.5),
     warmup={"patterns": "spherical", "n_patterns": 20, "dimension": 4, "noise_levels": "0.5", "n_cues": 2, "n_steps": 3},
+    report=report_retrieval,
+    resources=_retrieval_resources,
 )
 def retrieval_comparison(*, seed, patterns, n_patterns, dimension, noise_levels, n_cues, temperature, n_steps):
     """See :func:`hopfield.bridge.retrieval_comparison`."""

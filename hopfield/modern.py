@@ -29,21 +29,13 @@ max|x_new|`` (a float32 fixed point cannot be resolved more finely).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from statmech._numba import kernel
 from statmech._validation import as_beta, as_float, as_float_array, as_int, check_same
-from statmech.gibbs import (
-    _scale_states,
-    default_chunk_size,
-    gibbs_average,
-    gibbs_chunk_update,
-    gibbs_finalize,
-    gibbs_reset,
-)
+from statmech.gibbs import gibbs_average, gibbs_pass, gibbs_workspace
 
 from hopfield.patterns import as_patterns
 
@@ -119,21 +111,14 @@ def _retrieve_kernel(
     beta,
     tol,
     max_iter,
-    chunk,
+    work,
     x,
     x_new,
     index,
     beta_active,
-    scaled,
-    mean_acc,
-    product,
-    block,
-    running_max,
-    s0,
-    s2,
-    argmax,
     log_z,
     participation,
+    argmax,
     out_states,
     out_iterations,
     out_converged,
@@ -146,31 +131,17 @@ def _retrieve_kernel(
     ``x`` (B, N) holds the queries on entry, in the working dtype; ``index``
     their original rows. Rows ``0..n_active-1`` of every work array are the
     active queries; after each iteration the unconverged ones are moved to the
-    front (order kept), so each product only sees active rows. Returns the
-    number of iterations run.
+    front (order kept), so each product only sees active rows. Each update is
+    one :func:`statmech.gibbs.gibbs_pass`. Returns the number of iterations run.
     """
-    n_patterns = patterns.shape[0]
     n_active = x.shape[0]
     n_features = x.shape[1]
     it = 0
     while it < max_iter and n_active > 0:
         active_counts[it] = n_active
-        xa = x[:n_active]
-        sa = scaled[:n_active]
-        ba = beta_active[:n_active]
-        _scale_states(xa, ba, 1.0, sa)
-        gibbs_reset(running_max[:n_active], s0[:n_active], s2[:n_active], argmax[:n_active], mean_acc[:n_active])
-        for start in range(0, n_patterns, chunk):
-            stop = min(start + chunk, n_patterns)
-            gibbs_chunk_update(
-                sa, ba, patterns[start:stop], offsets[start:stop], start, block, product[:n_active],
-                running_max[:n_active], s0[:n_active], s2[:n_active], argmax[:n_active],
-                mean_acc[:n_active],
-            )
-        gibbs_finalize(
-            running_max[:n_active], s0[:n_active], s2[:n_active], mean_acc[:n_active],
-            log_z[:n_active], participation[:n_active], x_new[:n_active],
-        )
+        gibbs_pass(work, x[:n_active], beta_active[:n_active], 1.0, patterns, offsets,
+                   log_z[:n_active], participation[:n_active], argmax[:n_active],
+                   x_new[:n_active])
         it += 1
         kept = 0
         for a in range(n_active):
@@ -203,24 +174,13 @@ def _retrieve_kernel(
 
 
 @kernel
-def _hopfield_drift(
-    X, t, out, patterns, offsets, beta, chunk, scaled, mean_acc, product, block, running_max, s0, s2,
-    argmax, log_z, participation,
-):
+def _hopfield_drift(X, t, out, patterns, offsets, beta, work, log_z, participation, argmax):
     """Langevin drift (nonlinear part) ``out = Xi^T softmax(beta Xi x)``; the ``-x`` is exact.
 
-    Signature ``drift(X, t, out, *args)`` of :func:`statmech.langevin.integrate`.
+    Signature ``drift(X, t, out, *args)`` of :func:`statmech.langevin.integrate`;
+    one :func:`statmech.gibbs.gibbs_pass`.
     """
-    n_patterns = patterns.shape[0]
-    _scale_states(X, beta, 1.0, scaled)
-    gibbs_reset(running_max, s0, s2, argmax, mean_acc)
-    for start in range(0, n_patterns, chunk):
-        stop = min(start + chunk, n_patterns)
-        gibbs_chunk_update(
-            scaled, beta, patterns[start:stop], offsets[start:stop], start, block, product,
-            running_max, s0, s2, argmax, mean_acc,
-        )
-    gibbs_finalize(running_max, s0, s2, mean_acc, log_z, participation, out)
+    gibbs_pass(work, X, beta, 1.0, patterns, offsets, log_z, participation, argmax, out)
 
 
 # --------------------------------------------------------------------------
@@ -267,8 +227,21 @@ def hopfield_energy(patterns, states, beta=1.0, *, dtype=None) -> np.ndarray:
 def hopfield_gradient(patterns, states, beta=1.0, *, dtype=None) -> np.ndarray:
     """Gradient of the modern-Hopfield energy, ``x - Xi^T softmax(beta Xi x)``.
 
-    Same conventions as :func:`hopfield_energy` (PHYSICS.md §6). Returns an
-    array of shape (B, N) in the working dtype.
+    Same conventions as :func:`hopfield_energy` (PHYSICS.md §6).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    states : array_like, shape (B, N)
+    beta : float or array_like of shape (B,)
+        Inverse temperature(s) ``> 0``.
+    dtype : {None, float64, float32}
+        Working precision.
+
+    Returns
+    -------
+    ndarray, shape (B, N)
+        In the working dtype.
     """
     patterns, states = _prepare(patterns, states, dtype)
     betas = as_beta(beta, "beta", size=states.shape[0])
@@ -280,7 +253,20 @@ def hopfield_update(patterns, states, beta=1.0, *, dtype=None) -> np.ndarray:
 
     Ramsauer et al. 2021 eq. 3 (PHYSICS.md §6); equals the VE-diffusion
     denoiser at ``t = 1/(beta sigma^2)`` for equal-norm patterns
-    (:mod:`hopfield.bridge`). Returns shape (B, N).
+    (:mod:`hopfield.bridge`).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    states : array_like, shape (B, N)
+    beta : float or array_like of shape (B,)
+        Inverse temperature(s) ``> 0``.
+    dtype : {None, float64, float32}
+        Working precision.
+
+    Returns
+    -------
+    ndarray, shape (B, N)
     """
     patterns, states = _prepare(patterns, states, dtype)
     betas = as_beta(beta, "beta", size=states.shape[0])
@@ -332,10 +318,6 @@ def retrieve(
     betas = as_beta(beta, "beta", size=n_queries)
     tol = as_float(tol, "tol", nonnegative=True)
     max_iter = as_int(max_iter, "max_iter", minimum=1)
-    if chunk_size is None:
-        chunk_size = min(n_patterns, max(default_chunk_size(n_queries, n_patterns), 1))
-    chunk_size = as_int(chunk_size, "chunk_size", minimum=1)
-    chunk_size = min(chunk_size, n_patterns)
     work = queries.dtype
     rel = 4.0 * float(np.finfo(np.float32).eps) if work == np.float32 else 0.0
     tolerances = np.array([tol, rel])
@@ -344,13 +326,8 @@ def retrieve(
     x_new = np.empty_like(x)
     index = np.arange(n_queries, dtype=np.int64)
     beta_active = betas.copy()
-    scaled = np.empty_like(x)
-    mean_acc = np.zeros_like(x)
-    product = np.empty_like(x)
-    block = np.empty(n_queries * chunk_size, dtype=work)
-    running_max = np.empty(n_queries)
-    s0 = np.empty(n_queries)
-    s2 = np.empty(n_queries)
+    gibbs_work = gibbs_workspace(n_queries, n_features, chunk_size, n_patterns=n_patterns,
+                                 dtype=work)
     argmax = np.empty(n_queries, dtype=np.int64)
     log_z = np.empty(n_queries)
     participation = np.empty(n_queries)
@@ -360,11 +337,11 @@ def retrieve(
     out_top = np.zeros(n_queries, dtype=np.int64)
     out_participation = np.empty(n_queries)
     active_counts = np.zeros(max_iter, dtype=np.int64)
-    offsets = np.zeros(n_patterns)
+    offsets = np.zeros(0)  # all zeros: the pass skips the add
     n_iter = _retrieve_kernel(
-        patterns, offsets, betas, tolerances, max_iter, chunk_size, x, x_new, index, beta_active,
-        scaled, mean_acc, product, block, running_max, s0, s2, argmax, log_z, participation,
-        out_states, out_iterations, out_converged, out_top, out_participation, active_counts,
+        patterns, offsets, betas, tolerances, max_iter, gibbs_work, x, x_new, index, beta_active,
+        log_z, participation, argmax, out_states, out_iterations, out_converged, out_top,
+        out_participation, active_counts,
     )
     if not np.all(np.isfinite(out_participation)):
         raise FloatingPointError(
@@ -463,15 +440,12 @@ def stochastic_retrieve(
     duration = as_float(duration, "duration", positive=True)
     n_steps = as_int(n_steps, "n_steps", minimum=1)
     n_snapshots = as_int(n_snapshots, "n_snapshots", minimum=1, maximum=n_steps)
-    if chunk_size is None:
-        chunk_size = default_chunk_size(n_queries, n_patterns)
-    chunk_size = min(as_int(chunk_size, "chunk_size", minimum=1), n_patterns)
+    gibbs_work = gibbs_workspace(n_queries, n_features, chunk_size, n_patterns=n_patterns)
     times = np.linspace(0.0, duration, n_steps + 1)
     snap_idx = np.linspace(n_steps, 0, n_snapshots, endpoint=False)[::-1].round().astype(np.int64)
     args = (
-        patterns, np.zeros(n_patterns), betas, chunk_size, np.empty_like(queries), np.zeros_like(queries),
-        np.empty_like(queries), np.empty(n_queries * chunk_size), np.empty(n_queries), np.empty(n_queries),
-        np.empty(n_queries), np.empty(n_queries, dtype=np.int64), np.empty(n_queries), np.empty(n_queries),
+        patterns, np.zeros(0), betas, gibbs_work,
+        np.empty(n_queries), np.empty(n_queries), np.empty(n_queries, dtype=np.int64),
     )
     result = integrate(
         _hopfield_drift, queries, times, g=float(np.sqrt(2.0 * temperature)), method="exponential",
@@ -525,6 +499,15 @@ def nearest_pattern(patterns, states) -> np.ndarray:
     Computed as ``argmax_mu (xi_mu.x - |xi_mu|^2 / 2)``: the argmax of the Gibbs
     weights with offsets ``-|xi|^2/2`` (statmech.gibbs; the argmax does not
     depend on beta).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    states : array_like, shape (B, N)
+
+    Returns
+    -------
+    ndarray of int64, shape (B,)
     """
     patterns, states = _prepare(patterns, states, None)
     offsets = -0.5 * np.einsum("ij,ij->i", patterns.astype(np.float64), patterns.astype(np.float64))

@@ -23,16 +23,18 @@ result never depends on how the work is split.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
+from statmech.memory import InsufficientMemoryError, available_memory
+from statmech.memory import format_bytes as _format_bytes
 from statmech._validation import (
     as_float,
     as_float_array,
     as_float_dtype,
     as_int,
     as_seed_sequence,
+    child_seed,
 )
 
 #: Names of the random ensembles.
@@ -44,41 +46,22 @@ MEMORY_FRACTION = 0.5
 
 
 def check_ensemble(ensemble) -> str:
-    """Return ``ensemble`` if it names a random ensemble, else raise."""
+    """Return ``ensemble`` if it names a random ensemble, else raise.
+
+    Parameters
+    ----------
+    ensemble : str
+        One of :data:`ENSEMBLES`.
+
+    Returns
+    -------
+    str
+    """
     if not isinstance(ensemble, str):
         raise TypeError(f"ensemble must be a string, one of {ENSEMBLES}, got {ensemble!r}")
     if ensemble not in ENSEMBLES:
         raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
     return ensemble
-
-
-def available_memory() -> int:
-    """Bytes of memory available to this process (``MemAvailable``, else physical memory)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
-
-
-def _format_bytes(n_bytes: float) -> str:
-    if not math.isfinite(n_bytes):
-        return "an unbounded amount of memory"
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    value = float(n_bytes)
-    for unit in units:
-        if value < 1024 or unit == units[-1]:
-            if unit == units[-1] and value >= 1024:
-                return f"{n_bytes:.3g} bytes"
-            return f"{value:.3g} {unit}"
-        value /= 1024
-    return f"{n_bytes:.3g} bytes"
 
 
 def check_memory(n_patterns, n_features, *, dtype=np.float64, memory_limit=None, what="patterns") -> int:
@@ -113,7 +96,7 @@ def check_memory(n_patterns, n_features, *, dtype=np.float64, memory_limit=None,
         memory_limit = as_int(memory_limit, "memory_limit", minimum=1)
     needed = float(n_patterns) * float(n_features) * itemsize
     if not needed <= memory_limit:
-        raise ValueError(
+        raise InsufficientMemoryError(
             f"{what}: P = {float(n_patterns):.4g} patterns of N = {n_features} {np.dtype(dtype).name} "
             f"entries would need {_format_bytes(needed)} ({needed:.4g} bytes), more than the "
             f"{_format_bytes(memory_limit)} allowed (memory_limit); lower alpha or N"
@@ -152,8 +135,25 @@ def as_patterns(patterns, name: str = "patterns", *, dtype=None) -> np.ndarray:
     """Validate a user's pattern matrix (real or correlated data): ``(P, N)``, ``P >= 1``, finite.
 
     Integer input is converted to float64; float32 stays float32 unless
-    ``dtype`` says otherwise. Raises ``ValueError`` naming the problem (no
-    patterns, NaN or inf entries) and ``TypeError`` for complex/object dtypes.
+    ``dtype`` says otherwise.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+    name : str
+        Argument name used in error messages.
+    dtype : {None, float64, float32}
+
+    Returns
+    -------
+    ndarray, shape (P, N)
+
+    Raises
+    ------
+    ValueError
+        No patterns, no features, NaN or inf entries.
+    TypeError
+        Complex or object dtypes.
     """
     if np.ndim(patterns) == 2 and np.shape(patterns)[0] < 1:
         raise ValueError(f"{name} must hold at least one pattern (P >= 1), got shape {np.shape(patterns)}")
@@ -227,8 +227,7 @@ def fill_pattern_block(ensemble, seed, block, out):
     ndarray
         ``out``.
     """
-    child = np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (block,))
-    rng = np.random.Generator(np.random.PCG64(child))
+    rng = np.random.Generator(np.random.PCG64(child_seed(seed, block)))
     if ensemble == "binary":
         out[...] = 2.0 * rng.integers(0, 2, size=out.shape) - 1.0
     else:

@@ -46,7 +46,7 @@ import numpy as np
 
 from statmech._numba import kernel
 from statmech._validation import as_float, as_float_dtype, as_int, as_seed_sequence
-from statmech.gibbs import GibbsAccumulator
+from statmech.gibbs import GibbsAccumulator, check_log_z, gibbs_finish, gibbs_fold, gibbs_start, gibbs_workspace
 
 from hopfield.patterns import BLOCK_ROWS, check_ensemble, fill_pattern_block
 
@@ -221,9 +221,20 @@ def nearest_offsets(rows) -> np.ndarray:
     return -0.5 * np.einsum("ij,ij->i", p64, p64)
 
 
+#: Offsets of the retrieval passes: shape (0,) stands for all zeros (as in hopfield.modern.retrieve).
+_NO_OFFSETS = np.zeros(0)
+
+
 @dataclass
 class _LoadState:
-    """Retrieval of the first ``n_queries`` patterns of a set of ``n_patterns`` (one load)."""
+    """Retrieval of the first ``n_queries`` patterns of a set of ``n_patterns`` (one load).
+
+    Each update is the Gibbs pass of :func:`hopfield.modern.retrieve`, cut
+    at the pattern blocks: :func:`statmech.gibbs.gibbs_start`, one
+    :func:`statmech.gibbs.gibbs_fold` per block, :func:`statmech.gibbs.gibbs_finish`,
+    on a workspace built as ``retrieve`` builds it (chunks of
+    :data:`BLOCK_ROWS` patterns).
+    """
 
     n_patterns: int
     targets: np.ndarray  # (B, N) working dtype; the initial states
@@ -241,6 +252,7 @@ class _LoadState:
     def __post_init__(self):
         n_q, n_features = self.targets.shape
         self.x = self.targets.copy()
+        self.x_new = np.empty_like(self.x)
         self.index = np.arange(n_q, dtype=np.int64)
         self.beta_active = np.full(n_q, self.beta)
         self.states = np.empty_like(self.x)
@@ -248,43 +260,47 @@ class _LoadState:
         self.converged = np.zeros(n_q, dtype=np.bool_)
         self.n_active = n_q
         self.target_norm2 = np.einsum("ij,ij->i", self.targets.astype(np.float64), self.targets.astype(np.float64))
+        self.work = gibbs_workspace(n_q, n_features, BLOCK_ROWS, n_patterns=self.n_patterns, dtype=self.x.dtype)
+        self.log_z = np.empty(n_q)
+        self.participation = np.empty(n_q)
+        self.argmax = np.empty(n_q, dtype=np.int64)
         self.accumulator = None
 
     def start_pass(self):
         """Open the Gibbs sums of this pass (dynamics: active queries; measure: final states)."""
         if self.phase == "dynamics":
-            self.accumulator = GibbsAccumulator(self.x[: self.n_active], self.beta_active[: self.n_active])
+            n = self.n_active
+            gibbs_start(self.work, self.x[:n], self.beta_active[:n], 1.0)
         elif self.phase == "measure":
-            self.accumulator = GibbsAccumulator(self.states.astype(np.float64), 1.0, compute_mean=False)
-        else:
-            self.accumulator = None
+            self.accumulator = GibbsAccumulator(self.states.astype(np.float64), 1.0, compute_mean=False,
+                                                chunk_size=BLOCK_ROWS)
 
-    def fold(self, rows):
-        """Fold the next pattern rows (already cut at ``n_patterns``)."""
+    def fold(self, rows, start):
+        """Fold the next pattern rows (already cut at ``n_patterns``; ``start`` their first index)."""
         if self.phase == "dynamics":
-            self.accumulator.update(rows, np.zeros(rows.shape[0]))
+            gibbs_fold(self.work, self.beta_active[: self.n_active], rows, _NO_OFFSETS, start)
         else:
             self.accumulator.update(rows.astype(np.float64, copy=False), nearest_offsets(rows))
 
     def end_pass(self):
         """Apply the update (dynamics) or record the nearest patterns (measure)."""
-        result = self.accumulator.result()
-        self.accumulator = None
         if self.phase == "measure":
-            self.nearest = result.argmax
+            self.nearest = self.accumulator.result().argmax
+            self.accumulator = None
             self.phase = "done"
             return
+        n = self.n_active
+        gibbs_finish(self.work, self.log_z[:n], self.participation[:n], self.argmax[:n], self.x_new[:n])
+        check_log_z(self.log_z[:n], self.x.dtype)
         if self.iteration == 0:
-            self.first_log_z = result.log_z.copy()
+            self.first_log_z = self.log_z.copy()
         self.iteration += 1
-        n_active = self.n_active
-        x_new = result.mean
+        x_new = self.x_new[:n]
         if self.exit_level > -math.inf:
             x_new = self._exit_failed(x_new)
-            n_active = self.n_active
         self.n_active = _sort_out_converged(
             self.x, x_new, self.index, self.beta_active, self.tolerances, self.iteration, self.max_iter,
-            n_active, self.states, self.iterations, self.converged,
+            self.n_active, self.states, self.iterations, self.converged,
         )
         if self.n_active == 0:
             self.phase = "measure"
@@ -353,7 +369,7 @@ def _run_loads(stream: PatternStream, loads, *, threads, batch_blocks):
             start = block * BLOCK_ROWS
             for s in live:
                 if start < s.n_patterns:
-                    s.fold(rows[: s.n_patterns - start])
+                    s.fold(rows[: s.n_patterns - start], start)
         for s in live:
             s.end_pass()
         n_passes += 1
@@ -373,11 +389,11 @@ def stored_load_outcome(patterns, n_queries, beta, *, tol, max_iter) -> LoadOutc
     n_patterns = patterns.shape[0]
     targets = patterns[:n_queries]
     result = retrieve(patterns, targets, beta, tol=tol, max_iter=max_iter, chunk_size=BLOCK_ROWS)
-    first = GibbsAccumulator(targets, beta)
-    nearest = GibbsAccumulator(result.states.astype(np.float64), 1.0, compute_mean=False)
+    first = GibbsAccumulator(targets, beta, chunk_size=BLOCK_ROWS)
+    nearest = GibbsAccumulator(result.states.astype(np.float64), 1.0, compute_mean=False, chunk_size=BLOCK_ROWS)
     for start in range(0, n_patterns, BLOCK_ROWS):
         rows = patterns[start:start + BLOCK_ROWS]
-        first.update(rows, np.zeros(rows.shape[0]))
+        first.update(rows)
         nearest.update(rows.astype(np.float64, copy=False), nearest_offsets(rows))
     t64 = targets.astype(np.float64)
     dots = np.einsum("ij,ij->i", t64, result.states.astype(np.float64))

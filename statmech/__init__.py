@@ -2,13 +2,17 @@
 
 Layers
 ------
-- :mod:`statmech.lse`        log-sum-exp and softmax over an axis;
-- :mod:`statmech.gibbs`      Gibbs averages over patterns with energies linear in the state;
-- :mod:`statmech.rem`        random energy model: sampled, quenched, theory, general solver;
-- :mod:`statmech.langevin`   SDE / probability-flow integrators;
+- :mod:`statmech.lse`        log-sum-exp and softmax over an axis, ``log cosh``;
+- :mod:`statmech.gibbs`      Gibbs averages over patterns with energies linear in the state:
+  the one Gibbs pass (``gibbs_pass`` on a ``GibbsWorkspace``);
+- :mod:`statmech.rem`        random energy model: the streaming engine (sampled, quenched);
+- :mod:`statmech.rem_theory` its theory: Derrida's closed forms, exact finite-N ``E[Y]``,
+  ``E[Y^2]``, the general solver (also importable from :mod:`statmech.rem`);
+- :mod:`statmech.langevin`   SDE / probability-flow integrators and their method table;
 - :mod:`statmech.meanfield`  self-consistency solvers, branches, susceptibility, exponents;
-- :mod:`statmech.registry`, :mod:`statmech.archive`, :mod:`statmech.scan`,
-  :mod:`statmech.cli`        experiments, the HDF5 archive, scans and the command line.
+- :mod:`statmech.runs`       the run system: experiments, scans, the HDF5 archive and the
+  command line (``statmech.registry``, ``statmech.archive``, ``statmech.scan`` and
+  ``statmech.cli`` remain as aliases of its modules).
 
 ``statmech`` never imports :mod:`hopfield` or :mod:`diffusion`. Names below
 are imported lazily on first use, so ``import statmech`` (and every CLI call)
@@ -21,40 +25,52 @@ import importlib
 
 __version__ = "0.1.0"
 
+# Run-system names resolve through statmech.runs (itself lazy), which says where each lives.
 _EXPORTS = {
     "logsumexp": "statmech.lse",
     "softmax": "statmech.lse",
+    "log_cosh": "statmech.lse",
     "GibbsAverage": "statmech.gibbs",
     "GibbsAccumulator": "statmech.gibbs",
+    "GibbsWorkspace": "statmech.gibbs",
     "gibbs_average": "statmech.gibbs",
+    "gibbs_workspace": "statmech.gibbs",
+    "gibbs_pass": "statmech.gibbs",
     "REMResult": "statmech.rem",
-    "GeneralREM": "statmech.rem",
     "sampled_rem": "statmech.rem",
     "quenched_rem": "statmech.rem",
     "rem_levels": "statmech.rem",
-    "rem_critical_beta": "statmech.rem",
-    "rem_log_partition": "statmech.rem",
-    "rem_free_energy": "statmech.rem",
-    "rem_mean_participation": "statmech.rem",
+    "GeneralREM": "statmech.rem_theory",
+    "ParticipationMoments": "statmech.rem_theory",
+    "rem_critical_beta": "statmech.rem_theory",
+    "rem_log_partition": "statmech.rem_theory",
+    "rem_free_energy": "statmech.rem_theory",
+    "rem_mean_participation": "statmech.rem_theory",
+    "rem_participation_moments": "statmech.rem_theory",
     "integrate": "statmech.langevin",
     "LangevinResult": "statmech.langevin",
+    "METHOD_TABLE": "statmech.langevin",
     "solve": "statmech.meanfield",
     "susceptibility": "statmech.meanfield",
     "follow_branches": "statmech.meanfield",
     "critical_exponents": "statmech.meanfield",
+    "branch_exponents": "statmech.meanfield",
     "curie_weiss": "statmech.meanfield",
-    "open_archive": "statmech.archive",
-    "Archive": "statmech.archive",
-    "ArchiveError": "statmech.archive",
-    "RunTable": "statmech.archive",
-    "ScalarSummary": "statmech.archive",
-    "experiment": "statmech.registry",
-    "Parameter": "statmech.registry",
-    "ExperimentResult": "statmech.registry",
-    "get_experiment": "statmech.registry",
-    "available_experiments": "statmech.registry",
-    "load_scan": "statmech.scan",
-    "run_scan": "statmech.scan",
+    "open_archive": "statmech.runs",
+    "Archive": "statmech.runs",
+    "ArchiveError": "statmech.runs",
+    "DamagedRunError": "statmech.runs",
+    "RunTable": "statmech.runs",
+    "ScalarSummary": "statmech.runs",
+    "experiment": "statmech.runs",
+    "Parameter": "statmech.runs",
+    "ExperimentResult": "statmech.runs",
+    "Resources": "statmech.runs",
+    "get_experiment": "statmech.runs",
+    "available_experiments": "statmech.runs",
+    "load_scan": "statmech.runs",
+    "run_scan": "statmech.runs",
+    "run_point": "statmech.runs",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -59,9 +59,20 @@ def _float64_bits_as_int64(typingctx, value):
 
 @ordered_kernel
 def exp_nonpositive(x):
-    """``exp(x)`` for ``x <= 0`` (float64), vectorisable, within ~1 ulp.
+    """``exp(x)`` for ``x <= 0`` (float64), vectorisable, within ~1 ulp (kernel).
 
-    Subnormal results underflow gracefully; ``exp(-inf) = 0``.
+    Cody–Waite range reduction ``x = k ln 2 + r`` and the degree-13 Taylor
+    polynomial of ``e^r`` (module docstring); subnormal results underflow
+    gracefully; ``exp(-inf) = 0``.
+
+    Parameters
+    ----------
+    x : float
+        ``<= 0`` (larger values are clamped to 0).
+
+    Returns
+    -------
+    float
     """
     x = min(max(x, _LOWEST), 0.0)
     # k = round(x / ln2) without a float->int conversion (AVX2 has none for
@@ -133,10 +144,19 @@ def _float32_bits_as_int32(typingctx, value):
 
 @ordered_kernel
 def exp_nonpositive_f32(x):
-    """``exp(x)`` for float32 ``x <= 0``, 8 lanes wide, about 1 float32 ulp.
+    """``exp(x)`` for float32 ``x <= 0``, 8 lanes wide, about 1 float32 ulp (kernel).
 
     Same scheme as :func:`exp_nonpositive` with a degree-7 polynomial
     (truncation ``0.347^8/8! < 6e-9``, below float32's 6e-8 half-ulp).
+
+    Parameters
+    ----------
+    x : float32
+        ``<= 0`` (larger values are clamped to 0).
+
+    Returns
+    -------
+    float32
     """
     x = min(max(np.float32(x), _LOWEST_F32), _ZERO_F32)
     shifted = x * _LOG2E_F32 + _ROUNDING_SHIFT_F32
@@ -160,6 +180,15 @@ def exp_nonpositive_like(x):
 
     Only callable from compiled code: it dispatches at compile time to
     :func:`exp_nonpositive_f32` or :func:`exp_nonpositive`.
+
+    Parameters
+    ----------
+    x : float32 or float64
+        ``<= 0``.
+
+    Returns
+    -------
+    float32 or float64
     """
     raise NotImplementedError("exp_nonpositive_like is only available inside Numba kernels")
 
@@ -174,7 +203,18 @@ def _exp_nonpositive_like_overload(x):
 
 
 def cast_like(value, like):
-    """``value`` converted to the float type of ``like`` (compiled code only)."""
+    """``value`` converted to the float type of ``like`` (compiled code only).
+
+    Parameters
+    ----------
+    value : number
+    like : float32 or float64
+        Its type is the target.
+
+    Returns
+    -------
+    float32 or float64
+    """
     raise NotImplementedError("cast_like is only available inside Numba kernels")
 
 

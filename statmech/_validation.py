@@ -73,6 +73,10 @@ def as_float_array(
         Whether an array with zero elements is accepted.
     contiguous : bool
         Return a C-contiguous array.
+
+    Returns
+    -------
+    ndarray
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a real-valued array, got {_describe(value)}")
@@ -114,7 +118,18 @@ def as_float_array(
 
 
 def as_float_dtype(dtype, name: str = "dtype") -> np.dtype:
-    """Return ``dtype`` as ``np.dtype(float64)`` or ``np.dtype(float32)``, or raise."""
+    """Return ``dtype`` as ``np.dtype(float64)`` or ``np.dtype(float32)``, or raise ``TypeError``.
+
+    Parameters
+    ----------
+    dtype : dtype-like
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.dtype
+    """
     try:
         target = np.dtype(dtype)
     except TypeError as exc:
@@ -128,6 +143,18 @@ def as_int(value, name: str, *, minimum: int | None = None, maximum: int | None 
     """Return ``value`` as a Python int within ``[minimum, maximum]``, or raise.
 
     Booleans and floats are refused (``TypeError``); NumPy integers are accepted.
+
+    Parameters
+    ----------
+    value : int
+    name : str
+        Argument name used in error messages.
+    minimum, maximum : int, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    int
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {_describe(value)}")
@@ -151,8 +178,23 @@ def as_float(
 ) -> float:
     """Return ``value`` as a Python float, checked, or raise.
 
-    ``positive`` demands ``> 0``; ``nonnegative`` demands ``>= 0``;
-    ``lower``/``upper`` are inclusive bounds.
+    Parameters
+    ----------
+    value : real number or 0-d array
+    name : str
+        Argument name used in error messages.
+    positive : bool
+        Demand ``> 0``.
+    nonnegative : bool
+        Demand ``>= 0``.
+    finite : bool
+        Refuse ``±inf`` (NaN is always refused).
+    lower, upper : float, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    float
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
@@ -175,19 +217,52 @@ def as_float(
     return out
 
 
-def as_positive_array(value, name: str, *, ndim=1, dtype=np.float64) -> np.ndarray:
-    """A finite array whose entries are all ``> 0`` (inverse temperatures, times)."""
-    arr = as_float_array(value, name, ndim=ndim, dtype=dtype)
-    if (arr <= 0).any():
-        bad = arr[arr <= 0].ravel()[0]
-        raise ValueError(f"{name} must be > 0 everywhere, got {bad}")
+def as_positive_array(value, name: str, *, ndim=1, dtype=np.float64, allow_zero: bool = False,
+                      allow_empty: bool = False, contiguous: bool = True) -> np.ndarray:
+    """A finite array whose entries are all ``> 0`` (inverse temperatures, times), or raise.
+
+    Parameters
+    ----------
+    value : array_like
+    name : str
+        Argument name used in error messages.
+    ndim : int, tuple of int or None
+        Allowed number(s) of dimensions (``None``: any, scalars included).
+    dtype : numpy float dtype
+    allow_zero : bool
+        Accept ``0`` (entries ``>= 0``).
+    allow_empty : bool
+        Accept an array with no entries.
+    contiguous : bool
+        Return a C-contiguous array.
+
+    Returns
+    -------
+    ndarray
+    """
+    arr = as_float_array(value, name, ndim=ndim, dtype=dtype, allow_empty=allow_empty,
+                         contiguous=contiguous)
+    bad = arr < 0 if allow_zero else arr <= 0
+    if bad.any():
+        raise ValueError(
+            f"{name} must be {'>= 0' if allow_zero else '> 0'} everywhere, got {arr[bad].ravel()[0]}")
     return arr
 
 
 def as_beta(value, name: str = "beta", *, size: int | None = None) -> np.ndarray:
     """Inverse temperature(s): a scalar or a 1-D array, all finite and ``> 0``.
 
-    Returns a float64 1-D array of length ``size`` (a scalar is broadcast).
+    Parameters
+    ----------
+    value : float or array_like (K,)
+    name : str
+        Argument name used in error messages.
+    size : int, optional
+        Required length (a scalar is broadcast to it).
+
+    Returns
+    -------
+    ndarray of float64, shape (size,) or (K,)
     """
     if np.ndim(value) == 0:
         scalar = as_float(value, name, positive=True)
@@ -199,7 +274,19 @@ def as_beta(value, name: str = "beta", *, size: int | None = None) -> np.ndarray
 
 
 def as_seed_sequence(seed, name: str = "seed") -> np.random.SeedSequence:
-    """Normalise ``seed`` (None, int >= 0, or SeedSequence) to a SeedSequence."""
+    """Normalise ``seed`` (None, int >= 0, or SeedSequence) to a SeedSequence.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.SeedSequence
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``seed`` itself if it is one; fresh entropy for ``None``.
+    """
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if seed is None:
@@ -213,21 +300,122 @@ def as_seed_sequence(seed, name: str = "seed") -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed))
 
 
+def child_seed(seed, *key) -> np.random.SeedSequence:
+    """The child stream ``key`` of ``seed``: ``SeedSequence(entropy, spawn_key=spawn_key + key)``.
+
+    The one way the package derives independent streams from a seed (per
+    block, per sample, per point of a scan): a child is a function of the
+    seed and its key alone, whatever the order in which children are made
+    (unlike ``SeedSequence.spawn``, which counts).
+
+    Parameters
+    ----------
+    seed : None, int >= 0 or SeedSequence
+        The parent (normalised by :func:`as_seed_sequence`).
+    *key : int
+        Non-negative integers appended to the parent's spawn key.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
+    parent = as_seed_sequence(seed)
+    for i, part in enumerate(key):
+        as_int(part, f"key[{i}]", minimum=0)
+    return np.random.SeedSequence(parent.entropy, spawn_key=tuple(parent.spawn_key) + tuple(
+        int(part) for part in key), pool_size=parent.pool_size)
+
+
 def as_generator(seed, name: str = "seed") -> np.random.Generator:
-    """Normalise ``seed`` (None, int, SeedSequence or Generator) to a Generator."""
+    """Normalise ``seed`` (None, int, SeedSequence or Generator) to a Generator.
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``seed`` itself if it is one.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(as_seed_sequence(seed, name))
 
 
+def parse_list(text, name: str, kind=int) -> list:
+    """Parse a comma-separated parameter such as ``"64,256,1024"`` into ``[64, 256, 1024]``.
+
+    The one parser of list-valued experiment parameters (which the registry
+    keeps as strings). Spaces are ignored, empty items skipped.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated values.
+    name : str
+        Argument name used in error messages.
+    kind : type
+        Type of the items (``int``, ``float`` or ``str``).
+
+    Returns
+    -------
+    list
+        Non-empty.
+
+    Raises
+    ------
+    ValueError
+        An item that ``kind`` cannot read, or no item at all.
+    """
+    try:
+        values = [kind(item) for item in str(text).replace(" ", "").split(",") if item]
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a comma-separated list of {kind.__name__}, got {text!r}") from None
+    if not values:
+        raise ValueError(f"{name} must not be empty, got {text!r}")
+    return values
+
+
 def check_same(value_a, value_b, name_a: str, name_b: str, what: str = "dimension") -> None:
-    """Raise ``ValueError`` if two sizes that must agree do not."""
+    """Raise ``ValueError`` if two sizes that must agree do not.
+
+    Parameters
+    ----------
+    value_a, value_b
+        The sizes.
+    name_a, name_b : str
+        Their argument names.
+    what : str
+        What the sizes are (for the message).
+
+    Returns
+    -------
+    None
+    """
     if value_a != value_b:
         raise ValueError(f"{name_a} and {name_b} must have the same {what}, got {value_a} and {value_b}")
 
 
 def as_axis(axis, ndim: int, name: str = "axis") -> int:
-    """Normalise an axis index for an array of ``ndim`` dimensions."""
+    """Normalise an axis index for an array of ``ndim`` dimensions.
+
+    Parameters
+    ----------
+    axis : int
+        In ``[-ndim, ndim)``.
+    ndim : int
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    int
+        In ``[0, ndim)``.
+    """
     axis = as_int(axis, name)
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name} must be in [{-ndim}, {ndim - 1}] for a {ndim}-D array, got {axis}")
@@ -242,7 +430,9 @@ __all__ = [
     "as_positive_array",
     "as_beta",
     "as_seed_sequence",
+    "child_seed",
     "as_generator",
     "check_same",
     "as_axis",
+    "parse_list",
 ]

@@ -14,9 +14,34 @@ import math
 import numpy as np
 
 from statmech._validation import as_float, as_int
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech.lse import LN2
+from statmech.runs.registry import ExperimentResult, Parameter, experiment
+from statmech.runs.resources import Resources
 
-LN2 = math.log(2.0)
+#: Seconds per REM level drawn, and per level and inverse temperature reduced (measured in-process
+#: on the 2-core EPYC, where sampled_rem runs two threads; one-thread workers take about twice as long).
+_REM_LEVEL_SECONDS = 5e-9
+_REM_LEVEL_BETA_SECONDS = 5e-10
+
+
+def _rem_resources(*, M, samples, beta_min, beta_max, n_beta):
+    """Levels are streamed in blocks per thread; what stays is per sample and inverse temperature."""
+    from statmech.rem import BLOCK_SIZE
+
+    samples, n_beta = max(samples, 0), max(n_beta, 0)
+    levels = 2.0 ** min(max(M, 0), 1000)
+    return Resources(
+        memory=8.0 * (4 * 4 * BLOCK_SIZE + 10 * samples * n_beta),
+        memory_driver=f"10 arrays of samples x n_beta = {samples} x {n_beta} numbers (the 2^M levels are streamed)",
+        seconds=samples * levels * (_REM_LEVEL_SECONDS + _REM_LEVEL_BETA_SECONDS * n_beta),
+        time_driver=f"2^M x samples = 2^{M} x {samples} levels, each reduced at n_beta = {n_beta} temperatures",
+    )
+
+
+def _curie_weiss_resources(*, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):
+    points = max(n_T, 0) + 2 * max(n_tau, 0) + max(n_h, 0)
+    return Resources(memory=8.0 * 3 * 8 * points, memory_driver=f"3 branches at n_T + 2 n_tau = {points} points",
+                     seconds=0.1 + 2e-3 * points, time_driver="n_T + 2 n_tau + n_h solves")
 
 
 # -- rem ---------------------------------------------------------------------------------------------------
@@ -54,13 +79,23 @@ def _report_rem(result) -> str:
     lines = [
         f"Random energy model: N = 2^{result.attrs['M']} levels, variance M/2, "
         f"{arr['participation'].shape[0]} samples; beta_c = 2 sqrt(ln 2) = {result.scalars['beta_c_theory']:.4f}",
-        f"{'beta':>6} {'E[Y] sampled':>18} {'1 - beta_c/beta':>16} {'f/M sampled':>20} {'f/M Derrida':>12}",
+        f"{'beta':>6} {'E[Y] sampled':>18} {'E[Y] exact N':>13} {'1 - beta_c/beta':>16}"
+        f" {'f/M sampled':>20} {'f/M Derrida':>12}",
     ]
+    finite = arr.get("theory_participation_finite")  # absent from runs archived before it existed
     for k in range(beta.shape[0]):
+        exact = f"{finite[k]:13.4f}" if finite is not None else f"{'-':>13}"
         lines.append(
             f"{beta[k]:6.2f} {arr['mean_participation'][k]:10.4f} ± {arr['sem_participation'][k]:.4f}"
-            f" {arr['theory_participation'][k]:16.4f}"
+            f" {exact} {arr['theory_participation'][k]:16.4f}"
             f" {arr['free_energy'][k]:12.4f} ± {arr['sem_free_energy'][k]:.4f} {arr['theory_free_energy'][k]:12.4f}"
+        )
+    if "max_participation_z_finite" in result.scalars:
+        lines.append(
+            f"E[Y]: largest deviation from the exact finite-N mean "
+            f"{result.scalars['max_participation_deviation_finite']:.4f} "
+            f"(largest |z| {result.scalars['max_participation_z_finite']:.2f} with the exact s.e.); from the M -> inf curve "
+            f"{result.scalars['max_participation_deviation']:.4f} (finite-size bias, not error)"
         )
     lines.append(
         f"ground state per M: {result.scalars['ground_state_per_M']:.4f} "
@@ -101,8 +136,9 @@ def _report_curie_weiss(result) -> str:
     figsize=(11.0, 4.5),
     report=_report_rem,
     warmup={"M": 4, "samples": 1, "n_beta": 4},
+    resources=_rem_resources,
 )
-def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
+def rem(*, seed, M, samples, beta_min, beta_max, n_beta, progress=None):
     """Sample ``samples`` standard REMs of ``2^M`` levels and compare with theory.
 
     Physics (PHYSICS.md §4; Derrida 1981): ``Z = sum_j exp(-beta E_j)`` with
@@ -117,7 +153,9 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
     the largest deviations from theory in units of the standard error and
     the ground-state energy per ``M`` against ``-sqrt(ln 2)``.
     """
-    from statmech.rem import rem_critical_beta, rem_free_energy, rem_mean_participation, sampled_rem
+    from statmech.rem import sampled_rem
+    from statmech.rem_theory import (rem_critical_beta, rem_free_energy, rem_mean_participation,
+                                     rem_participation_moments)
 
     M = as_int(M, "M", minimum=1, maximum=40)
     samples = as_int(samples, "samples", minimum=1)
@@ -130,7 +168,7 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
         )
     n_levels = 2**M
     betas = np.linspace(beta_min, beta_max, n_beta)
-    res = sampled_rem(n_levels, betas, n_samples=samples, seed=seed)
+    res = sampled_rem(n_levels, betas, n_samples=samples, seed=seed, progress=progress)
 
     per_sample_f = -res.log_z / (betas * M)
     n = samples
@@ -143,6 +181,11 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
     beta_c = rem_critical_beta()
     theory_y = rem_mean_participation(betas, beta_c)
     theory_f = rem_free_energy(betas, n_levels=n_levels)
+    finite = rem_participation_moments(betas, n_levels)
+    finite_y = finite.mean
+    # spread of one sample's Y; the sample mean's s.e. is this / sqrt(samples)
+    finite_y_std = np.sqrt(np.maximum(finite.second_moment - finite_y**2, 0.0))
+    z_finite = (mean_y - finite_y) / (finite_y_std / root_n)
     ground = res.min_energy / M
     return ExperimentResult(
         arrays={
@@ -152,6 +195,8 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
             "mean_participation": (("beta",), mean_y),
             "sem_participation": (("beta",), sem_y),
             "theory_participation": (("beta",), theory_y),
+            "theory_participation_finite": (("beta",), finite_y),
+            "theory_participation_finite_std": (("beta",), finite_y_std),
             "free_energy": (("beta",), mean_f),
             "sem_free_energy": (("beta",), sem_f),
             "theory_free_energy": (("beta",), theory_f),
@@ -162,6 +207,8 @@ def rem(*, seed, M, samples, beta_min, beta_max, n_beta):
             "participation_at_beta_max": float(mean_y[-1]),
             "participation_theory_at_beta_max": float(theory_y[-1]),
             "max_participation_deviation": float(np.max(np.abs(mean_y - theory_y))),
+            "max_participation_deviation_finite": float(np.max(np.abs(mean_y - finite_y))),
+            "max_participation_z_finite": float(np.max(np.abs(z_finite))),
             "max_free_energy_deviation": float(np.max(np.abs(mean_f - theory_f))),
             "ground_state_per_M": float(ground.mean()),
             "ground_state_theory": -math.sqrt(LN2),
@@ -247,6 +294,7 @@ def _plot_curie_weiss(result: ExperimentResult, fig):
     plot=_plot_curie_weiss,
     figsize=(13.0, 4.2),
     report=_report_curie_weiss,
+    resources=_curie_weiss_resources,
 )
 def curie_weiss(*, seed, T_min, T_max, n_T, tau_min, tau_max, n_tau, h_min, h_max, n_h):
     """Follow the fixed points of ``m = tanh((m + h)/T)`` and fit the critical exponents.

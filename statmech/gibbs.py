@@ -27,6 +27,16 @@ product. At the end ``log Z = m + log S0``, ``<a> = S1/S0``,
 than memory (an HDF5 dataset read in blocks) can be streamed through
 :class:`GibbsAccumulator` with the same result to round-off.
 
+The pass in code. A :class:`GibbsWorkspace` (:func:`gibbs_workspace`) holds
+every work array for a batch of up to ``B`` states; :func:`gibbs_pass` is
+the complete pass in one compiled call, allocating nothing, so a loop (an
+SDE drift, a fixed-point iteration) calls it with the same workspace each
+time. It is :func:`gibbs_start` (scale the states, empty the sums),
+:func:`gibbs_fold` (the chunk loop; call it repeatedly to stream) and
+:func:`gibbs_finish` (``log Z``, ``Y``, argmax, mean). :func:`gibbs_average`,
+:class:`GibbsAccumulator`, the diffusion sampler's drift and the
+modern-Hopfield update, retrieval and drift all run these kernels.
+
 Between the two products each row of weights gets two vectorised passes:
 the offsets and the maxima of blocks of 256 columns (over integer keys, a
 max LLVM vectorises without the no-NaN flag), then the exps. Weights below
@@ -45,6 +55,7 @@ OpenBLAS's spinning threads fight a parallel Numba pass
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -253,7 +264,7 @@ def _exp_block(seg, top, cut):
 
 @kernel
 def _weights_pass(log_weights, beta, offsets, running_max, s0, s2, argmax, index_start, mean_acc,
-                  kept):
+                  kept, block_max):
     """Turn one chunk's scaled overlaps into weights ``e^{l - m}``, in place.
 
     ``log_weights[b, j]`` holds ``beta_b c x_b.a_j`` on entry and
@@ -266,13 +277,13 @@ def _weights_pass(log_weights, beta, offsets, running_max, s0, s2, argmax, index
 
     Two passes per row, each vectorised: offsets and block maxima, then the
     exps (blocks wholly below the cut are zero-filled). The row stays in
-    the L2 cache between them. ``kept[b, i]`` (shape (B, #blocks) of
+    the L2 cache between them. ``kept[b, i]`` (at least (B, #blocks) of
     ``_ROW_BLOCK`` columns) records whether block ``i`` of row ``b`` holds
-    nonzero weights; returns how many blocks do.
+    nonzero weights; returns how many blocks do. ``block_max`` (at least
+    #blocks entries) is work space for one row's block maxima.
     """
     n_states, n_cols = log_weights.shape
     n_blocks = (n_cols + _ROW_BLOCK - 1) // _ROW_BLOCK
-    block_max = np.empty(n_blocks)
     n_kept = 0
     for b in range(n_states):
         row = log_weights[b]
@@ -342,8 +353,9 @@ def _sparse_mean(weights, patterns, kept, mean_acc):
     """``mean_acc += weights @ patterns``, visiting only the kept blocks' nonzero weights."""
     n_states, n_cols = weights.shape
     n_features = patterns.shape[1]
+    n_blocks = (n_cols + _ROW_BLOCK - 1) // _ROW_BLOCK
     for b in range(n_states):
-        for i in range(kept.shape[1]):
+        for i in range(n_blocks):
             if not kept[b, i]:
                 continue
             for j in range(i * _ROW_BLOCK, min((i + 1) * _ROW_BLOCK, n_cols)):
@@ -351,6 +363,38 @@ def _sparse_mean(weights, patterns, kept, mean_acc):
                 if w != 0.0:
                     for k in range(n_features):
                         mean_acc[b, k] += w * patterns[j, k]
+
+
+@kernel
+def _row_blocks(n_columns):
+    """Blocks of :data:`_ROW_BLOCK` columns in a row of ``n_columns`` weights."""
+    return (n_columns + _ROW_BLOCK - 1) // _ROW_BLOCK
+
+
+@kernel
+def _fold_chunk(scaled_states, beta, patterns, offsets, index_start, block, product, running_max,
+                s0, s2, argmax, mean_acc, kept, block_max):
+    """Fold one chunk of patterns into the running sums: two products and a weights pass.
+
+    The one implementation of a chunk step (module docstring): the
+    log-weights ``scaled_states @ patterns.T`` go into ``block``,
+    :func:`_weights_pass` turns them into weights, and the second product
+    (or the sparse sum of a cold posterior) adds ``weights @ patterns`` to
+    ``mean_acc``. ``kept`` and ``block_max`` are work space for the blocks
+    of the chunk's rows.
+    """
+    n_states = scaled_states.shape[0]
+    n_chunk = patterns.shape[0]
+    weights = block[: n_states * n_chunk].reshape((n_states, n_chunk))
+    np.dot(scaled_states, patterns.T, weights)
+    n_kept = _weights_pass(weights, beta, offsets, running_max, s0, s2, argmax, index_start,
+                           mean_acc, kept, block_max)
+    if mean_acc.shape[0] > 0:
+        if n_kept * _SPARSE_FRACTION <= n_states * _row_blocks(n_chunk):
+            _sparse_mean(weights, patterns, kept, mean_acc)
+        else:
+            np.dot(weights, patterns, product)
+            mean_acc += product
 
 
 @kernel
@@ -368,7 +412,11 @@ def gibbs_chunk_update(
     argmax,
     mean_acc,
 ):
-    """Fold one chunk of patterns into the running Gibbs sums (kernel).
+    """Fold one chunk of patterns into running Gibbs sums held in loose arrays (kernel).
+
+    The chunk step of :func:`gibbs_fold` for callers that keep their own
+    arrays instead of a :class:`GibbsWorkspace` (it allocates the small
+    block bookkeeping on every call; :func:`gibbs_fold` does not).
 
     Parameters
     ----------
@@ -382,25 +430,38 @@ def gibbs_chunk_update(
     running_max, s0, s2 : (B,) float64 running sums
     argmax : (B,) int64
     mean_acc : (B, d) running ``S1`` (shape (0, d) to skip the mean)
+
+    Returns
+    -------
+    None
+        The running sums are updated in place.
     """
-    n_states = scaled_states.shape[0]
-    n_chunk = patterns.shape[0]
-    weights = block[: n_states * n_chunk].reshape((n_states, n_chunk))
-    np.dot(scaled_states, patterns.T, weights)
-    kept = np.empty((n_states, (n_chunk + _ROW_BLOCK - 1) // _ROW_BLOCK), dtype=np.bool_)
-    n_kept = _weights_pass(weights, beta, offsets, running_max, s0, s2, argmax, index_start,
-                           mean_acc, kept)
-    if mean_acc.shape[0] > 0:
-        if n_kept * _SPARSE_FRACTION <= kept.size:
-            _sparse_mean(weights, patterns, kept, mean_acc)
-        else:
-            np.dot(weights, patterns, product)
-            mean_acc += product
+    n_blocks = _row_blocks(patterns.shape[0])
+    kept = np.empty((scaled_states.shape[0], n_blocks), dtype=np.bool_)
+    block_max = np.empty(n_blocks)
+    _fold_chunk(scaled_states, beta, patterns, offsets, index_start, block, product, running_max,
+                s0, s2, argmax, mean_acc, kept, block_max)
 
 
 @kernel
 def gibbs_finalize(running_max, s0, s2, mean_acc, log_z, participation, mean):
-    """``log Z = m + log S0``, ``Y = S2 / S0^2``, ``<a> = S1 / S0`` (kernel)."""
+    """``log Z = m + log S0``, ``Y = S2 / S0^2``, ``<a> = S1 / S0`` (kernel).
+
+    Parameters
+    ----------
+    running_max, s0, s2 : (B,) float64
+        Running maximum ``m`` and sums ``S0``, ``S2``.
+    mean_acc : (B, d) or (0, d)
+        Running ``S1``.
+    log_z, participation : (B,) float64
+        Outputs.
+    mean : (B, d) or (0, d)
+        Output ``<a>`` (skipped when it has no rows).
+
+    Returns
+    -------
+    None
+    """
     for b in range(running_max.shape[0]):
         log_z[b] = running_max[b] + np.log(s0[b])
         participation[b] = s2[b] / (s0[b] * s0[b])
@@ -412,7 +473,18 @@ def gibbs_finalize(running_max, s0, s2, mean_acc, log_z, participation, mean):
 
 @kernel
 def gibbs_reset(running_max, s0, s2, argmax, mean_acc):
-    """Empty the running sums (kernel)."""
+    """Empty the running sums (kernel).
+
+    Parameters
+    ----------
+    running_max, s0, s2 : (B,) float64
+    argmax : (B,) int64
+    mean_acc : (B, d) or (0, d)
+
+    Returns
+    -------
+    None
+    """
     running_max[:] = -np.inf
     s0[:] = 0.0
     s2[:] = 0.0
@@ -421,13 +493,261 @@ def gibbs_reset(running_max, s0, s2, argmax, mean_acc):
 
 
 # --------------------------------------------------------------------------
-# Public API
+# The pass: a workspace built once for a batch shape, and the kernels that use it
 # --------------------------------------------------------------------------
 
 
-def default_chunk_size(n_states: int, n_patterns: int) -> int:
-    """Patterns per chunk so that a chunk of weights holds ~2^21 entries."""
-    return int(max(64, min(n_patterns, DEFAULT_BLOCK_ENTRIES // max(n_states, 1))))
+class GibbsWorkspace(NamedTuple):
+    """Work arrays of the Gibbs pass for up to ``B`` states (build with :func:`gibbs_workspace`).
+
+    A tuple of arrays, so compiled code takes it as one argument. A pass over
+    ``n <= B`` states uses the first ``n`` rows of each array. The chunk
+    length (patterns per matrix product) is ``block.shape[0] // B``.
+
+    Attributes
+    ----------
+    scaled : ndarray (B, d), working dtype
+        ``beta_b c x_b``.
+    block : ndarray (B * chunk,), working dtype
+        One chunk of log-weights, then weights.
+    product : ndarray (B, d) or (0, d), working dtype
+        The second product of one chunk (no rows: the mean is not computed).
+    block_max : ndarray (ceil(chunk / 256),), float64
+        One row's block maxima.
+    kept : ndarray (B, ceil(chunk / 256)), bool
+        Blocks of the chunk that hold nonzero weights.
+    running_max, s0, s2 : ndarray (B,), float64
+        Running maximum ``m`` and sums ``S0``, ``S2``.
+    argmax : ndarray (B,), int64
+        Running argmax.
+    mean_acc : ndarray (B, d) or (0, d), working dtype
+        Running ``S1``.
+    """
+
+    scaled: np.ndarray
+    block: np.ndarray
+    product: np.ndarray
+    block_max: np.ndarray
+    kept: np.ndarray
+    running_max: np.ndarray
+    s0: np.ndarray
+    s2: np.ndarray
+    argmax: np.ndarray
+    mean_acc: np.ndarray
+
+    @property
+    def capacity(self) -> int:
+        """``B``: the largest number of states a pass may hold."""
+        return self.scaled.shape[0]
+
+    @property
+    def chunk_size(self) -> int:
+        """Patterns per matrix product."""
+        return self.block.shape[0] // max(self.scaled.shape[0], 1)
+
+
+def default_chunk_size(n_states: int, n_patterns: int | None = None) -> int:
+    """Patterns per chunk so that a chunk of weights holds about 2^21 entries.
+
+    Parameters
+    ----------
+    n_states : int
+        States per pass ``B``.
+    n_patterns : int, optional
+        Patterns ``n``: the chunk never exceeds it.
+
+    Returns
+    -------
+    int
+        ``max(64, 2^21 // B)``, at most ``n``.
+    """
+    chunk = max(64, DEFAULT_BLOCK_ENTRIES // max(n_states, 1))
+    return int(chunk if n_patterns is None else max(1, min(n_patterns, chunk)))
+
+
+def gibbs_workspace(n_states, n_features, chunk_size=None, *, n_patterns=None, dtype=np.float64,
+                    compute_mean=True) -> GibbsWorkspace:
+    """Allocate the work arrays of the Gibbs pass once, for a batch shape.
+
+    Parameters
+    ----------
+    n_states : int
+        Largest number of states ``B`` a pass will hold, ``>= 1``.
+    n_features : int
+        Dimension ``d``, ``>= 1``.
+    chunk_size : int, optional
+        Patterns per matrix product; default :func:`default_chunk_size`.
+        Results depend on it at round-off level only.
+    n_patterns : int, optional
+        Number of patterns, if known: the chunk never exceeds it.
+    dtype : {float64, float32}
+        Working precision of the products (sums stay float64).
+    compute_mean : bool
+        Accumulate the weighted mean (the second product).
+
+    Returns
+    -------
+    GibbsWorkspace
+    """
+    n_states = as_int(n_states, "n_states", minimum=1)
+    n_features = as_int(n_features, "n_features", minimum=1)
+    dtype = as_float_dtype(dtype)
+    if n_patterns is not None:
+        n_patterns = as_int(n_patterns, "n_patterns", minimum=1)
+    if chunk_size is None:
+        chunk_size = default_chunk_size(n_states, n_patterns)
+    chunk_size = as_int(chunk_size, "chunk_size", minimum=1)
+    if n_patterns is not None:
+        chunk_size = min(chunk_size, n_patterns)
+    if not isinstance(compute_mean, (bool, np.bool_)):
+        raise TypeError(f"compute_mean must be True or False, got {compute_mean!r}")
+    rows = n_states if compute_mean else 0
+    n_blocks = _row_blocks(chunk_size)
+    return GibbsWorkspace(
+        scaled=np.empty((n_states, n_features), dtype=dtype),
+        block=np.empty(n_states * chunk_size, dtype=dtype),
+        product=np.empty((rows, n_features), dtype=dtype),
+        block_max=np.empty(n_blocks),
+        kept=np.empty((n_states, n_blocks), dtype=np.bool_),
+        running_max=np.full(n_states, -np.inf),
+        s0=np.zeros(n_states),
+        s2=np.zeros(n_states),
+        argmax=np.full(n_states, -1, dtype=np.int64),
+        mean_acc=np.zeros((rows, n_features), dtype=dtype),
+    )
+
+
+@kernel
+def gibbs_start(work, states, beta, coupling):
+    """Begin a pass over the states ``x_b`` (kernel): scale them and empty the sums.
+
+    Parameters
+    ----------
+    work : GibbsWorkspace
+        Its first ``n = states.shape[0]`` rows are used.
+    states : (n, d) array, working dtype
+    beta : (n,) float64
+        Inverse temperatures.
+    coupling : float
+        ``c``.
+
+    Returns
+    -------
+    None
+    """
+    n = states.shape[0]
+    _scale_states(states, beta, coupling, work.scaled[:n])
+    gibbs_reset(work.running_max[:n], work.s0[:n], work.s2[:n], work.argmax[:n], work.mean_acc[:n])
+
+
+@kernel
+def gibbs_fold(work, beta, patterns, offsets, index_start):
+    """Fold patterns into the running sums of the first ``len(beta)`` states (kernel).
+
+    The chunk loop of every Gibbs pass: the patterns are taken
+    ``work.chunk_size`` at a time, each chunk costing two matrix products
+    and a weights pass (module docstring). Call :func:`gibbs_start` first;
+    call it again with the next patterns to stream them.
+
+    Parameters
+    ----------
+    work : GibbsWorkspace
+    beta : (n,) float64
+        Inverse temperatures of the ``n`` states (as given to :func:`gibbs_start`).
+    patterns : (m, d) C-contiguous array, working dtype
+    offsets : (m,) float64 ``b_mu``, or shape (0,) for all zeros
+    index_start : int
+        Global index of ``patterns[0]`` (for the argmax).
+
+    Returns
+    -------
+    None
+    """
+    n = beta.shape[0]
+    chunk = work.block.shape[0] // work.scaled.shape[0]
+    n_patterns = patterns.shape[0]
+    for start in range(0, n_patterns, chunk):
+        stop = min(start + chunk, n_patterns)
+        _fold_chunk(work.scaled[:n], beta, patterns[start:stop], offsets[start:stop],
+                    index_start + start, work.block, work.product[:n], work.running_max[:n],
+                    work.s0[:n], work.s2[:n], work.argmax[:n], work.mean_acc[:n], work.kept,
+                    work.block_max)
+
+
+@kernel
+def gibbs_finish(work, log_z, participation, argmax, mean):
+    """End a pass (kernel): ``log Z``, ``Y``, the argmax and ``<a>`` of the first ``n`` states.
+
+    ``log Z = m + log S0``, ``Y = S2 / S0^2``, ``<a> = S1 / S0`` (module
+    docstring), with ``n = log_z.shape[0]``.
+
+    Parameters
+    ----------
+    work : GibbsWorkspace
+    log_z, participation : (n,) float64
+        Outputs.
+    argmax : (n,) int64
+        Output: index of the largest weight.
+    mean : (n, d) or (0, d), working dtype
+        Output ``<a>`` (no rows: skipped).
+
+    Returns
+    -------
+    None
+    """
+    n = log_z.shape[0]
+    gibbs_finalize(work.running_max[:n], work.s0[:n], work.s2[:n], work.mean_acc[:n], log_z,
+                   participation, mean)
+    for b in range(n):
+        argmax[b] = work.argmax[b]
+
+
+@kernel
+def gibbs_pass(work, states, beta, coupling, patterns, offsets, log_z, participation, argmax, mean):
+    """One complete Gibbs pass (kernel): every average of the patterns seen from each state.
+
+    Weights ``w_mu(x_b) ∝ exp(beta_b (c x_b.a_mu + b_mu))`` (module
+    docstring; PHYSICS.md §2 for the diffusion posterior, §6 for the
+    modern-Hopfield softmax), computed chunk by chunk with bounded memory.
+    Allocates nothing: call it in a loop with one workspace.
+
+    Parameters
+    ----------
+    work : GibbsWorkspace
+        Built for at least ``n`` states of dimension ``d``, in the dtype of
+        ``states`` and ``patterns``.
+    states : (n, d) array
+        States ``x_b``.
+    beta : (n,) float64
+        Inverse temperatures ``> 0``.
+    coupling : float
+        ``c``.
+    patterns : (N, d) C-contiguous array
+        Patterns ``a_mu``.
+    offsets : (N,) float64 ``b_mu``, or shape (0,) for all zeros
+    log_z, participation : (n,) float64
+        Outputs: ``log sum_mu exp(beta (c x.a_mu + b_mu))`` and ``sum_mu w_mu^2``.
+    argmax : (n,) int64
+        Output: ``argmax_mu w_mu`` (first on ties).
+    mean : (n, d) or (0, d)
+        Output ``<a>_x = sum_mu w_mu a_mu`` in the working dtype (no rows:
+        skipped; then ``work`` may be built with ``compute_mean=False``).
+
+    Returns
+    -------
+    None
+        The outputs are filled in place; ``work`` keeps the running sums of
+        the ``n`` states (``S0 = work.s0[b]``, ``S1 = work.mean_acc[b]``,
+        relative to ``work.running_max[b]``) until the next pass.
+    """
+    gibbs_start(work, states, beta, coupling)
+    gibbs_fold(work, beta, patterns, offsets, 0)
+    gibbs_finish(work, log_z, participation, argmax, mean)
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
 
 
 class GibbsAccumulator:
@@ -435,7 +755,9 @@ class GibbsAccumulator:
 
     Use it when the patterns do not fit in memory (an HDF5 dataset read in
     blocks): the result equals :func:`gibbs_average` on the concatenated
-    patterns up to round-off. Equations: see the module docstring.
+    patterns up to round-off. Equations: see the module docstring. It runs
+    :func:`gibbs_start`, :func:`gibbs_fold` per update and
+    :func:`gibbs_finish` on one :class:`GibbsWorkspace`.
 
     Parameters
     ----------
@@ -450,6 +772,9 @@ class GibbsAccumulator:
         Accumulate ``sum_mu w_mu a_mu`` (costs a second matrix product).
     dtype : {None, float64, float32}
         Working precision; default the dtype of ``states``.
+    chunk_size : int, optional
+        Patterns per matrix product (an update of more patterns is split);
+        default :func:`default_chunk_size`.
 
     Examples
     --------
@@ -459,7 +784,8 @@ class GibbsAccumulator:
     >>> result = acc.result()
     """
 
-    def __init__(self, states, beta=1.0, *, coupling=1.0, compute_mean=True, dtype=None):
+    def __init__(self, states, beta=1.0, *, coupling=1.0, compute_mean=True, dtype=None,
+                 chunk_size=None):
         states = as_float_array(states, "states", ndim=2, dtype=dtype)
         self.dtype = states.dtype
         self.n_states, self.n_features = states.shape
@@ -468,23 +794,30 @@ class GibbsAccumulator:
         if not isinstance(compute_mean, (bool, np.bool_)):
             raise TypeError(f"compute_mean must be True or False, got {compute_mean!r}")
         self.compute_mean = bool(compute_mean)
-        self._scaled = np.empty_like(states)
-        _scale_states(states, self.beta, self.coupling, self._scaled)
-        self._running_max = np.full(self.n_states, -np.inf)
-        self._s0 = np.zeros(self.n_states)
-        self._s2 = np.zeros(self.n_states)
-        self._argmax = np.full(self.n_states, -1, dtype=np.int64)
-        rows = self.n_states if self.compute_mean else 0
-        self._mean_acc = np.zeros((rows, self.n_features), dtype=self.dtype)
-        self._product = np.empty((rows, self.n_features), dtype=self.dtype)
-        self._block = np.empty(0, dtype=self.dtype)
+        self._work = gibbs_workspace(self.n_states, self.n_features, chunk_size, dtype=self.dtype,
+                                     compute_mean=self.compute_mean)
+        gibbs_start(self._work, states, self.beta, self.coupling)
         self.n_seen = 0
 
     def update(self, patterns, offsets=None):
         """Fold a chunk of patterns (m x d) and their offsets (m,) into the sums.
 
-        Returns ``self``. Raises ``ValueError`` on a dimension mismatch, NaN
-        or inf, before touching the running sums.
+        Parameters
+        ----------
+        patterns : array_like, shape (m, d)
+            Finite patterns, the next ``m`` in the stream.
+        offsets : array_like, shape (m,), optional
+            Their ``b_mu`` (default 0).
+
+        Returns
+        -------
+        GibbsAccumulator
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            On a dimension mismatch, NaN or inf, before touching the running sums.
         """
         patterns = as_float_array(patterns, "patterns", ndim=2, dtype=self.dtype)
         check_same(patterns.shape[1], self.n_features, "patterns", "states", "number of columns (d)")
@@ -493,34 +826,58 @@ class GibbsAccumulator:
 
     def _fold(self, patterns, offsets):
         """Fold an already validated chunk (C-contiguous rows, float64 offsets)."""
-        n_chunk = patterns.shape[0]
-        if self._block.shape[0] < self.n_states * n_chunk:
-            self._block = np.empty(self.n_states * n_chunk, dtype=self.dtype)
-        gibbs_chunk_update(
-            self._scaled, self.beta, patterns, offsets, self.n_seen, self._block, self._product,
-            self._running_max, self._s0, self._s2, self._argmax, self._mean_acc,
-        )
-        self.n_seen += n_chunk
+        gibbs_fold(self._work, self.beta, patterns, offsets, self.n_seen)
+        self.n_seen += patterns.shape[0]
 
     def result(self) -> GibbsAverage:
-        """The Gibbs averages over every pattern seen so far."""
+        """The Gibbs averages over every pattern seen so far.
+
+        Returns
+        -------
+        GibbsAverage
+
+        Raises
+        ------
+        ValueError
+            If no pattern was given.
+        FloatingPointError
+            If the log-weights overflow the float range.
+        """
         if self.n_seen == 0:
             raise ValueError("no patterns were given to the accumulator (call update first)")
         log_z = np.empty(self.n_states)
         participation = np.empty(self.n_states)
-        mean = np.empty((self._mean_acc.shape[0], self.n_features), dtype=self.dtype)
-        gibbs_finalize(self._running_max, self._s0, self._s2, self._mean_acc, log_z, participation, mean)
-        if not np.all(np.isfinite(log_z)):
-            bad = int(np.flatnonzero(~np.isfinite(log_z))[0])
-            raise FloatingPointError(
-                f"the log-weights beta*(c*x.a + b) of state {bad} overflow the "
-                f"{self.dtype} range (log Z = {log_z[bad]}); rescale the states or patterns"
-            )
+        argmax = np.empty(self.n_states, dtype=np.int64)
+        mean = np.empty((self._work.mean_acc.shape[0], self.n_features), dtype=self.dtype)
+        gibbs_finish(self._work, log_z, participation, argmax, mean)
+        check_log_z(log_z, self.dtype)
         return GibbsAverage(
             log_z=log_z,
             mean=mean if self.compute_mean else None,
             participation=participation,
-            argmax=self._argmax.copy(),
+            argmax=argmax,
+        )
+
+
+def check_log_z(log_z, dtype) -> None:
+    """Raise ``FloatingPointError`` if a pass's ``log Z`` is not finite (overflowed log-weights).
+
+    Parameters
+    ----------
+    log_z : ndarray (B,)
+        ``log Z`` of each state, from a Gibbs pass.
+    dtype : numpy dtype
+        Working precision of the pass (named in the message).
+
+    Returns
+    -------
+    None
+    """
+    if not np.all(np.isfinite(log_z)):
+        bad = int(np.flatnonzero(~np.isfinite(log_z))[0])
+        raise FloatingPointError(
+            f"the log-weights beta*(c*x.a + b) of state {bad} overflow the "
+            f"{np.dtype(dtype)} range (log Z = {log_z[bad]}); rescale the states or patterns"
         )
 
 
@@ -591,20 +948,26 @@ def gibbs_average(
     check_same(patterns.shape[1], states.shape[1], "patterns", "states", "number of columns (d)")
     n_patterns = patterns.shape[0]
     offsets = _as_offsets(offsets, n_patterns)
-    if chunk_size is None:
-        chunk_size = default_chunk_size(states.shape[0], n_patterns)
-    chunk_size = as_int(chunk_size, "chunk_size", minimum=1)
-    accumulator = GibbsAccumulator(states, beta, coupling=coupling, compute_mean=compute_mean)
-    for start in range(0, n_patterns, chunk_size):
-        stop = min(start + chunk_size, n_patterns)
-        accumulator._fold(patterns[start:stop], offsets[start:stop])
+    if chunk_size is not None:
+        chunk_size = min(as_int(chunk_size, "chunk_size", minimum=1), n_patterns)
+    accumulator = GibbsAccumulator(states, beta, coupling=coupling, compute_mean=compute_mean,
+                                   chunk_size=chunk_size or default_chunk_size(states.shape[0],
+                                                                               n_patterns))
+    accumulator._fold(patterns, offsets)
     return accumulator.result()
 
 
 __all__ = [
     "GibbsAverage",
     "GibbsAccumulator",
+    "GibbsWorkspace",
     "gibbs_average",
+    "gibbs_workspace",
+    "gibbs_pass",
+    "gibbs_start",
+    "gibbs_fold",
+    "gibbs_finish",
+    "check_log_z",
     "gibbs_chunk_update",
     "gibbs_finalize",
     "gibbs_reset",

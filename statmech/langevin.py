@@ -39,6 +39,11 @@ Methods (``method=``):
     (``N = 0``, constant ``lambda`` and ``g``) each step is the exact
     transition, for any step size. Order 1 in general.
 
+:data:`METHOD_TABLE` holds each method's strong, weak and noise-free orders
+and its step kernel (one common signature); :func:`integrate` and the
+diffusion sampler both take their step from it, and :func:`grid_indices`
+is the one place where requested times are located on a grid.
+
 Noise-free mode (probability-flow ODEs): ``g = 0`` everywhere. Any method
 then solves the ODE ``dx/ds = f``; no noise is drawn.
 
@@ -49,7 +54,8 @@ Noise. ``dW_k`` is the Brownian increment over step ``k``, with variance
 steps (bounded memory), scaled by ``sqrt(h_k)``. Consecutive blocks
 continue the same stream, so results depend only on the seed, not on the
 block size or the number of threads (the kernels here are serial; a drift
-may use ``prange`` over trajectories, which leaves every value unchanged).
+may use ``prange`` over trajectories, which leaves the result independent of
+the thread count).
 
 The drift is a jitted function ``drift(X, t, out, *drift_args)`` that writes
 ``f(X, t)`` for the whole batch into ``out`` (shape ``(B, d)``) and returns
@@ -76,17 +82,18 @@ from ._numba import callable_kernel, kernel
 from ._validation import as_float_array, as_int, as_seed_sequence
 
 __all__ = [
+    "Method",
+    "METHOD_TABLE",
     "METHODS",
     "LangevinResult",
     "integrate",
+    "check_method",
+    "grid_indices",
     "em_step",
     "heun_step",
     "exponential_step",
     "ou_phi",
 ]
-
-#: Method names accepted by :func:`integrate`, with their kernel codes.
-METHODS = {"euler_maruyama": 0, "heun": 1, "exponential": 2}
 
 # Default noise block: at most this many float64 values (16 MiB) at a time.
 _BLOCK_VALUES = 1 << 21
@@ -99,12 +106,25 @@ _BLOCK_VALUES = 1 << 21
 
 @kernel
 def ou_phi(lam, h):
-    """Return ``(e^{-lam h}, (1 - e^{-lam h})/lam, sqrt((1 - e^{-2 lam h})/(2 lam h)))``.
+    """The three coefficients of one exponential-Euler step of length ``h > 0``.
 
-    The three coefficients of one exponential-Euler step of length ``h > 0``
-    for the linear drift ``-lam x``; the limits ``h`` and ``1`` are used at
-    ``lam = 0``. ``expm1`` keeps them accurate for small ``lam h``; a
-    negative ``lam`` (growing linear part, as in backward OU) is allowed.
+    For the linear drift ``-lam x`` (module docstring): ``e^{-lam h}``,
+    ``(1 - e^{-lam h})/lam`` and ``sqrt((1 - e^{-2 lam h})/(2 lam h))``, with
+    the limits ``h`` and ``1`` at ``lam = 0``. ``expm1`` keeps them accurate
+    for small ``lam h``; a negative ``lam`` (growing linear part, as in
+    backward OU) is allowed.
+
+    Parameters
+    ----------
+    lam : float
+        Rate of the linear drift.
+    h : float
+        Step ``> 0``.
+
+    Returns
+    -------
+    tuple of float
+        ``(decay, phi1, noise_factor)``.
     """
     lh = lam * h
     decay = math.exp(-lh)
@@ -117,10 +137,30 @@ def ou_phi(lam, h):
 
 @callable_kernel
 def em_step(drift, drift_args, X, t, h, g, dW, F):
-    """One Euler–Maruyama step in place: ``X <- X + h f(X, t) + g dW``.
+    """One Euler–Maruyama step in place: ``X <- X + h f(X, t) + g dW`` (Kloeden & Platen §10.2).
 
-    ``F`` (same shape as ``X``) receives the drift. ``dW`` is read only when
-    ``g != 0`` (pass any 2-D array in noise-free use).
+    Parameters
+    ----------
+    drift : numba-jitted function
+        ``drift(X, t, out, *drift_args)``.
+    drift_args : tuple
+    X : ndarray (B, d)
+        States, updated in place.
+    t : float
+        Grid time of the step's start.
+    h : float
+        Step ``> 0``.
+    g : float
+        Noise amplitude (``0``: no noise; ``dW`` is then not read and may be
+        any 2-D array).
+    dW : ndarray (B, d)
+        Brownian increments (variance ``h``).
+    F : ndarray (B, d)
+        Receives the drift.
+
+    Returns
+    -------
+    None
     """
     drift(X, t, F, *drift_args)
     B, d = X.shape
@@ -136,12 +176,33 @@ def em_step(drift, drift_args, X, t, h, g, dW, F):
 
 @callable_kernel
 def heun_step(drift, drift_args, X, t0, t1, h, g0, g1, dW, F0, Xp, F1):
-    """One stochastic Heun step in place (additive noise).
+    """One stochastic Heun step in place (additive noise; Kloeden & Platen §15.1).
 
     ``Xp = X + h f(X, t0) + g0 dW``;
     ``X <- X + h/2 [f(X, t0) + f(Xp, t1)] + (g0 + g1)/2 dW``.
-    ``F0``, ``Xp``, ``F1`` are work arrays shaped like ``X``. ``dW`` is read
-    only when ``g0`` or ``g1`` is nonzero.
+
+    Parameters
+    ----------
+    drift : numba-jitted function
+        ``drift(X, t, out, *drift_args)``.
+    drift_args : tuple
+    X : ndarray (B, d)
+        States, updated in place.
+    t0, t1 : float
+        Grid times at the start and end of the step.
+    h : float
+        Step ``> 0``.
+    g0, g1 : float
+        Noise amplitudes at ``t0`` and ``t1`` (``dW`` is read only when one is
+        nonzero).
+    dW : ndarray (B, d)
+        Brownian increments (variance ``h``).
+    F0, Xp, F1 : ndarray (B, d)
+        Work arrays.
+
+    Returns
+    -------
+    None
     """
     drift(X, t0, F0, *drift_args)
     B, d = X.shape
@@ -170,10 +231,32 @@ def heun_step(drift, drift_args, X, t0, t1, h, g0, g1, dW, F0, Xp, F1):
 def exponential_step(drift, drift_args, X, t, h, lam, g, dW, F):
     """One exponential-Euler step in place for ``f = -lam x + N(x, t)``.
 
-    ``drift`` returns the nonlinear part ``N`` only. With
-    ``(a, p, c) = ou_phi(lam, h)``: ``X <- a X + p N(X, t) + g c dW``,
-    which is the exact OU transition when ``N = 0``. ``dW`` (variance ``h``)
-    is read only when ``g != 0``.
+    ``drift`` returns the nonlinear part ``N`` only. With ``(a, p, c) =
+    ou_phi(lam, h)``: ``X <- a X + p N(X, t) + g c dW``, the exact OU
+    transition when ``N = 0``.
+
+    Parameters
+    ----------
+    drift : numba-jitted function
+        ``drift(X, t, out, *drift_args)`` writing ``N``.
+    drift_args : tuple
+    X : ndarray (B, d)
+        States, updated in place.
+    t : float
+        Grid time of the step's start.
+    h : float
+        Step ``> 0``.
+    lam : float
+        Rate of the exact linear part.
+    g : float
+        Noise amplitude (``dW``, variance ``h``, is read only when ``g != 0``).
+    dW : ndarray (B, d)
+    F : ndarray (B, d)
+        Receives ``N``.
+
+    Returns
+    -------
+    None
     """
     drift(X, t, F, *drift_args)
     a, p, c = ou_phi(lam, h)
@@ -189,15 +272,135 @@ def exponential_step(drift, drift_args, X, t, h, lam, g, dW, F):
                 X[i, j] = a * X[i, j] + p * F[i, j]
 
 
+# One signature for every method's step, so a driver picks the step from the
+# method table (only the step in use is compiled for a given drift):
+# step(drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1), with
+# g0, g1 the noise amplitudes at t0, t1 (already times sqrt(h) when dW is a
+# standard normal), lam the exact linear rate (exponential only), and Xp, F1
+# work arrays (Heun only).
+
+
+@callable_kernel
+def _em_any(drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1):
+    """:func:`em_step` in the common step signature."""
+    em_step(drift, drift_args, X, t0, h, g0, dW, F0)
+
+
+@callable_kernel
+def _heun_any(drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1):
+    """:func:`heun_step` in the common step signature."""
+    heun_step(drift, drift_args, X, t0, t1, h, g0, g1, dW, F0, Xp, F1)
+
+
+@callable_kernel
+def _exponential_any(drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1):
+    """:func:`exponential_step` in the common step signature."""
+    exponential_step(drift, drift_args, X, t0, h, lam, g0, dW, F0)
+
+
+@dataclass(frozen=True)
+class Method:
+    """An integration method: its code, its orders, and its step kernel.
+
+    Attributes
+    ----------
+    name : str
+    code : int
+        Its code in :data:`METHODS`.
+    strong_order : float
+        Strong order with additive noise (pathwise RMS error ``O(h^p)``).
+    weak_order : float
+        Weak order (error of expectations of smooth functions ``O(h^p)``).
+    ode_order : float
+        Order without noise (probability-flow ODEs).
+    needs_rate : bool
+        Takes the exact linear rate ``lam`` (the drift is then the nonlinear part).
+    step : numba dispatcher
+        The step kernel, ``step(drift, drift_args, X, t0, t1, h, g0, g1, lam,
+        dW, F0, Xp, F1)``, updating ``X`` in place.
+    """
+
+    name: str
+    code: int
+    strong_order: float
+    weak_order: float
+    ode_order: float
+    needs_rate: bool
+    step: object
+
+    def advance(self, drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1) -> None:
+        """One step in place (arguments as for :attr:`step`).
+
+        Parameters
+        ----------
+        drift : numba-jitted function
+            ``drift(X, t, out, *drift_args)``.
+        drift_args : tuple
+        X : ndarray (B, d)
+            States, updated in place.
+        t0, t1 : float
+            Grid times of the step; ``h = |t1 - t0| > 0``.
+        h : float
+        g0, g1 : float
+            Noise amplitudes at ``t0``, ``t1`` (multiplying ``dW``).
+        lam : float
+            Exact linear rate (exponential Euler; ignored otherwise).
+        dW : ndarray (B, d)
+            Noise of the step.
+        F0, Xp, F1 : ndarray
+            Work arrays shaped like ``X`` (``Xp``, ``F1``: Heun only).
+
+        Returns
+        -------
+        None
+        """
+        self.step(drift, drift_args, X, t0, t1, h, g0, g1, lam, dW, F0, Xp, F1)
+
+
+#: The integration methods (module docstring; Kloeden & Platen 1992 §10–15).
+#: One table for every driver; the order tests read the orders from here.
+METHOD_TABLE = {
+    method.name: method
+    for method in (
+        Method("euler_maruyama", 0, strong_order=1.0, weak_order=1.0, ode_order=1.0,
+               needs_rate=False, step=_em_any),
+        Method("heun", 1, strong_order=1.0, weak_order=2.0, ode_order=2.0,
+               needs_rate=False, step=_heun_any),
+        Method("exponential", 2, strong_order=1.0, weak_order=1.0, ode_order=1.0,
+               needs_rate=True, step=_exponential_any),
+    )
+}
+
+#: Method names accepted by :func:`integrate`, with their kernel codes.
+METHODS = {name: method.code for name, method in METHOD_TABLE.items()}
+
+
+def check_method(method) -> Method:
+    """The :class:`Method` named ``method``, or raise ``ValueError``.
+
+    Parameters
+    ----------
+    method : str
+        A key of :data:`METHOD_TABLE`.
+
+    Returns
+    -------
+    Method
+    """
+    if not isinstance(method, str) or method not in METHOD_TABLE:
+        raise ValueError(f"method must be one of {sorted(METHOD_TABLE)}, got {method!r}")
+    return METHOD_TABLE[method]
+
+
 @callable_kernel
 def _run_block(
-    drift, drift_args, method, X, times, g, lam_bar, dW, noisy, k0, k1, snap_slot, snaps, F0, Xp, F1
+    step, drift, drift_args, X, times, g, lam_bar, dW, noisy, k0, k1, snap_slot, snaps, F0, Xp, F1
 ):
-    """Advance ``X`` over steps ``k0 .. k1-1`` of the grid, recording snapshots.
+    """Advance ``X`` over steps ``k0 .. k1-1`` of the grid with ``step``, recording snapshots.
 
-    ``dW[k - k0]`` is step ``k``'s increment when ``noisy``; otherwise ``g``
-    is all zero and ``dW`` is a dummy. ``snap_slot[k]`` is the snapshot slot
-    of grid point ``k`` or ``-1``.
+    ``step`` is a :attr:`Method.step` kernel. ``dW[k - k0]`` is step ``k``'s
+    increment when ``noisy``; otherwise ``g`` is all zero and ``dW`` is a
+    dummy. ``snap_slot[k]`` is the snapshot slot of grid point ``k`` or ``-1``.
     """
     B, d = X.shape
     for k in range(k0, k1):
@@ -205,12 +408,7 @@ def _run_block(
         t1 = times[k + 1]
         h = abs(t1 - t0)
         dWk = dW[k - k0] if noisy else dW[0]
-        if method == 0:
-            em_step(drift, drift_args, X, t0, h, g[k], dWk, F0)
-        elif method == 1:
-            heun_step(drift, drift_args, X, t0, t1, h, g[k], g[k + 1], dWk, F0, Xp, F1)
-        else:
-            exponential_step(drift, drift_args, X, t0, h, lam_bar[k], g[k], dWk, F0)
+        step(drift, drift_args, X, t0, t1, h, g[k], g[k + 1], lam_bar[k], dWk, F0, Xp, F1)
         s = snap_slot[k + 1]
         if s >= 0:
             for i in range(B):
@@ -295,20 +493,78 @@ def _check_grid_function(value, name: str, n: int, *, nonnegative: bool) -> np.n
     return np.ascontiguousarray(arr)
 
 
-def _check_drift_args(drift_args) -> tuple:
+def _check_drift_args(drift_args, name: str = "drift_args") -> tuple:
+    """A tuple of numeric arrays, numbers, or tuples of them (a GibbsWorkspace), or raise."""
     if not isinstance(drift_args, tuple):
         raise TypeError(
-            f"drift_args must be a tuple of arrays or numbers, got {type(drift_args).__name__}"
+            f"{name} must be a tuple of arrays or numbers, got {type(drift_args).__name__}"
         )
     for i, arg in enumerate(drift_args):
         if isinstance(arg, np.ndarray):
             if arg.dtype.kind not in "biufc":
-                raise TypeError(f"drift_args[{i}] must have a numeric dtype, got {arg.dtype}")
+                raise TypeError(f"{name}[{i}] must have a numeric dtype, got {arg.dtype}")
+        elif isinstance(arg, tuple):
+            _check_drift_args(arg, f"{name}[{i}]")
         elif not isinstance(arg, (numbers.Number, np.generic)) or isinstance(arg, str):
             raise TypeError(
-                f"drift_args[{i}] must be a NumPy array or a number, got {type(arg).__name__}"
+                f"{name}[{i}] must be a NumPy array, a number or a tuple of them, "
+                f"got {type(arg).__name__}"
             )
     return drift_args
+
+
+#: Default tolerance of :func:`grid_indices`: a few ulps of the largest |t|.
+_GRID_RTOL = 8 * np.finfo(np.float64).eps
+
+
+def grid_indices(values, times, name="times", *, rtol=_GRID_RTOL, hint="") -> np.ndarray:
+    """Indices of the grid points ``times`` that the ``values`` fall on (snapshot, clone times).
+
+    A value counts as on the grid when it is within ``rtol * max(1, max|t|)``
+    of a grid point (round-off of a grid built with the value included).
+
+    Parameters
+    ----------
+    values : float or array_like (S,)
+        Times to locate.
+    times : ndarray (K+1,)
+        A strictly monotone grid (increasing or decreasing).
+    name : str
+        Argument name for the error messages.
+    rtol : float
+        Tolerance relative to ``max(1, max|t|)``.
+    hint : str
+        Appended to the off-grid error message (how to build a grid that
+        holds the values).
+
+    Returns
+    -------
+    ndarray of int64 (S,)
+        Grid index of each value, in the order given.
+
+    Raises
+    ------
+    ValueError
+        A value off the grid, or two values on the same grid point.
+    """
+    values = np.atleast_1d(as_float_array(values, name, ndim=(0, 1), dtype=np.float64))
+    n = times.shape[0]
+    order = np.argsort(times)
+    sorted_t = times[order]
+    pos = np.clip(np.searchsorted(sorted_t, values), 1, n - 1)
+    left, right = sorted_t[pos - 1], sorted_t[pos]
+    nearest = np.where(np.abs(values - left) <= np.abs(values - right), pos - 1, pos)
+    gap = np.abs(sorted_t[nearest] - values)
+    bad = gap > rtol * max(1.0, float(np.abs(times).max()))
+    if bad.any():
+        raise ValueError(
+            f"{name} must lie on the time grid, got {float(values[bad][0])!r} "
+            f"(nearest grid time {float(sorted_t[nearest][bad][0])!r}){hint}"
+        )
+    steps = order[nearest].astype(np.int64)
+    if np.unique(steps).shape[0] != steps.shape[0]:
+        raise ValueError(f"{name} must not repeat a grid time, got {values.tolist()}")
+    return steps
 
 
 def _check_snapshots(snapshot_times, times: np.ndarray):
@@ -317,25 +573,7 @@ def _check_snapshots(snapshot_times, times: np.ndarray):
     if snapshot_times is None:
         steps = np.array([n - 1], dtype=np.int64)
     else:
-        st = as_float_array(snapshot_times, "snapshot_times", ndim=(0, 1), dtype=np.float64)
-        st = np.atleast_1d(st)
-        order = np.argsort(times)
-        sorted_t = times[order]
-        pos = np.clip(np.searchsorted(sorted_t, st), 1, n - 1)
-        left, right = sorted_t[pos - 1], sorted_t[pos]
-        nearest = np.where(np.abs(st - left) <= np.abs(st - right), pos - 1, pos)
-        scale = max(1.0, float(np.abs(times).max()))
-        gap = np.abs(sorted_t[nearest] - st)
-        # Round-off tolerance: a few ulps of the largest |t| on the grid.
-        bad = gap > 8 * np.finfo(np.float64).eps * scale
-        if bad.any():
-            raise ValueError(
-                f"snapshot_times must lie on the time grid, got {st[bad][0]!r} "
-                f"(nearest grid time {sorted_t[nearest][bad][0]!r})"
-            )
-        steps = order[nearest].astype(np.int64)
-        if np.unique(steps).shape[0] != steps.shape[0]:
-            raise ValueError(f"snapshot_times must not repeat a grid time, got {st.tolist()}")
+        steps = grid_indices(snapshot_times, times, "snapshot_times")
     slot = np.full(n, -1, dtype=np.int64)
     slot[steps] = np.arange(steps.shape[0])
     return steps, slot
@@ -382,7 +620,8 @@ def integrate(
         the noise-free (ODE) mode.
     method : {"euler_maruyama", "heun", "exponential"}
     drift_args : tuple
-        Extra arrays or numbers passed to ``drift`` after ``out``.
+        Extra arrays, numbers or tuples of them (such as a
+        :class:`statmech.gibbs.GibbsWorkspace`) passed to ``drift`` after ``out``.
     lam : float or array_like of shape (K+1,), optional
         Rate of the linear drift ``-lam(t) x`` treated exactly by
         ``method="exponential"`` (required there, refused otherwise); the
@@ -417,8 +656,7 @@ def integrate(
         raise TypeError(
             f"drift must be a Numba-jitted function drift(X, t, out, *drift_args), got {drift!r}"
         )
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    scheme = check_method(method)
     drift_args = _check_drift_args(drift_args)
     times = _check_times(times)
     n_grid = times.shape[0]
@@ -427,7 +665,7 @@ def integrate(
     B, d = x0.shape
     g_arr = _check_grid_function(g, "g", n_grid, nonnegative=True)
     noisy = bool((g_arr != 0).any())
-    if method == "exponential":
+    if scheme.needs_rate:
         if lam is None:
             raise ValueError("lam (the rate of the exact linear drift -lam x) is required "
                              "for method='exponential', got None")
@@ -482,19 +720,19 @@ def integrate(
         snaps[snap_slot[0]] = X
     Xp = np.empty_like(X) if method == "heun" else np.empty((0, 0))
     F1 = np.empty_like(X) if method == "heun" else np.empty((0, 0))
-    code = METHODS[method]
+    step = scheme.step
 
     if not noisy:
         noise_kind = "none"
         dummy = np.zeros((1, B, d))
-        _run_block(drift, drift_args, code, X, times, g_arr, lam_bar, dummy, False,
+        _run_block(step, drift, drift_args, X, times, g_arr, lam_bar, dummy, False,
                    0, n_steps, snap_slot, snaps, F0, Xp, F1)
         _check_finite(X, 0, n_steps, times)
     elif increments is not None:
         noise_kind = "increments"
         for k0 in range(0, n_steps, block_steps):
             k1 = min(n_steps, k0 + block_steps)
-            _run_block(drift, drift_args, code, X, times, g_arr, lam_bar, increments[k0:k1],
+            _run_block(step, drift, drift_args, X, times, g_arr, lam_bar, increments[k0:k1],
                        True, k0, k1, snap_slot, snaps, F0, Xp, F1)
             _check_finite(X, k0, k1, times)
     else:
@@ -507,7 +745,7 @@ def integrate(
             dW = buf[: k1 - k0]
             rng.standard_normal(out=dW)
             dW *= sqrt_h[k0:k1, None, None]
-            _run_block(drift, drift_args, code, X, times, g_arr, lam_bar, dW,
+            _run_block(step, drift, drift_args, X, times, g_arr, lam_bar, dW,
                        True, k0, k1, snap_slot, snaps, F0, Xp, F1)
             _check_finite(X, k0, k1, times)
 

@@ -55,6 +55,9 @@ __all__ = [
     "locate_critical_points",
     "fit_power_law",
     "critical_exponents",
+    "OrderedDisordered",
+    "ordered_and_disordered",
+    "branch_exponents",
 ]
 
 _CENTRAL_STEP = np.finfo(np.float64).eps ** (1.0 / 3.0)
@@ -256,6 +259,11 @@ def curie_weiss() -> MeanFieldModel:
     copies). Theory: ``T_c = 1``, ``beta = 1/2``, ``gamma = 1``,
     ``delta = 3``; ``chi = J/(1 - J)`` with ``J = sech^2(m/T)/T`` at
     ``h = 0``, so ``chi = 1/(T - 1)`` exactly above ``T_c``.
+
+    Returns
+    -------
+    MeanFieldModel
+        ``g``, its Jacobian and the theory values.
     """
     return MeanFieldModel(g=_cw_g, jac=_cw_jac, name="curie-weiss", t_c=1.0,
                           beta=0.5, gamma=1.0, delta=3.0)
@@ -924,6 +932,134 @@ def critical_exponents(
             raise ValueError(f"cannot fit delta: {exc}") from exc
     return CriticalExponents(t_c=t_c, beta=fits["beta"], gamma_minus=fits["gamma_minus"],
                              gamma_plus=fits["gamma_plus"], delta=delta)
+
+
+@dataclass(frozen=True)
+class OrderedDisordered:
+    """The two branches of a continuous transition, picked out of :class:`Branches`.
+
+    Attributes
+    ----------
+    ordered, disordered : int
+        Branch indices: the stable branch with ``m_c > 0`` on the ordered
+        side, and the branch with ``m = 0`` on the disordered side.
+    ordered_side : str
+        ``"below"`` or ``"above"`` ``t_c`` (where ``m != 0``).
+    control : ndarray (P,)
+        The grid.
+    m : ndarray (P,)
+        ``|m_c|`` of the ordered branch on the ordered side, 0 elsewhere.
+    chi : ndarray (P,)
+        ``chi_cc`` of the ordered branch on the ordered side and of the
+        disordered branch on the other (0 where the branch is absent).
+    """
+
+    ordered: int
+    disordered: int
+    ordered_side: str
+    control: np.ndarray
+    m: np.ndarray
+    chi: np.ndarray
+
+
+def ordered_and_disordered(branches: Branches, t_c, *, component: int = 0,
+                           zero_tol: float = 1e-12) -> OrderedDisordered:
+    """Pick the ordered and the disordered branch of a transition at ``t_c``.
+
+    The disordered branch is the one with ``|m| <= zero_tol`` wherever it
+    exists on the side of ``t_c`` where it is the only fixed point; the
+    ordered one is the stable branch with the largest ``m_c > 0`` on the
+    other side (component ``c`` of ``m``; with ``h = 0`` the ``-m`` branch is
+    its mirror image). The side is found from the data: it is the side
+    where a branch with ``m_c > zero_tol`` exists.
+
+    Parameters
+    ----------
+    branches : Branches
+        From :func:`follow_branches`, across ``t_c``.
+    t_c : float
+        Critical value (:func:`locate_critical_points`).
+    component : int
+        Component ``c`` of the order parameter and of ``chi``.
+    zero_tol : float
+        ``|m|`` below which a fixed point counts as disordered.
+
+    Returns
+    -------
+    OrderedDisordered
+        With the ``m`` and ``chi`` curves :func:`critical_exponents` takes.
+
+    Raises
+    ------
+    ValueError
+        If either branch is missing, or ``t_c`` is outside the grid.
+    """
+    if not isinstance(branches, Branches):
+        raise TypeError(f"branches must be a Branches (follow_branches), got {type(branches).__name__}")
+    t_c = as_float(t_c, "t_c")
+    d = branches.m.shape[2]
+    if not isinstance(component, (int, np.integer)) or not 0 <= component < d:
+        raise ValueError(f"component must be an integer in [0, {d}), got {component!r}")
+    zero_tol = as_float(zero_tol, "zero_tol", nonnegative=True)
+    params = branches.params
+    below, above = params < t_c, params > t_c
+    if not below.any() or not above.any():
+        raise ValueError(f"t_c = {t_c!r} must lie inside the grid [{params.min()!r}, {params.max()!r}]")
+    mc = np.where(branches.exists, branches.m[:, :, component], 0.0)
+    norm = np.where(branches.exists, np.abs(branches.m).max(axis=2), 0.0)
+    positive = branches.exists & branches.stable & (mc > zero_tol)
+    if positive[:, below].any() and not positive[:, above].any():
+        side, ordered_sel, disordered_sel = "below", below, above
+    elif positive[:, above].any() and not positive[:, below].any():
+        side, ordered_sel, disordered_sel = "above", above, below
+    else:
+        raise ValueError(
+            "could not tell the ordered side: a stable branch with m > 0 must exist on exactly "
+            f"one side of t_c = {t_c!r}"
+        )
+    # Ordered: the stable positive branch present farthest from t_c (largest m there).
+    candidates = np.flatnonzero(positive[:, ordered_sel].any(axis=1))
+    reach = positive[:, ordered_sel].sum(axis=1)[candidates]
+    ordered = int(candidates[np.argmax(reach)])
+    # Disordered: exists on the disordered side with |m| <= zero_tol everywhere it exists.
+    zero = [b for b in range(branches.n_branches)
+            if branches.exists[b, disordered_sel].any()
+            and (norm[b, branches.exists[b] & disordered_sel] <= zero_tol).all()]
+    if not zero:
+        raise ValueError(f"no branch with m = 0 (|m| <= {zero_tol!r}) on the disordered side")
+    disordered = zero[0]
+    chi_c = np.where(branches.exists, branches.chi[:, :, component, component], 0.0)
+    m = np.where(ordered_sel, np.abs(mc[ordered]), 0.0)
+    chi = np.where(ordered_sel, chi_c[ordered], chi_c[disordered])
+    return OrderedDisordered(ordered=ordered, disordered=disordered, ordered_side=side,
+                             control=params.copy(), m=m, chi=chi)
+
+
+def branch_exponents(branches: Branches, t_c, *, component: int = 0, field=None, m_field=None,
+                     window=(1e-4, 1e-2), field_window=(1e-3, 1e-1)) -> CriticalExponents:
+    """:func:`critical_exponents` straight from :func:`follow_branches` output.
+
+    Picks the ordered and disordered branches (:func:`ordered_and_disordered`)
+    and fits beta, gamma on both sides and, given the critical isotherm,
+    delta (PHYSICS.md §3).
+
+    Parameters
+    ----------
+    branches : Branches
+    t_c : float
+    component : int
+        Component of ``m`` and ``chi`` used.
+    field, m_field, window, field_window
+        As in :func:`critical_exponents`.
+
+    Returns
+    -------
+    CriticalExponents
+    """
+    picked = ordered_and_disordered(branches, t_c, component=component)
+    return critical_exponents(picked.control, picked.m, picked.chi, t_c, field=field,
+                              m_field=m_field, window=window, field_window=field_window,
+                              ordered_side=picked.ordered_side)
 
 
 def _negate(fit: PowerLawFit) -> PowerLawFit:

@@ -1,4 +1,4 @@
-"""Random energy model (REM): sampled and quenched partition functions, and theory.
+"""Random energy model (REM): the streaming engine for sampled and quenched partition functions.
 
 Conventions (PHYSICS.md §4; Ambrogioni 2023 §8; Derrida 1981):
 
@@ -39,8 +39,7 @@ from __future__ import annotations
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -53,6 +52,19 @@ from statmech._validation import (
     as_float_array,
     as_int,
     as_seed_sequence,
+    child_seed,
+)
+
+# The theory these sums are compared with lives in statmech.rem_theory; its
+# names stay importable from here.
+from statmech.rem_theory import (
+    GeneralREM,
+    ParticipationMoments,
+    rem_critical_beta,
+    rem_free_energy,
+    rem_log_partition,
+    rem_mean_participation,
+    rem_participation_moments,
 )
 
 #: Levels per block: one block is one random stream and one unit of work.
@@ -65,7 +77,6 @@ RESTART = 32
 _TINY = 2.0**-500
 #: Relative tolerance, in ulp of max(beta), for a grid to count as uniform.
 _UNIFORM_ULPS = 8
-LN2 = math.log(2.0)
 _EPS = np.finfo(np.float64).eps
 _FLOAT_MAX = np.finfo(np.float64).max
 
@@ -336,8 +347,7 @@ def _default_variance(n_levels: int) -> float:
 
 def _block_stream(seq: np.random.SeedSequence, sample: int, block: int) -> np.random.Generator:
     """The random stream of block ``block`` of sample ``sample`` (SFC64: a fast NumPy generator)."""
-    child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (sample, block))
-    return np.random.Generator(np.random.SFC64(child))
+    return np.random.Generator(np.random.SFC64(child_seed(seq, sample, block)))
 
 
 def _sampling_args(n_levels, n_samples, variance, seed):
@@ -402,7 +412,8 @@ class _Worker(threading.local):
         self.rbuf = np.empty(_TILE)
 
 
-def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads: int) -> dict:
+def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads: int,
+            progress=None) -> dict:
     """Stream every block through :func:`_reduce_block` and merge in block order.
 
     ``block_levels(row, block, buffer)`` returns the levels of that block (it
@@ -411,6 +422,8 @@ def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads
     threads (the kernel releases the GIL, and so does NumPy's generator), then
     merged in task order by :func:`_merge_tasks`. The wave size only bounds
     memory; neither it nor the thread count changes a bit of the result.
+    ``progress(done, total)``, if given, is called after each wave with the
+    number of blocks reduced so far.
     """
     dbeta, restart = _grid_step(betas)
     n_betas = betas.shape[0]
@@ -444,6 +457,8 @@ def _reduce(n_rows: int, n_levels: int, betas: np.ndarray, block_levels, threads
                 list(pool.map(work, range(len(tasks)), tasks))
             rows = np.arange(tasks.start, tasks.stop) // n_blocks
             _merge_tasks(betas, rows, e_mins, s1, s2, acc_shift, acc1, acc2)
+            if progress is not None:
+                progress(tasks.stop, n_tasks)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -468,6 +483,7 @@ def sampled_rem(
     variance=None,
     seed=None,
     threads=None,
+    progress=None,
 ) -> REMResult:
     """Sample Gaussian REMs and return ``log Z``, ``Y`` and the ground state, streaming.
 
@@ -497,6 +513,9 @@ def sampled_rem(
         Worker threads (default ``numba.get_num_threads()``). Blocks are spread
         over threads but merged in block order, so the result is bitwise the same
         for any number of threads.
+    progress : callable, optional
+        ``progress(done, total)`` after each wave of blocks (``total = S x
+        ceil(N / BLOCK_SIZE)``), e.g. for a progress bar on long runs.
 
     Returns
     -------
@@ -504,6 +523,8 @@ def sampled_rem(
         ``log_z``, ``log_z_2beta``, ``participation`` of shape (S, K) and
         ``min_energy`` of shape (S,), with the inputs and the seed.
     """
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable(done, total) or None, got {progress!r}")
     n_levels, n_samples, variance, seq = _sampling_args(n_levels, n_samples, variance, seed)
     betas = as_beta(betas, "betas")
     threads = _as_threads(threads)
@@ -518,7 +539,7 @@ def sampled_rem(
         return buffer
 
     return REMResult(
-        **_reduce(n_samples, n_levels, betas, block_levels, threads),
+        **_reduce(n_samples, n_levels, betas, block_levels, threads, progress),
         n_levels=n_levels,
         variance=variance,
         seed_entropy=seq.entropy,
@@ -572,521 +593,19 @@ def quenched_rem(energies, betas, *, threads=None) -> REMResult:
     return REMResult(**out, n_levels=n_levels)
 
 
-# ---------------------------------------------------------------------------
-# Theory: the Gaussian REM in closed form
-# ---------------------------------------------------------------------------
-
-
-def _beta_values(beta, name: str = "beta"):
-    """``(1-D float64 array, was_scalar)`` of inverse temperatures, all finite and > 0."""
-    scalar = np.ndim(beta) == 0
-    return as_beta(beta, name), scalar
-
-
-def _densities(n_levels, variance) -> tuple[float, float]:
-    """``(a, v)``: log-count and variance per unit size ``M = log2 N``."""
-    if n_levels is None:
-        if variance is not None:
-            raise ValueError(
-                f"variance={variance!r} needs n_levels (the variance is per N = 2^M levels)"
-            )
-        return LN2, 0.5
-    n_levels = as_int(n_levels, "n_levels", minimum=2)
-    size = math.log2(n_levels)
-    if variance is None:
-        variance = size / 2.0
-    variance = as_float(variance, "variance", positive=True)
-    return LN2, variance / size
-
-
-def rem_critical_beta(*, n_levels=None, variance=None) -> float:
-    """Condensation inverse temperature of the Gaussian REM.
-
-    Physics: the entropy density ``s(e) = ln 2 - e^2 / (2 v)`` (per ``M = log2 N``,
-    ``v = variance / M``) vanishes at ``e_0 = -sqrt(2 v ln 2)``, where its slope is
-    ``beta_c = sqrt(2 ln 2 / v) = sqrt(2 ln N) / sigma`` (Derrida 1981, eq. 10;
-    Mézard, Parisi & Virasoro 1987, ch. 1; PHYSICS.md §4). For the standard REM,
-    ``variance = M/2`` and ``beta_c = 2 sqrt(ln 2)``.
-
-    Parameters
-    ----------
-    n_levels : int, optional
-        ``N >= 2``. Default: the standard REM (any ``N``).
-    variance : float, optional
-        Variance ``> 0`` of each level; default ``M/2``. Needs ``n_levels``.
-
-    Returns
-    -------
-    float
-        ``beta_c`` in units of 1/energy (leading order in ``M``).
-    """
-    a, v = _densities(n_levels, variance)
-    if n_levels is None:
-        return 2.0 * math.sqrt(LN2)
-    return math.sqrt(2.0 * a / v)
-
-
-def rem_log_partition(beta, *, n_levels=None, variance=None, normalised=False):
-    """Quenched ``lim E[ln Z] / M`` of the Gaussian REM, both sides of ``beta_c``.
-
-    Physics (Derrida 1981, eqs. 9–11; Mézard, Parisi & Virasoro 1987, ch. 1):
-    with ``a = ln 2`` and ``v = variance / M`` per ``M = log2 N``,
-
-    - ``phi(beta) = a + v beta^2 / 2`` for ``beta <= beta_c = sqrt(2 a / v)``,
-    - ``phi(beta) = beta sqrt(2 a v)`` above (frozen: ``Z`` is dominated by the
-      lowest levels, ``e_0 = -sqrt(2 a v)``).
-
-    For the standard REM (``v = 1/2``) that is ``ln 2 + beta^2 / 4`` and
-    ``beta sqrt(ln 2)``.
-
-    Parameters
-    ----------
-    beta : float or array_like
-        Inverse temperatures ``> 0``.
-    n_levels, variance
-        As in :func:`rem_critical_beta`; default the standard REM.
-    normalised : bool
-        If true, for ``Z_N = Z / N``: subtract ``a = ln 2``.
-
-    Returns
-    -------
-    float or ndarray
-        ``phi(beta)``, per ``M``; same shape as ``beta``.
-    """
-    betas, scalar = _beta_values(beta)
-    a, v = _densities(n_levels, variance)
-    beta_c = math.sqrt(2.0 * a / v)
-    out = np.where(betas <= beta_c, a + 0.5 * v * betas**2, betas * math.sqrt(2.0 * a * v))
-    if normalised:
-        out = out - a
-    return float(out[0]) if scalar else out
-
-
-def rem_free_energy(beta, *, n_levels=None, variance=None, normalised=False):
-    """Quenched free energy per ``M = log2 N`` of the Gaussian REM, both sides of ``beta_c``.
-
-    Physics: ``f(beta) = -phi(beta) / beta`` with ``phi`` from
-    :func:`rem_log_partition` (Derrida 1981, eq. 11): for the standard REM,
-    ``f = -ln 2 / beta - beta / 4`` above ``T_c`` and ``f = -sqrt(ln 2)`` (the
-    ground-state energy density, frozen) for ``beta > beta_c = 2 sqrt(ln 2)``.
-    Normalisation: unnormalised ``Z = sum_j exp(-beta E_j)`` unless
-    ``normalised`` (then ``Z_N = Z / N`` and ``f`` grows by ``ln 2 / beta``).
-
-    Parameters
-    ----------
-    beta : float or array_like
-        Inverse temperatures ``> 0``.
-    n_levels, variance, normalised
-        As in :func:`rem_log_partition`.
-
-    Returns
-    -------
-    float or ndarray
-        ``f(beta)`` in energy units per ``M``.
-    """
-    betas, scalar = _beta_values(beta)
-    phi = rem_log_partition(betas, n_levels=n_levels, variance=variance, normalised=normalised)
-    out = -phi / betas
-    return float(out[0]) if scalar else out
-
-
-def rem_mean_participation(beta, beta_c=2.0 * math.sqrt(LN2)):
-    """Large-size mean participation ratio ``E[Y] = max(0, 1 - beta_c / beta)``.
-
-    Physics: below ``T_c`` the Gibbs weights of the lowest levels are
-    Poisson–Dirichlet with parameter ``m = beta_c / beta``, whose
-    ``E[sum_j p_j^2] = 1 - m`` (Derrida 1981; Mézard, Parisi & Virasoro 1987;
-    Ambrogioni 2023 eq. 39); above ``T_c``, ``Y -> 0``.
-
-    Parameters
-    ----------
-    beta : float or array_like
-        Inverse temperatures ``> 0``.
-    beta_c : float
-        Critical inverse temperature ``> 0`` (may be ``inf``: never condenses).
-
-    Returns
-    -------
-    float or ndarray
-    """
-    betas, scalar = _beta_values(beta)
-    beta_c = as_float(beta_c, "beta_c", positive=True, finite=False)
-    out = np.maximum(0.0, 1.0 - beta_c / betas)
-    return float(out[0]) if scalar else out
-
-
-# ---------------------------------------------------------------------------
-# Theory: the general REM solver
-# ---------------------------------------------------------------------------
-
-_FAR = 1e150  # how far the solver searches on an unbounded interval
-
-
-def _bisect(pred, good: float, bad: float) -> tuple[float, float]:
-    """Shrink ``[good, bad]`` (``pred(good)`` true, ``pred(bad)`` false) to adjacent floats.
-
-    ``bad`` is never evaluated, so it may be an open end where the function
-    is singular. Plain bisection: sign tests only, so ``-inf`` values are fine,
-    and the result is exact to the last ulp.
-    """
-    while True:
-        mid = good + (bad - good) / 2.0
-        if mid == good or mid == bad:
-            return good, bad
-        if pred(mid):
-            good = mid
-        else:
-            bad = mid
-
-
-def _gaussian_entropy(e, variance_density):
-    return -(e * e) / (2.0 * variance_density)
-
-
-def _gaussian_slope(e, variance_density):
-    return -e / variance_density
-
-
-def _spherical_entropy(e):
-    one_minus = 1.0 - e * e
-    return 0.5 * math.log(one_minus) if one_minus > 0 else -math.inf
-
-
-def _spherical_slope(e):
-    one_minus = 1.0 - e * e
-    return -e / one_minus if one_minus > 0 else -math.copysign(math.inf, e)
-
-
-def _xlogx(p):
-    return p * math.log(p) if p > 0 else 0.0
-
-
-def _binary_entropy(e):
-    # H((1 + q)/2) - ln 2 with q = -e, H in nats.
-    p = 0.5 * (1.0 - e)
-    return -_xlogx(p) - _xlogx(1.0 - p) - LN2
-
-
-def _binary_slope(e):
-    if abs(e) >= 1.0:
-        return -math.copysign(math.inf, e)
-    return -math.atanh(e)
-
-
-@dataclass(frozen=True)
-class GeneralREM:
-    """A REM defined by its level entropy: free energy by a Legendre transform.
-
-    Physics (Derrida 1981; Mézard, Parisi & Virasoro 1987, ch. 1; PHYSICS.md
-    §4, §6): a system of size ``M`` has ``exp(M Sigma(e))`` independent levels
-    of energy ``M e``, with the total entropy density ``Sigma(e) = log_count +
-    entropy(e)`` concave on ``(lower, upper)``. Only levels with ``Sigma >= 0``
-    exist in a typical sample, so, per unit size and for ``beta > 0``,
-
-    ``phi(beta) = lim E[ln Z] / M = max_{e >= e_0} [Sigma(e) - beta e]``,
-
-    with ``e_0`` the lowest energy where ``Sigma >= 0``. The dominant level
-    ``e*(beta)`` solves ``Sigma'(e*) = beta``; when ``beta`` exceeds
-    ``beta_c = Sigma'(e_0)`` it sticks at ``e_0`` where the entropy has reached
-    0: the measure condenses on the few lowest levels (frozen phase, ``phi =
-    -beta e_0``) and ``E[Y] -> 1 - beta_c / beta``.
-
-    Hopfield capacity (Lucibello & Mézard 2024): with patterns' overlaps ``q``
-    with the state, energy ``e = -q``, ``log_count = alpha`` (``P = e^{alpha N}``
-    patterns) and the overlap entropy of the ensemble, ``phi(beta)`` is
-    ``lim (1/N) ln sum_nu exp(beta N q_nu)``; see :meth:`spherical_overlap`,
-    :meth:`gaussian_overlap`, :meth:`binary_overlap`.
-
-    Parameters
-    ----------
-    entropy : callable
-        ``s(e)`` (float -> float), concave on ``(lower, upper)``; may return
-        ``-inf`` at the ends.
-    lower, upper : float
-        Support of ``s`` (may be infinite).
-    log_count : float
-        ``alpha``, added to ``s``: ``Sigma = alpha + s``.
-    slope : callable, optional
-        ``s'(e)``. Without it a fourth-order central difference is used (error
-        ~1e-11 for smooth ``s`` away from the ends); pass it for full precision.
-    name : str
-        Label for ``repr``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        Bad arguments, or an entropy that is negative everywhere (no level
-        populated) or non-negative down to ``-inf`` (``ln Z`` diverges).
-    """
-
-    entropy: Callable[[float], float]
-    lower: float = -math.inf
-    upper: float = math.inf
-    log_count: float = 0.0
-    slope: Callable[[float], float] | None = None
-    name: str = "custom"
-    _geometry: tuple = field(init=False, repr=False, compare=False)
-
-    # -- construction -----------------------------------------------------
-
-    def __post_init__(self):
-        if not callable(self.entropy):
-            raise TypeError(f"entropy must be callable s(e) -> float, got {self.entropy!r}")
-        if self.slope is not None and not callable(self.slope):
-            raise TypeError(f"slope must be None or callable s'(e) -> float, got {self.slope!r}")
-        lower = as_float(self.lower, "lower", finite=False)
-        upper = as_float(self.upper, "upper", finite=False)
-        if not lower < upper:
-            raise ValueError(f"lower must be < upper, got lower={lower!r}, upper={upper!r}")
-        if lower == math.inf or upper == -math.inf:
-            raise ValueError(f"the interval ({lower!r}, {upper!r}) is empty")
-        object.__setattr__(self, "lower", lower)
-        object.__setattr__(self, "upper", upper)
-        object.__setattr__(self, "log_count", as_float(self.log_count, "log_count"))
-        object.__setattr__(self, "_geometry", self._solve_geometry())
-
-    @classmethod
-    def gaussian(cls, variance_density=0.5, log_count=LN2) -> "GeneralREM":
-        """Gaussian REM: ``Sigma(e) = log_count - e^2 / (2 variance_density)``.
-
-        With the defaults (per ``M = log2 N``, variance ``M/2``) this is the
-        standard REM: ``beta_c = 2 sqrt(ln 2)``.
-        """
-        v = as_float(variance_density, "variance_density", positive=True)
-        return cls(
-            entropy=_Partial(_gaussian_entropy, v),
-            slope=_Partial(_gaussian_slope, v),
-            log_count=log_count,
-            name=f"gaussian(v={v!r})",
-        )
-
-    @classmethod
-    def spherical_overlap(cls, alpha) -> "GeneralREM":
-        """Overlaps of spherical patterns: ``s = 1/2 ln(1 - q^2)``, ``e = -q`` (PHYSICS.md §6)."""
-        return cls(_spherical_entropy, -1.0, 1.0, alpha, _spherical_slope, "spherical overlap")
-
-    @classmethod
-    def gaussian_overlap(cls, alpha) -> "GeneralREM":
-        """Overlaps of Gaussian patterns: ``s = -q^2/2``, ``e = -q`` (PHYSICS.md §6)."""
-        return cls(
-            _Partial(_gaussian_entropy, 1.0),
-            -math.inf,
-            math.inf,
-            alpha,
-            _Partial(_gaussian_slope, 1.0),
-            "gaussian overlap",
-        )
-
-    @classmethod
-    def binary_overlap(cls, alpha) -> "GeneralREM":
-        """Binary patterns' overlaps: ``s = H((1+q)/2) - ln 2`` (nats), ``e = -q`` (PHYSICS §6)."""
-        return cls(_binary_entropy, -1.0, 1.0, alpha, _binary_slope, "binary overlap")
-
-    # -- the entropy and its slope ----------------------------------------
-
-    def total_entropy(self, e: float) -> float:
-        """``Sigma(e) = log_count + entropy(e)``, the log-count of levels per unit size."""
-        value = float(self.log_count + self.entropy(e))
-        if math.isnan(value):
-            raise ValueError(f"entropy({e!r}) returned NaN")
-        return value
-
-    def _slope(self, e: float) -> float:
-        if self.slope is not None:
-            value = float(self.slope(e))
-        else:
-            value = self._numeric_slope(e)
-        if math.isnan(value):
-            raise ValueError(f"slope of the entropy at e={e!r} is NaN")
-        return value
-
-    def _numeric_slope(self, e: float) -> float:
-        room = min(e - self.lower, self.upper - e)
-        h = min(1e-3 * max(1.0, abs(e)), room / 2.5)
-        if not h > 0:
-            raise ValueError(
-                f"cannot differentiate the entropy at the end e={e!r} of its support; pass slope"
-            )
-        f = self.entropy
-        return (-f(e + 2 * h) + 8 * f(e + h) - 8 * f(e - h) + f(e - 2 * h)) / (12.0 * h)
-
-    def _start(self) -> float:
-        lo, hi = self.lower, self.upper
-        if math.isfinite(lo) and math.isfinite(hi):
-            return lo + (hi - lo) / 2.0
-        if math.isfinite(lo):
-            return lo + 1.0
-        if math.isfinite(hi):
-            return hi - 1.0
-        return 0.0
-
-    def _expand(self, pred, start: float, direction: float) -> tuple[float, float]:
-        """From ``start`` (``pred`` true), double the step towards ``direction`` till it fails."""
-        step = 1.0
-        while step < _FAR:
-            point = start + direction * step
-            if not pred(point):
-                return start, point
-            start = point
-            step *= 2.0
-        raise ValueError(
-            f"{self.name}: no end found towards {'+' if direction > 0 else '-'}inf "
-            "(entropy not concave or log Z diverges)"
-        )
-
-    def _edge(self, pred, start: float, direction: float) -> tuple[float, float]:
-        """Bisect for where ``pred`` stops holding, going from ``start`` towards ``direction``."""
-        end = self.upper if direction > 0 else self.lower
-        if math.isinf(end):
-            start, end = self._expand(pred, start, direction)
-        return _bisect(pred, start, end)
-
-    def _solve_geometry(self):
-        """Peak of ``Sigma``, lower edge ``e_0``, its entropy, and ``Sigma'(e_0)``."""
-        c = self._start()
-        slope_c = self._slope(c)
-        if slope_c > 0:
-            peak, _ = self._edge(lambda e: self._slope(e) > 0, c, +1.0)
-        elif slope_c < 0:
-            peak, _ = self._edge(lambda e: self._slope(e) < 0, c, -1.0)
-        else:
-            peak = c
-        top = self.total_entropy(peak)
-        if top < 0:
-            raise ValueError(
-                f"{self.name}: log_count + entropy(e) < 0 for every e "
-                f"(maximum {top!r} at e={peak!r}); "
-                "no level is populated"
-            )
-        good, bad = self._edge(lambda e: self.total_entropy(e) >= 0, peak, -1.0)
-        if bad == self.lower:
-            # Sigma >= 0 down to the end of the support: levels pile up at the edge.
-            try:
-                edge_entropy = self.total_entropy(self.lower)
-            except (ValueError, ZeroDivisionError, OverflowError):
-                edge_entropy = -math.inf
-            e0 = self.lower if edge_entropy >= 0 else good
-        else:
-            edge_entropy = 0.0
-            e0 = good
-        if e0 == self.lower:
-            try:
-                freeze = self._slope(e0)
-            except (ValueError, ZeroDivisionError, OverflowError):
-                freeze = math.inf
-        else:
-            freeze = self._slope(e0)
-        condensed = edge_entropy <= 0.0
-        return peak, e0, freeze, condensed
-
-    # -- public results ---------------------------------------------------
-
-    @property
-    def lowest_level(self) -> float:
-        """``e_0``: lowest energy density with ``Sigma(e) >= 0`` (ground state per unit size)."""
-        return self._geometry[1]
-
-    def critical_beta(self) -> float:
-        """``beta_c = Sigma'(e_0)``: condensation where the dominant level's entropy reaches 0.
-
-        ``inf`` if ``Sigma`` is still positive at the end of its support (the
-        levels then pile up at the edge without an entropy crisis).
-        """
-        _, _, freeze, condensed = self._geometry
-        return freeze if condensed else math.inf
-
-    def _dominant(self, beta: float) -> float:
-        peak, e0, freeze, _ = self._geometry
-        if beta >= freeze or e0 >= peak:
-            return e0
-        good, bad = _bisect(lambda e: self._slope(e) > beta, e0, peak)
-        return good + (bad - good) / 2.0
-
-    def _map(self, func, beta):
-        betas, scalar = _beta_values(beta)
-        out = np.array([func(float(b)) for b in betas])
-        return float(out[0]) if scalar else out
-
-    def dominant_level(self, beta):
-        """``e*(beta)``: the energy density that dominates ``Z``; ``e_0`` in the frozen phase."""
-        return self._map(self._dominant, beta)
-
-    def log_partition(self, beta):
-        """``phi(beta) = lim E[ln Z] / M = Sigma(e*) - beta e*`` (quenched, unnormalised)."""
-
-        def phi(b):
-            e = self._dominant(b)
-            return self.total_entropy(e) - b * e
-
-        return self._map(phi, beta)
-
-    def annealed_log_partition(self, beta):
-        """``lim ln E[Z] / M = max_e [Sigma(e) - beta e]`` over the whole support.
-
-        Equals :meth:`log_partition` for ``beta <= beta_c`` and exceeds it above
-        (Jensen): levels with negative entropy are counted on average.
-        """
-        peak = self._geometry[0]
-
-        def phi(b):
-            pred = lambda e: self._slope(e) > b  # noqa: E731
-            if math.isinf(self.lower):
-                good, bad = self._expand(lambda e: not pred(e), peak, -1.0)
-                good, bad = _bisect(pred, bad, good)
-            else:
-                bad, good = _bisect(lambda e: not pred(e), peak, self.lower)
-                if bad == self.lower or good == self.lower:
-                    good = bad = self.lower
-            e = good + (bad - good) / 2.0
-            return self.total_entropy(e) - b * e
-
-        return self._map(phi, beta)
-
-    def free_energy(self, beta):
-        """``f(beta) = -phi(beta) / beta`` per unit size."""
-
-        def f(b):
-            e = self._dominant(b)
-            return -(self.total_entropy(e) - b * e) / b
-
-        return self._map(f, beta)
-
-    def complexity(self, beta):
-        """``Sigma(e*(beta))``: log-count per unit size of the dominant levels (0 when frozen)."""
-        return self._map(lambda b: max(self.total_entropy(self._dominant(b)), 0.0), beta)
-
-    def mean_participation(self, beta):
-        """Large-size ``E[Y] = max(0, 1 - beta_c / beta)``.
-
-        The lowest levels form a Poisson process of density ``exp(beta_c x)``
-        for any smooth ``Sigma`` with slope ``beta_c`` at ``e_0``, hence
-        Poisson–Dirichlet weights with ``m = beta_c / beta`` (as for the Gaussian
-        REM, Derrida 1981). That generality is our derivation, not a quoted result.
-        """
-        return rem_mean_participation(beta, self.critical_beta())
-
-
-@dataclass(frozen=True)
-class _Partial:
-    """``func(e, param)`` as a one-argument callable with a readable repr and equality."""
-
-    func: Callable
-    param: float
-
-    def __call__(self, e):
-        return self.func(e, self.param)
-
-
 __all__ = [
     "BLOCK_SIZE",
     "RESTART",
     "REMResult",
-    "GeneralREM",
     "rem_levels",
     "sampled_rem",
     "quenched_rem",
+    # theory (statmech.rem_theory)
+    "GeneralREM",
+    "ParticipationMoments",
     "rem_critical_beta",
     "rem_log_partition",
     "rem_free_energy",
     "rem_mean_participation",
+    "rem_participation_moments",
 ]

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from statmech.registry import ExperimentResult, Parameter, experiment
+from statmech.registry import ExperimentResult, Parameter, Resources, experiment
 
 
 def _plot_toy(result, fig):
@@ -31,17 +31,27 @@ def _plot_toy(result, fig):
         Parameter("delay", float, 0.0, "s", "sleep before returning (to make runs slow)"),
         Parameter("fail", bool, False, "", "raise ValueError (to test failed runs)"),
         Parameter("label", str, "a", "", "a string parameter", choices=("a", "b", "c")),
+        Parameter("marker", str, "", "", "touch MARKER.<pid> as the run starts (to kill it mid-point)"),
+        Parameter("steps", int, 1, "", "report progress in this many steps over the delay"),
     ],
     plot=_plot_toy,
     warmup={"n": 2},
+    resources=lambda *, n, steps, **_: Resources(
+        memory=8.0 * 5 * n, memory_driver=f"5 arrays of n={n} draws", seconds=1e-7 * n,
+        time_driver="n draws"),
 )
-def toy(*, seed, n, scale, delay, fail, label):
+def toy(*, seed, n, scale, delay, fail, label, marker, steps, progress=None):
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     if fail:
         raise ValueError("asked to fail")
-    if delay > 0:
-        time.sleep(delay)
+    if marker:
+        open(f"{marker}.{os.getpid()}", "w").close()
+    for step in range(steps):
+        if delay > 0:
+            time.sleep(delay / steps)
+        if progress is not None:
+            progress(step + 1, steps)
     rng = np.random.default_rng(seed)
     x = scale * rng.standard_normal(n)
     k = np.arange(1, 4)

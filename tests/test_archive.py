@@ -1,33 +1,42 @@
-"""The HDF5 archive: layout, round trip, readers (API, h5py, xarray), atomic publishing."""
+"""The HDF5 archive: layout, round trip, readers (API, h5py, xarray), atomic publishing, checksums."""
 
 from __future__ import annotations
 
 import errno
 import json
 import os
+import shutil
+import subprocess
+import sys
 from collections import namedtuple
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
-from statmech import archive as ar
 from statmech.archive import (
     ArchiveBusyError,
+    ArchiveError,
     ArchiveSchemaError,
     ArchiveWriter,
+    DamagedRunError,
     DiskFullError,
     NotAnArchiveError,
     RunRecord,
+    is_disk_full,
     make_run_id,
     open_archive,
 )
-from statmech.provenance import PROVENANCE_KEYS, provenance
+from statmech.provenance import provenance
 from statmech.registry import ExperimentResult
+from statmech.runs import staging as st
+from statmech.runs import writer as wr
 
 import _toy
 
 shutil_usage = namedtuple("usage", "total used free")
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference.h5"
 
 
 def _record(experiment="toy", seed=1, status="complete", **params):
@@ -96,31 +105,36 @@ def test_run_id_is_a_short_hash_of_experiment_params_and_seed():
 
 def test_round_trip_and_layout(tmp_path):
     rec = _record(n=7, label="b")
-    path = _write(tmp_path / "a.h5", [rec])
+    big = _record(n=5000, seed=2)  # 16 KiB and more: chunked, compressed, fletcher32
+    path = _write(tmp_path / "a.h5", [rec, big])
     with open_archive(path) as arc:
-        assert arc.run_ids == [rec.run_id]
-        _assert_same_result(arc.load(rec.run_id), rec.result)
+        assert set(arc.run_ids) == {rec.run_id, big.run_id}
+        for r in (rec, big):
+            _assert_same_result(arc.load(r.run_id), r.result)
         info = arc.info(rec.run_id[:6])  # unique prefix
         assert info.params == rec.params and info.seed == 1 and info.spawn_key == ()
         assert info.status == "complete" and info.provenance == dict(rec.provenance)
+        assert arc.verify() == {rec.run_id: "", big.run_id: ""}
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "statmech-archive" and f.attrs["schema_version"] == 1
+        assert f.attrs["format"] == "statmech-archive" and f.attrs["schema_version"] == 2
         g = f["runs"][rec.run_id]
         a = g.attrs
-        assert a["experiment"] == "toy" and a["status"] == "complete"
+        assert a["experiment"] == "toy" and a["status"] == "complete" and "error" not in a
         assert a["n"] == 7 and a["label"] == "b" and a["fail"] == 0
         assert json.loads(a["params_json"]) == rec.params
-        assert a["seed"] == 1 and a["seed_entropy"] == "1" and json.loads(a["seed_spawn_key"]) == []
-        for key in PROVENANCE_KEYS:
-            assert isinstance(a[key], str) and a[key]
+        assert a["seed"] == 1 and json.loads(a["seed_spawn_key"]) == []
+        assert json.loads(a["provenance_json"]) == dict(rec.provenance)
+        assert a["scalar_mean"] == rec.result.scalars["mean"] and a["scalar_tag"] == "b"
+        assert list(json.loads(a["scalars_json"])) == list(rec.result.scalars)
+        assert len(a["checksum_meta"]) == 32 and len(a["checksum_data"]) == 32
         for key in ("started", "finished"):
             assert a[key].endswith("+00:00")
-        # dimension scales and compression
-        y = g["y"]
+        y = g["y"]  # dimension scales; small arrays stay uncompressed (they would grow)
         assert y.dims[0][0].name.endswith("/k") and y.dims[1][0].name.endswith("/sample")
-        assert y.compression == "gzip" and y.shuffle
+        assert y.compression is None
         np.testing.assert_array_equal(g["k"][()], [1, 2, 3])
-        assert g["mean"].shape == () and g["mean"][()] == rec.result.scalars["mean"]
+        yb = f["runs"][big.run_id]["y"]
+        assert yb.compression == "gzip" and yb.shuffle and yb.fletcher32 and yb.chunks is not None
 
         # no bool attributes anywhere (HDF5 has no portable bool; h5py would write an enum)
         def check(name, obj):
@@ -134,6 +148,28 @@ def test_round_trip_and_layout(tmp_path):
         f.visititems(check)
 
 
+def test_string_coordinates_and_unusual_dtypes_round_trip(tmp_path):
+    result = ExperimentResult(
+        arrays={"v": (("case", "t"), np.arange(6, dtype=np.float32).reshape(2, 3)),
+                "flag": (("case",), np.array([True, False])),
+                "big_endian": (("t",), np.array([1.0, 2.0, 3.0], dtype=">f8")),
+                "empty": (("none",), np.zeros(0))},
+        coords={"case": np.array(["random-ve", "digits-ou"]), "t": np.array([0.1, 0.2, 0.3])},
+        scalars={"x": np.float64(1.5), "n": 3, "s": "text", "nan": float("nan")},
+        attrs={"note": "é ü"},
+    )
+    rec = RunRecord("0123456789abcdef", "toy", {"n": 1}, 0, (1, 2), "complete", "a", "b", {"k": "v"}, result)
+    path = _write(tmp_path / "a.h5", [rec])
+    with open_archive(path) as arc:
+        back = arc.load(rec.run_id)
+        assert list(back.coords["case"]) == ["random-ve", "digits-ou"]
+        assert back.arrays["v"][1].dtype == np.float32 and back.arrays["flag"][1].dtype == bool
+        np.testing.assert_array_equal(back.arrays["big_endian"][1], [1.0, 2.0, 3.0])
+        assert back.arrays["empty"][1].shape == (0,)
+        assert back.scalars["s"] == "text" and np.isnan(back.scalars["nan"]) and back.attrs["note"] == "é ü"
+        assert arc.info(rec.run_id).spawn_key == (1, 2)
+
+
 def test_xarray_reads_named_dimensions_and_coordinates(tmp_path):
     xr = pytest.importorskip("xarray")
     pytest.importorskip("h5netcdf")
@@ -145,7 +181,7 @@ def test_xarray_reads_named_dimensions_and_coordinates(tmp_path):
         np.testing.assert_array_equal(ds["k"].values, [1, 2, 3])
         assert "k" in ds.coords and "sample" not in ds.coords  # sample has no coordinate values
         np.testing.assert_array_equal(ds["y"].values, rec.result.arrays["y"][1])
-        assert float(ds["mean"]) == rec.result.scalars["mean"]
+        assert float(ds.attrs["scalar_mean"]) == rec.result.scalars["mean"]
         assert ds.attrs["experiment"] == "toy" and ds.attrs["n"] == 5
     finally:
         ds.close()
@@ -156,7 +192,8 @@ def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
     path = _write(tmp_path / "a.h5", [bad])
     with open_archive(path) as arc:
         assert arc.info(bad.run_id).status == "failed"
-        with pytest.raises(ar.ArchiveError, match="holds no result"):
+        assert "asked to fail" in arc.info(bad.run_id).error
+        with pytest.raises(ArchiveError, match="holds no result"):
             arc.load(bad.run_id)
     good = _record(n=9)
     assert good.run_id == bad.run_id
@@ -166,6 +203,24 @@ def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
     with open_archive(path) as arc:
         assert arc.info(good.run_id).status == "complete"
         _assert_same_result(arc.load(good.run_id), good.result)
+
+
+def test_schema_1_archives_still_open_and_take_new_runs(tmp_path):
+    old = tmp_path / "reference.h5"
+    shutil.copyfile(REFERENCE, old)
+    with open_archive(old) as arc:
+        assert arc.schema_version == 1 and len(arc) == 8
+        ids = arc.run_ids
+        before = {rid: arc.load(rid) for rid in ids}
+        assert all(why == "" for why in arc.verify().values())  # read completely; no checksums to check
+        assert arc.info(ids[0]).provenance  # schema 1: provenance_json and one attribute per key
+    rec = _record(seed=7)
+    _write(old, [rec])
+    with open_archive(old) as arc:
+        assert arc.schema_version == 2 and len(arc) == 9
+        for rid in ids:
+            _assert_same_result(arc.load(rid), before[rid])
+        _assert_same_result(arc.load(rec.run_id), rec.result)
 
 
 # -- reader ------------------------------------------------------------------------------------------------
@@ -183,7 +238,8 @@ def test_runs_table_filters_and_collect_averages_repetitions(tmp_path):
         assert len(arc.runs(n=8, scale="0.5")) == 3  # text values are parsed (as from the CLI)
         assert len(arc.runs(where={"scale": [0.5, 2.0], "seed": 2})) == 4
         assert len(arc.runs(experiment="other")) == 0
-        assert len(arc.runs(where={"not_a_param": 1})) == 0
+        with pytest.raises(ValueError, match="no run has parameter 'not_a_param'; known keys: delay, fail"):
+            arc.runs(where={"not_a_param": 1})
         assert table.varying == ["scale"]
         assert "run_id" in str(table) and len(str(table).splitlines()) == 7
 
@@ -237,6 +293,133 @@ def test_reader_refuses_missing_foreign_and_newer_files(tmp_path):
         open_archive(tmp_path)
 
 
+# -- checksums and damage -------------------------------------------------------------------------------------
+
+
+def _damage(path: Path, offset: int, data: bytes) -> None:
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(data)
+
+
+def test_damaged_data_and_attributes_are_named_never_a_traceback(tmp_path):
+    records = [_record(seed=s, n=3000) for s in (1, 2, 3, 4)]
+    path = _write(tmp_path / "a.h5", records)
+    victims = {}
+    with h5py.File(path, "r") as f:
+        ds = f["runs"][records[0].run_id]["k"]  # the raw bytes of a small, uncompressed coordinate
+        victims["data"] = (records[0].run_id, ds.id.get_offset())
+        ds = f["runs"][records[1].run_id]["y"]  # a compressed chunk: fletcher32 and the checksum see it
+        victims["chunk"] = (records[1].run_id, ds.id.get_chunk_info(0).byte_offset + 100)
+    # an attribute's text: the scalars_json of run 3 (its values are its own)
+    raw = path.read_bytes()
+    where = raw.find(json.dumps(records[2].result.scalars).encode()[:40])
+    assert where > 0
+    victims["attrs"] = (records[2].run_id, where + 20)
+    _damage(path, victims["data"][1], b"\x7f" * 8)
+    _damage(path, victims["chunk"][1], b"\x00\x11\x22\x33")
+    _damage(path, victims["attrs"][1], b"9")
+    with open_archive(path) as arc:
+        assert arc.damaged_ids == [victims["attrs"][0]]  # listing checks the attributes' checksum
+        assert arc.info(records[3].run_id).status == "complete"
+        problems = arc.verify()
+        assert {rid for rid, why in problems.items() if why} == {v[0] for v in victims.values()}
+        assert "checksum_data" in problems[victims["data"][0]]
+        assert "checksum_meta" in problems[victims["attrs"][0]]
+        for run_id, _ in victims.values():
+            with pytest.raises(DamagedRunError, match=f"run {run_id}.*damaged"):
+                arc.load(run_id)
+        with pytest.raises(DamagedRunError, match=victims["attrs"][0]):
+            arc.info(victims["attrs"][0])
+        with pytest.raises(DamagedRunError, match="skip_damaged"):
+            arc.collect("mean")
+        assert arc.collect("mean", skip_damaged=True).count.sum() == 3
+        _assert_same_result(arc.load(records[3].run_id), records[3].result)
+        assert len(arc.runs(status="damaged")) == 1
+
+
+DAMAGE_SCRIPT = r"""
+import json, sys, numpy as np
+from statmech.archive import open_archive, ArchiveError
+out = {"errors": [], "loaded": {}, "damaged": []}
+try:
+    arc = open_archive(sys.argv[1])
+    problems = arc.verify()
+    out["damaged"] = sorted(rid for rid, why in problems.items() if why)
+    for rid in arc.run_ids:
+        try:
+            res = arc.load(rid)
+            out["loaded"][rid] = float(np.asarray(res.arrays["x"][1]).sum())
+        except ArchiveError:
+            pass
+    try:
+        arc.collect("mean", skip_damaged=True)
+    except (ArchiveError, ValueError):
+        pass
+except ArchiveError as exc:
+    out["errors"].append(str(exc))
+print(json.dumps(out))
+"""
+
+
+def _random_damage_trials(tmp_path, trials: int, seed: int):
+    records = [_record(seed=s, n=n) for s in (1, 2) for n in (40, 3000)]
+    path = _write(tmp_path / "a.h5", records)
+    truth = {r.run_id: float(r.result.arrays["x"][1].sum()) for r in records}
+    size = path.stat().st_size
+    rng = np.random.default_rng(seed)
+    for trial in range(trials):
+        copy = tmp_path / f"d{trial}.h5"
+        shutil.copyfile(path, copy)
+        offset = int(rng.integers(512, size - 64))  # past the superblock: the file still opens
+        _damage(copy, offset, rng.integers(0, 256, 32, dtype=np.uint8).tobytes())
+        proc = subprocess.run([sys.executable, "-c", DAMAGE_SCRIPT, str(copy)], capture_output=True,
+                              text=True, timeout=120, env=_toy.toy_env())
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, (offset, proc.stderr)
+        out = json.loads(proc.stdout)
+        for rid, total in out["loaded"].items():  # whatever loads is the original data, bit for bit
+            assert total == truth[rid], (offset, rid)
+        cli = subprocess.run([sys.executable, "-m", "statmech.cli", "check", str(copy)], capture_output=True,
+                             text=True, timeout=120, env=_toy.toy_env())
+        assert "Traceback" not in cli.stderr, (offset, cli.stderr)
+        assert cli.returncode == (1 if out["damaged"] or out["errors"] else 0), (offset, cli.stdout, cli.stderr)
+
+
+def test_random_damage_is_detected_or_harmless(tmp_path):
+    _random_damage_trials(tmp_path, trials=4, seed=1)
+
+
+@pytest.mark.slow
+def test_random_damage_many_trials(tmp_path):
+    _random_damage_trials(tmp_path, trials=40, seed=2)
+
+
+# -- the staging log ---------------------------------------------------------------------------------------------
+
+
+def test_staging_log_round_trip_and_torn_tail(tmp_path):
+    records = [_record(seed=1, n=5), _record(status="failed", n=3), _record(seed=2, n=2000)]
+    log = st.StagingLog(tmp_path)
+    sizes = [log.append(r) for r in records]
+    log.close()
+    back = [rec for _, rec in st.read_log(log.path)]
+    assert [r.run_id for r in back] == [r.run_id for r in records]
+    for a, b in zip(records, back):
+        assert (a.params, a.seed, a.status, a.error, a.provenance) == (b.params, b.seed, b.status, b.error, b.provenance)
+        if a.result is not None:
+            _assert_same_result(a.result, b.result)
+    data = log.path.read_bytes()
+    for cut in (len(data) - 1, len(data) - sizes[-1] + 10, sum(sizes[:1]) + 3):
+        log.path.write_bytes(data[:cut])  # a write cut short: the whole records before it remain
+        kept = [rid for rid, _ in st.read_log(log.path, decode=False)]
+        assert kept == [r.run_id for r in records][: len(kept)] and len(kept) == sum(
+            1 for k in range(3) if sum(sizes[: k + 1]) <= cut)
+    flipped = bytearray(data)
+    flipped[sizes[0] + 60] ^= 1  # a damaged record ends the log there (its digest fails)
+    log.path.write_bytes(bytes(flipped))
+    assert [rid for rid, _ in st.read_log(log.path)] == [records[0].run_id]
+
+
 # -- writer: locking, atomic publish, crashes --------------------------------------------------------------------
 
 
@@ -268,9 +451,7 @@ def test_open_reader_keeps_a_consistent_snapshot_across_publishes(tmp_path):
 
 @pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "on-disk"])
 @pytest.mark.parametrize("stage", ["write", "fsync", "replace"])
-def test_crash_during_publish_leaves_old_archive_and_staged_runs(
-    tmp_path, monkeypatch, stage, in_memory
-):
+def test_crash_during_publish_leaves_old_archive_and_staged_runs(tmp_path, monkeypatch, stage, in_memory):
     if not in_memory:  # the path taken by archives bigger than IN_MEMORY_LIMIT
         monkeypatch.setattr(ArchiveWriter, "IN_MEMORY_LIMIT", 0)
     path = _write(tmp_path / "a.h5", [_record(seed=1)])
@@ -286,67 +467,87 @@ def test_crash_during_publish_leaves_old_archive_and_staged_runs(
     w = ArchiveWriter(path)
     for r in new:
         w.stage(r)
-    if stage == "write":
-        calls = {"n": 0}
-        real = ar.write_run
-
-        def second_fails(parent, record):  # dies after the first run was appended to the copy
-            calls["n"] += 1
-            if calls["n"] == 2:
-                raise Crash(stage)
-            return real(parent, record)
-
-        monkeypatch.setattr(ar, "write_run", second_fails)
-    elif stage == "fsync":
-        monkeypatch.setattr(ar, "_fsync", boom)
-    else:
-        monkeypatch.setattr(ar.os, "replace", boom)
-    with pytest.raises(Crash):
-        w.publish()
+    with monkeypatch.context() as m:
+        if stage == "write":
+            m.setattr(wr, "_write_durably" if in_memory else "_copy_durably", boom)
+        elif stage == "fsync":
+            m.setattr(wr, "_fsync", boom)
+        else:
+            m.setattr(wr.os, "replace", boom)
+        with pytest.raises(Crash):
+            w.publish()
     w.abandon()
-    monkeypatch.undo()
-    monkeypatch.setattr(
-        ArchiveWriter, "IN_MEMORY_LIMIT", ArchiveWriter.IN_MEMORY_LIMIT if in_memory else 0
-    )
     assert path.read_bytes() == before  # the live archive was never touched
-    assert not list(tmp_path.glob(".a.h5.publish-*"))  # the temporary copy was removed
+    assert not list(tmp_path.glob(".a.h5.publish-*")) and not list(tmp_path.glob(".a.h5.work-*"))
     with open_archive(path) as arc:
         assert len(arc) == 1
         assert arc.pending == 2
     with ArchiveWriter(path) as w2:  # the next writer publishes the staged runs
         assert {r.run_id for r in new} <= w2.completed_ids()
+        assert w2.stats.recovered == 2
     with open_archive(path) as arc:
         assert len(arc) == 3 and arc.pending == 0
         for r in new:
             _assert_same_result(arc.load(r.run_id), r.result)
 
 
+def test_big_archives_keep_their_working_copy_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(ArchiveWriter, "IN_MEMORY_LIMIT", 20_000)
+    records = [_record(seed=s, n=2000) for s in range(4)]
+    path = tmp_path / "a.h5"
+    with ArchiveWriter(path) as w:
+        for r in records:
+            w.add(r)
+        assert w._work_path is not None and w._work_path.exists()  # spilled past the limit
+    assert not list(tmp_path.glob(".a.h5.work-*"))
+    with open_archive(path) as arc:
+        for r in records:
+            _assert_same_result(arc.load(r.run_id), r.result)
+
+
 def test_stale_temporary_files_of_a_killed_writer_are_removed(tmp_path):
     path = _write(tmp_path / "a.h5", [_record()])
-    junk = tmp_path / f".a.h5.publish-{12345}.tmp"
-    junk.write_bytes(b"half an hdf5 file")
+    junk = [tmp_path / f".a.h5.publish-{12345}.tmp", tmp_path / ".a.h5.work-12345.h5"]
+    for p in junk:
+        p.write_bytes(b"half an hdf5 file")
     staging = tmp_path / "a.h5.staging"
     staging.mkdir()
     half = staging / ".0123456789abcdef.999.tmp"
     half.write_bytes(b"half")
+    (staging / f"0001-1{st.LOG_SUFFIX}").write_bytes(b"SMRUN\x00v1 torn")  # a log cut in its first record
     with ArchiveWriter(path) as w:
         assert w.completed_ids() == {_record().run_id}
-    assert not junk.exists() and not staging.exists()
+    assert not any(p.exists() for p in junk) and not staging.exists()
     assert open_archive(path).run_ids == [_record().run_id]
 
 
 def test_killed_after_replace_before_cleanup_publishes_nothing_twice(tmp_path):
     rec = _record(seed=5)
     path = _write(tmp_path / "a.h5", [rec])
-    # the state after a kill between os.replace and the deletion of the staged file
-    with ArchiveWriter(path) as w:
-        w.stage(rec)
-        w.abandon()
-    assert (tmp_path / "a.h5.staging" / f"{rec.run_id}.h5").exists()
-    with ArchiveWriter(path) as w:
-        assert w.completed_ids() == {rec.run_id}
+    before = path.read_bytes()
+    # the state after a kill between os.replace and the deletion of the log
+    log = st.StagingLog(tmp_path / "a.h5.staging")
+    log.append(rec)
+    log.close()
     with open_archive(path) as arc:
-        assert arc.run_ids == [rec.run_id]
+        assert arc.pending == 0  # already published
+    with ArchiveWriter(path) as w:
+        assert w.completed_ids() == {rec.run_id} and w.stats.recovered == 0
+    assert path.read_bytes() == before and not (tmp_path / "a.h5.staging").exists()
+
+
+def test_runs_staged_one_file_each_by_an_older_statmech_are_published(tmp_path):
+    rec = _record(seed=8)
+    staging = tmp_path / "a.h5.staging"
+    staging.mkdir()
+    with h5py.File(staging / f"{rec.run_id}.h5", "w") as f:  # the pre-issue-9 staging format
+        from statmech.runs.schema import init_root, write_run
+
+        init_root(f)
+        write_run(f["runs"], rec)
+    with ArchiveWriter(tmp_path / "a.h5") as w:
+        assert w.stats.recovered == 1
+    with open_archive(tmp_path / "a.h5") as arc:
         _assert_same_result(arc.load(rec.run_id), rec.result)
 
 
@@ -358,54 +559,63 @@ def test_disk_full_is_reported_and_leaves_the_archive_unchanged(tmp_path, monkey
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with ArchiveWriter(path) as w:
-        monkeypatch.setattr(ar, "_fsync", full)
-        with pytest.raises(DiskFullError, match="disk full"):
-            w.add(_record(seed=2), publish=True)
-        monkeypatch.undo()
-    assert path.read_bytes() == before
-    assert not list(tmp_path.glob(".a.h5.publish-*")) and not list(
-        (tmp_path).glob("a.h5.staging/.*")
-    )
-    # an archive too big to rebuild in memory is copied on disk only if there is room
-    monkeypatch.setattr(ArchiveWriter, "IN_MEMORY_LIMIT", 0)
-    monkeypatch.setattr(
-        ar.shutil, "disk_usage", lambda p: shutil_usage(total=10**9, used=10**9 - 1000, free=1000)
-    )
+        with monkeypatch.context() as m:
+            m.setattr(wr, "_fsync", full)
+            with pytest.raises(DiskFullError, match="disk full"):
+                w.add(_record(seed=2), publish=True)
+    assert path.read_bytes() != before  # closing (with room again) published the staged run
+    with open_archive(path) as arc:
+        assert len(arc) == 2
+    before = path.read_bytes()
+    assert not list(tmp_path.glob(".a.h5.publish-*"))
+    # the log: a write that fails leaves no torn record behind
     with ArchiveWriter(path) as w:
-        with pytest.raises(DiskFullError, match="disk full while publishing.*stay staged"):
-            w.add(_record(seed=3), publish=True)
-        assert w.staged_ids() == {_record(seed=3).run_id}  # kept for later
+        with monkeypatch.context() as m:
+            m.setattr(st.os, "write", full)
+            with pytest.raises(DiskFullError, match="disk full while saving run"):
+                w.add(_record(seed=3))
         w.abandon()
+    assert path.read_bytes() == before
+    # a working copy on disk is made, and published, only if there is room
+    monkeypatch.setattr(ArchiveWriter, "IN_MEMORY_LIMIT", 0)
+    monkeypatch.setattr(wr.shutil, "disk_usage", lambda p: shutil_usage(total=10**9, used=10**9 - 1000, free=1000))
+    with pytest.raises(DiskFullError, match="a working copy"):
+        ArchiveWriter(path)
     monkeypatch.undo()
     assert path.read_bytes() == before
-    assert ar.is_disk_full(
-        OSError(
-            "Can't write data (file write failed: errno = 28, error message = 'No space left on device')"
-        )
+    assert is_disk_full(
+        OSError("Can't write data (file write failed: errno = 28, error message = 'No space left on device')")
     )
-    assert not ar.is_disk_full(OSError(errno.EACCES, "Permission denied"))
+    assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
 
 
 def test_publishing_is_throttled_to_a_fraction_of_wall_time(tmp_path, monkeypatch):
     clock = {"t": 0.0}
-    monkeypatch.setattr(ar.time, "monotonic", lambda: clock["t"])
+    monkeypatch.setattr(wr.time, "monotonic", lambda: clock["t"])
     path = tmp_path / "a.h5"
     with ArchiveWriter(path) as w:
-        w._last_publish_cost = 1.0  # pretend a publish takes 1 s
+        w._last_publish_cost = 1.0  # pretend a publish takes 1 s...
         w._last_publish_end = 0.0
+        w._last_publish_size = 10**9  # ...for an archive bigger than this one will be
         clock["t"] = 5.0
         w.add(_record(seed=1))
-        assert w.staged_ids() == {_record(seed=1).run_id}  # 5 s < 9 x 1 s: staged only
-        clock["t"] = 9.5
+        assert w.staged_ids() == {_record(seed=1).run_id}  # 5 s < 29 x 1 s: staged only
+        clock["t"] = 29.5
         w.add(_record(seed=2))
         assert w.staged_ids() == set()  # due: both published at once
     assert len(open_archive(path)) == 2
+    with ArchiveWriter(path) as w:  # a publish costs in proportion to the archive's size
+        w._last_publish_cost, w._last_publish_end = 1.0, 0.0
+        w._last_publish_size = w.image_size() // 4
+        clock["t"] = 100.0
+        w.add(_record(seed=3))  # predicted 4+ s: due after 116 s, not 29
+        assert w.staged_ids() == {_record(seed=3).run_id}
+    for bad in (-5, float("nan"), float("inf"), "x"):
+        with pytest.raises(ValueError, match="publish_interval"):
+            ArchiveWriter(tmp_path / "b.h5", publish_interval=bad)
 
 
 def test_a_foreign_writer_holding_the_file_gives_a_clear_message(tmp_path):
-    import subprocess
-    import sys
-
     path = _write(tmp_path / "a.h5", [_record()])
     holder = subprocess.Popen(
         [sys.executable, "-c",

@@ -18,15 +18,16 @@ import numpy as np
 import pytest
 
 from statmech.archive import open_archive
+from statmech.runs.staging import staged_records
 from statmech.scan import load_scan, run_scan
 
-import _toy
+from _archives import archive_contents, assert_runs_equal
 from _toy import cli, toy_env
 
+REFERENCE_ARCHIVE = Path(__file__).resolve().parents[1] / "data" / "reference.h5"
 
-@pytest.fixture(autouse=True)
-def toy_registry(monkeypatch):
-    monkeypatch.setenv("STATMECH_EXPERIMENTS", _toy.TOY_REGISTRY)
+
+pytestmark = pytest.mark.usefixtures("toy_registry")  # conftest.py
 
 
 def _ok(proc, code=0):
@@ -40,35 +41,6 @@ def _ok(proc, code=0):
 def _write_scan(path: Path, text: str) -> Path:
     path.write_text(textwrap.dedent(text))
     return path
-
-
-def _contents(path):
-    """run_id -> (params, seed, spawn key, status, arrays, scalars) of every run."""
-    out = {}
-    with open_archive(path) as arc:
-        for rid in arc.run_ids:
-            info = arc.info(rid)
-            res = arc.load(rid) if info.status == "complete" else None
-            arrays = {k: v[1] for k, v in res.arrays.items()} if res else {}
-            out[rid] = (
-                info.params,
-                info.seed,
-                info.spawn_key,
-                info.status,
-                arrays,
-                dict(info.scalars),
-            )
-    return out
-
-
-def _assert_runs_equal(got: dict, want: dict):
-    for rid, g in got.items():
-        assert rid in want, rid
-        w = want[rid]
-        assert g[:4] == w[:4] and g[5] == w[5]
-        assert g[4].keys() == w[4].keys()
-        for name in g[4]:
-            np.testing.assert_array_equal(g[4][name], w[4][name])
 
 
 # -- commands ---------------------------------------------------------------------------------------------------
@@ -184,6 +156,8 @@ def _mistakes(tmp_path):
     empty = _write_scan(tmp_path / "empty.toml", 'experiment = "toy"\n[grid]\nn = []\n')
     bad = _write_scan(tmp_path / "bad.toml", 'experiment = "toy"\n[grid]\nscale = [1.0, "x"]\n')
     ghost = "speciation" if not _importable("diffusion.experiments") else "nope2"
+    one = _write_scan(tmp_path / "one.toml", 'experiment = "toy"\n[grid]\nn = [1]\n')
+    huge = _write_scan(tmp_path / "huge.toml", 'experiment = "toy"\n[grid]\nn = [3, 1000000000000000]\n')
     return foreign, [
         (("run", "nope"), "unknown experiment 'nope'"),
         (("run", "toy", "-p", "m=1"), "has no parameter 'm'"),
@@ -207,6 +181,16 @@ def _mistakes(tmp_path):
         ),
         (("run", "toy", "-o", tmp_path / "no" / "dir.h5"), "does not exist"),
         (("plot", foreign, "-o", tmp_path / "f.png"), "give either a RUN_ID or --experiment"),
+        # checked before anything is computed (issue 9, item 6)
+        (("run", "toy", "-o", tmp_path / "never.h5", "--plot", tmp_path / "fig.xyz"),
+         "format 'xyz' is not supported; use one of"),
+        (("run", "toy", "--plot", tmp_path / "fig"), "needs an extension giving its format"),
+        (("run", "toy", "--plot", tmp_path / "no" / "fig.png"), "does not exist"),
+        (("scan", one, "-o", tmp_path / "s.h5", "--plot", tmp_path / "f.xyz"), "format 'xyz' is not supported"),
+        (("run", "toy", "-p", "n=1000000000000000"),
+         "experiment 'toy' would need 35.5 PiB (4e+16 bytes), more than the"),
+        (("scan", huge, "-o", tmp_path / "h.h5"),
+         "huge.toml: point n=1000000000000000: experiment 'toy' would need 35.5 PiB"),
     ]
 
 
@@ -239,6 +223,77 @@ def test_user_mistakes_give_one_line_errors_without_traceback(tmp_path, capsys):
         _check_error(args, fragment, code, capsys.readouterr().err)
     assert not foreign.with_name("foreign.h5.staging").exists()
     assert not foreign.with_name("foreign.h5.lock").exists()
+    assert not any((tmp_path / name).exists() for name in ("never.h5", "h.h5", "s.h5"))  # refused before starting
+
+
+def test_bad_arguments_are_refused_before_any_computation(tmp_path, capsys, monkeypatch):
+    from statmech.runs import scanner
+    from statmech.runs.cli import main
+
+    out = tmp_path / "runs.h5"
+    assert main(["run", "toy", "-p", "n=4", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["ls", str(out), "--where", "Q=3"]) == 1  # was "0 of 1 runs" and exit 0
+    err = capsys.readouterr().err
+    assert "no run has parameter 'Q'; known keys: delay, fail, label, marker, n, scale, steps, run_id" in err, err
+    assert main(["plot", str(out), "--experiment", "toy", "--where", "Q=3", "-o", str(tmp_path / "p.png")]) == 1
+    assert "no run has parameter 'Q'" in capsys.readouterr().err
+    for bad in ("-5", "nan", "inf", "soon"):
+        with pytest.raises(SystemExit) as info:
+            main(["scan", "x.toml", "--publish-interval", bad])
+        assert info.value.code == 2
+        assert "--publish-interval: must be" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["scan", "x.toml", "--jobs", "0"])
+    assert "--jobs/-j: must be an integer >= 1" in capsys.readouterr().err
+
+    # a long estimate is printed before the run starts (here the run is then interrupted at once)
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scanner, "run_point", interrupted)
+    assert main(["run", "toy", "-p", "n=300000000"]) == 130
+    err = capsys.readouterr().err
+    assert err.index("toy: estimated peak memory") < err.index("interrupted") and "time ~30 s" in err, err
+    assert main(["run", "rem", "-p", "M=40", "-p", "samples=100000"]) == 130  # days of work, said first
+    err = capsys.readouterr().err
+    assert "rem: estimated" in err and " years (2^M x samples = 2^40 x 100000 levels" in err, err
+
+
+def test_an_unwritable_folder_is_refused_before_computing(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        proc = cli("run", "toy", "-p", "delay=30", "--plot", folder / "fig.png")
+        folder.chmod(0o755)
+    elif _can_mount_tmpfs():  # root writes anywhere: mount a read-only file system there
+        py = sys.executable
+        proc = subprocess.run(
+            ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o ro,size=64k tmpfs {folder} && "
+             f"{py} -m statmech.cli run toy -p delay=30 --plot {folder}/fig.png"],
+            capture_output=True, text=True, env=toy_env(), timeout=120)
+    else:
+        pytest.skip("needs a non-root user or root with unshare to make a read-only folder")
+    assert proc.returncode == 1 and "does not take new files" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_memory_issue_9_examples_are_refused_at_once():
+    pytest.importorskip("diffusion.experiments")
+    from statmech.runs.cli import main
+
+    start = time.monotonic()
+    for args, fragment in (
+        (["run", "collapse", "-p", "n_data=1000000000", "-p", "dims=100000", "-p", "n_finite=0"],
+         "the memory is the n_data x max(dims) = 1000000000 x 100000 data set"),
+        (["run", "speciation", "-p", "n_pairs=1000000000000"], "2 n_pairs x max(dims) = 2000000000000 x 1024"),
+    ):
+        proc = cli(*args)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "would need" in proc.stderr and fragment in proc.stderr, proc.stderr
+    assert time.monotonic() - start < 60  # refused before allocating (it took minutes and 15 GB before)
+    assert main is not None
 
 
 def _importable(module: str) -> bool:
@@ -261,6 +316,58 @@ def test_show_and_plot_unknown_run(tmp_path, capsys):
         assert "no run 'ffff'" in err and "Traceback" not in err
 
 
+def test_check_and_verify_find_damaged_runs_and_show_names_them(tmp_path, capsys):
+    from statmech.runs.cli import main
+
+    out = tmp_path / "runs.h5"
+    for n in (3, 4, 5):
+        assert main(["run", "toy", "-p", f"n={n}", "-o", str(out)]) == 0
+    assert main(["check", str(out)]) == 0
+    assert "all 3 runs sound (schema 2)" in capsys.readouterr().out
+    with open_archive(out) as arc:
+        victim = arc.runs(n=4)[0].run_id
+        offset = arc.file["runs"][victim]["k"].id.get_offset()
+    with open(out, "r+b") as handle:  # overwrite the raw bytes of one of its datasets
+        handle.seek(offset)
+        handle.write(b"\xff" * 8)
+    assert main(["check", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert f"{victim}  damaged: its data fail their checksum" in text and "1 of 3 runs damaged" in text
+    assert main(["ls", str(out)]) == 0  # attributes intact: listed as complete
+    capsys.readouterr()
+    assert main(["ls", str(out), "--verify"]) == 1
+    text = capsys.readouterr().out
+    assert f"{victim}*" in text and "1 damaged (*)" in text
+    assert main(["show", str(out), victim]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"statmech: error: run {victim} in {out} is damaged") and "Traceback" not in err
+    assert main(["plot", str(out), victim, "-o", str(tmp_path / "v.png")]) == 1
+    assert "is damaged" in capsys.readouterr().err
+    assert main(["check", str(REFERENCE_ARCHIVE)]) == 0  # schema 1: no checksums, read completely
+    assert "8 runs of schema 1 carry no checksums" in capsys.readouterr().out
+
+
+def test_runs_and_scans_speak_in_logs(tmp_path):
+    # not a terminal: plain progress lines on stderr, spaced, then the results on stdout
+    proc = _ok(cli("run", "toy", "-p", "delay=3.0", "-p", "steps=6"))
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("statmech: ")]
+    assert lines and all(" run" in line and "elapsed, ETA" in line for line in lines), proc.stderr
+    assert any("0/1 run, " not in line for line in lines)
+    assert proc.stdout.startswith("run ") and "mean = " in proc.stdout
+    scan_file = _write_scan(tmp_path / "s.toml", """
+        experiment = "toy"
+        [fixed]
+        delay = 1.2
+        steps = 3
+        [grid]
+        n = [1, 2, 3, 4]
+        """)
+    proc = _ok(cli("scan", scan_file, "-o", tmp_path / "s.h5", "--jobs", "2"))
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("statmech: ") and "points" in line]
+    assert lines, proc.stderr  # at least one progress line in ~5 s
+    assert lines[-1].startswith("statmech: 4/4 points"), lines
+
+
 # -- scans: kill, interrupt, resume ------------------------------------------------------------------------------------
 
 # 16 runs of ~0.13 MB each: publishing (which rewrites the archive) is a sizeable
@@ -281,17 +388,24 @@ def _check_consistent(path: Path, reference: dict) -> int:
     """The archive (if any) opens, holds only complete runs equal to the reference; staged files too."""
     n = 0
     if path.exists():
-        got = _contents(path)
+        got = archive_contents(path)
         assert all(v[3] == "complete" for v in got.values())
-        _assert_runs_equal(got, reference)
+        assert_runs_equal(got, reference)
         with h5py.File(path, "r") as f:  # and plain h5py agrees
             assert set(f["runs"]) == set(got)
         n = len(got)
-    staging = path.with_name(path.name + ".staging")
-    if staging.exists():
-        for staged in staging.glob("*.h5"):
-            _assert_runs_equal(_contents(staged), reference)
+    for _, run_id, record in staged_records(path.with_name(path.name + ".staging")):  # logged, not yet published
+        res = record.result
+        arrays = {k: v[1] for k, v in res.arrays.items()}
+        got = (record.params, record.seed, record.spawn_key, record.status, arrays, dict(res.scalars))
+        assert_runs_equal({run_id: got}, reference)
     return n
+
+
+def _finished(path: Path) -> set:
+    """Run ids a killed scan finished: published, or logged in the staging folder."""
+    done = set(archive_contents(path)) if path.exists() else set()
+    return done | {rid for _, rid, _ in staged_records(path.with_name(path.name + ".staging"), decode=False)}
 
 
 def _resume_command(scan_file, path, jobs):
@@ -303,7 +417,7 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
     scan_file = _write_scan(tmp_path / "kill.toml", KILL_SCAN)
     reference_path = tmp_path / "reference.h5"
     run_scan(load_scan(scan_file), reference_path, jobs=1)
-    reference = _contents(reference_path)
+    reference = archive_contents(reference_path)
     assert len(reference) == N_KILL_POINTS
 
     path = tmp_path / "runs.h5"
@@ -323,11 +437,7 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
         _check_consistent(path, reference)
 
     # finish; meanwhile a reader keeps opening the archive being written
-    finished_before = 0
-    if path.exists():
-        finished_before = len(_contents(path))
-    staging = path.with_name(path.name + ".staging")
-    finished_before += len([p for p in staging.glob("*.h5")]) if staging.exists() else 0
+    finished_before = len(_finished(path))
     proc = subprocess.Popen(
         _resume_command(scan_file, path, jobs),
         env=env,
@@ -346,9 +456,9 @@ def _kill_and_resume(tmp_path, kills: int, jobs: int, seed: int):
     assert proc.returncode == 0 and "Traceback" not in err, err
     computed = int(out.split(" computed")[0].rsplit(" ", 1)[1])
     assert computed == N_KILL_POINTS - finished_before  # nothing finished was computed again
-    final = _contents(path)
+    final = archive_contents(path)
     assert final.keys() == reference.keys()
-    _assert_runs_equal(final, reference)
+    assert_runs_equal(final, reference)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith((".runs.h5", "runs.h5."))]
     assert leftovers == [], leftovers
     return snapshots
@@ -361,6 +471,78 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
 @pytest.mark.slow
 def test_sigkill_many_times_with_a_pool_then_resume(tmp_path):
     _kill_and_resume(tmp_path, kills=8, jobs=2, seed=2)
+
+
+def _session_processes(session: int) -> list:
+    """``(pid, state, command)`` of live processes in ``session`` (zombies excluded)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[3]) == session and fields[0] != "Z":
+            out.append((int(entry), fields[0], command.strip()))
+    return out
+
+
+def _kill_only_the_scan_mid_point(tmp_path, *extra):
+    """SIGKILL the scan's own process (as the OOM killer does) while its workers compute a point;
+    5 s later no process of its session may be alive: no worker, no resource tracker, no dask worker."""
+    marker = tmp_path / "started"
+    scan_file = _write_scan(tmp_path / "long.toml", f"""
+        experiment = "toy"
+        [fixed]
+        delay = 5.0
+        marker = "{marker}"
+        [grid]
+        n = [1, 2, 3, 4, 5, 6]
+        """)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statmech.cli", "scan", scan_file, "-o", tmp_path / "k.h5", "--jobs", "2", *extra],
+        env=toy_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob("started.*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = list(tmp_path.glob("started.*"))
+        assert started, "no point started within 120 s"
+        time.sleep(0.5)
+        before = _session_processes(proc.pid)
+        workers = {int(p.suffix.lstrip(".")) for p in started}
+        assert workers <= {pid for pid, _, _ in before} and len(before) >= 3, before
+        os.kill(proc.pid, signal.SIGKILL)  # only the scan, not its process group
+        proc.wait()
+        time.sleep(5.0)
+        left = _session_processes(proc.pid)
+        assert left == [], f"outlived their scan: {left}"
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_no_worker_outlives_a_scan_killed_mid_point(tmp_path):
+    _kill_only_the_scan_mid_point(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(4))
+def test_no_worker_outlives_a_scan_killed_mid_point_repeatedly(tmp_path, trial):
+    _kill_only_the_scan_mid_point(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(3))
+def test_no_local_dask_process_outlives_a_scan_killed_mid_point(tmp_path, trial):
+    pytest.importorskip("distributed")
+    _kill_only_the_scan_mid_point(tmp_path, "--scheduler", "local")
 
 
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
@@ -547,9 +729,9 @@ def test_dask_cluster_gives_the_same_archive_as_the_embedded_pool(tmp_path):
     finally:
         _stop(procs)
     run_scan(load_scan(scan_file), tmp_path / "pool.h5", jobs=2)
-    dask_runs, pool_runs = _contents(tmp_path / "dask.h5"), _contents(tmp_path / "pool.h5")
+    dask_runs, pool_runs = archive_contents(tmp_path / "dask.h5"), archive_contents(tmp_path / "pool.h5")
     assert dask_runs.keys() == pool_runs.keys()
-    _assert_runs_equal(dask_runs, pool_runs)
+    assert_runs_equal(dask_runs, pool_runs)
     with open_archive(tmp_path / "t.h5") as arc:
         assert {info.scalars["numba_threads"] for info in arc.runs()} == {1}
 
@@ -577,4 +759,4 @@ def test_local_dask_cluster_option(tmp_path):
     # (dask may log its own shutdown tracebacks under load; only our exit status is checked)
     assert proc.returncode == 0 and "statmech: error" not in proc.stderr, proc.stderr
     run_scan(load_scan(scan_file), tmp_path / "one.h5", jobs=1)
-    _assert_runs_equal(_contents(tmp_path / "dask.h5"), _contents(tmp_path / "one.h5"))
+    assert_runs_equal(archive_contents(tmp_path / "dask.h5"), archive_contents(tmp_path / "one.h5"))

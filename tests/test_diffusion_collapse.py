@@ -5,7 +5,6 @@ import math
 import numba
 import numpy as np
 import pytest
-import scipy.special
 from scipy import optimize
 
 from diffusion.collapse import (
@@ -17,23 +16,9 @@ from diffusion.collapse import (
     gm_excess_entropy_annealed,
     gm_excess_entropy_finite,
 )
+import naive
 from diffusion.datasets import gaussian_mixture
 from diffusion.processes import ou_process, ve_process
-
-
-def reference_values(data, times, process, nu, z):
-    """Per-time reference: x = s a_nu + sqrt(Delta) z, squared distances, scipy logsumexp.
-
-    Returns v_i(t)/d = (logsumexp_mu(-|x - s a_mu|^2/(2 Delta)) + |z|^2/2)/d.
-    """
-    d = data.shape[1]
-    out = np.empty((nu.shape[0], len(times)))
-    for k, t in enumerate(times):
-        s, delta = process.s(t), process.delta(t)
-        x = s * data[nu] + math.sqrt(delta) * z
-        sq = (x * x).sum(1)[:, None] + s * s * (data * data).sum(1)[None, :] - 2 * s * x @ data.T
-        out[:, k] = (scipy.special.logsumexp(-sq / (2 * delta), axis=1) + 0.5 * (z * z).sum(1)) / d
-    return out
 
 
 @pytest.mark.parametrize("process", [ou_process(), ve_process(0.7)])
@@ -42,7 +27,7 @@ def test_common_random_numbers_equal_per_time_reference(process):
     times = np.array([0.02, 0.1, 0.4, 1.0, 3.0])
     res = excess_entropy(ds.data, times, process, n_samples=64, seed=5, block_rows=10)
     nu, z = draw_collapse_samples(500, 24, 64, 5)
-    ref = reference_values(ds.data, times, process, nu, z)
+    ref = naive.excess_entropy_values(ds.data, times, process, nu, z)
     # Same draws, same formula reorganised: round-off of |x - s a|^2/(2 Delta) ~ 1e4 * 1e-16
     # at the smallest time, divided by d.
     np.testing.assert_allclose(res.per_sample, ref, rtol=1e-12, atol=1e-12)
@@ -60,6 +45,13 @@ def test_independent_of_block_size_and_threads():
     finally:
         numba.set_num_threads(previous)
     np.testing.assert_array_equal(a.per_sample, b.per_sample)
+    # Several blocks and several products per block (products of 256 samples):
+    # blocks 256 + 256 + 88 (block_rows=7 rounds up to 256), 512 + 88 (300
+    # rounds up to 512: two products in the first block), and one block of 600.
+    runs = [excess_entropy(ds.data, times, n_samples=600, seed=1, block_rows=rows)
+            for rows in (7, 300, None)]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.per_sample, runs[0].per_sample)
 
 
 def test_large_d_uses_max_pass_and_stays_finite():
@@ -68,7 +60,7 @@ def test_large_d_uses_max_pass_and_stays_finite():
     times = np.array([0.05, 1.0])
     res = excess_entropy(ds.data, times, n_samples=4, seed=2)
     nu, z = draw_collapse_samples(50, 2000, 4, 2)
-    np.testing.assert_allclose(res.per_sample, reference_values(ds.data, times, ou_process(), nu, z),
+    np.testing.assert_allclose(res.per_sample, naive.excess_entropy_values(ds.data, times, ou_process(), nu, z),
                                rtol=1e-11, atol=1e-12)
 
 
@@ -84,7 +76,7 @@ def test_pruned_chunks_leave_the_result_unchanged():
     times = np.array([0.05, 0.3, 0.8, 1.5])
     res = excess_entropy(data, times, n_samples=40, seed=3, block_rows=9)
     nu, z = draw_collapse_samples(300, d, 40, 3)
-    np.testing.assert_allclose(res.per_sample, reference_values(data, times, ou_process(), nu, z),
+    np.testing.assert_allclose(res.per_sample, naive.excess_entropy_values(data, times, ou_process(), nu, z),
                                rtol=1e-12, atol=1e-12)
 
 
@@ -109,50 +101,16 @@ def test_f_is_nonnegative_and_tends_to_alpha():
     assert abs(res.f[0]) < 1e-6
 
 
-def _explicit_finite_size_values(times, n, d, mu_tilde, sigma, seed, n_samples):
-    """NumPy reference for gm_excess_entropy_finite: rebuild d-vectors from the same draws.
-
-    Sample i's stream (documented order): g1, z1, z2; chi2_{d-1}; chi2_{d-2}; eta (3, n-1);
-    chi2_{d-3} (n-1); uniforms (n-1) < 1/2 = other class. The vectors are placed on the
-    coordinate axes (e1 = m/|m|, e2, e3; the orthogonal part of each h_mu on e4), which is
-    the projection the function claims; then x, a_mu and the log-sum-exp are plain NumPy.
-    """
-    root = np.random.SeedSequence(seed)
-    out = np.empty((n_samples, len(times)))
-    m = np.zeros(d)
-    m[0] = mu_tilde * math.sqrt(d)
-    for i in range(n_samples):
-        rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
-        g1, z1, z2 = rng.standard_normal(3)
-        g = np.zeros(d)
-        g[:2] = g1, math.sqrt(rng.chisquare(d - 1))
-        z = np.zeros(d)
-        z[:3] = z1, z2, math.sqrt(rng.chisquare(d - 2))
-        eta = rng.standard_normal((3, n - 1))
-        h = np.zeros((n - 1, d))
-        h[:, :3] = eta.T
-        h[:, 3] = np.sqrt(rng.chisquare(d - 3, n - 1))
-        sign = np.where(rng.random(n - 1) < 0.5, -1.0, 1.0)
-        a_own = m + sigma * g
-        others = sign[:, None] * m[None, :] + sigma * h
-        for k, t in enumerate(times):
-            s, delta = math.exp(-t), -math.expm1(-2 * t)
-            x = s * a_own + math.sqrt(delta) * z
-            u = 0.5 * z @ z - ((x - s * others) ** 2).sum(1) / (2 * delta)
-            out[i, k] = scipy.special.logsumexp(np.append(u, 0.0)) / d
-    return out
-
-
 def test_finite_size_theory_equals_explicit_vectors():
     # The projection identity (3-D subspace + orthogonal chi2) against explicit d-vectors:
     # same draws, so agreement to round-off (1e-12 of values of order 1).
     times = np.array([0.05, 0.3, 1.0, 3.0])
     res = gm_excess_entropy_finite(times, 40, 7, 0.8, 1.3, n_samples=6, seed=11)
-    ref = _explicit_finite_size_values(times, 40, 7, 0.8, 1.3, 11, 6)
+    ref = naive.gm_excess_entropy_explicit(times, 40, 7, 0.8, 1.3, 11, 6)
     np.testing.assert_allclose(res.per_sample, ref, rtol=1e-12, atol=1e-13)
     # The underflow-safe max pass (|z|^2/2 > 600 at d = 1500) gives the same as NumPy.
     big = gm_excess_entropy_finite(np.array([0.2, 2.0]), 5, 1500, n_samples=2, seed=3)
-    np.testing.assert_allclose(big.per_sample, _explicit_finite_size_values(
+    np.testing.assert_allclose(big.per_sample, naive.gm_excess_entropy_explicit(
         np.array([0.2, 2.0]), 5, 1500, 1.0, 1.0, 3, 2), rtol=1e-11, atol=1e-13)
 
 

@@ -33,6 +33,25 @@ def test_experiment_runs_small_and_plots(name):
     spec.plot(result, fig)
     assert fig.axes
     plt.close(fig)
+    report = spec.report(result)  # what `statmech run NAME` prints
+    assert isinstance(report, str) and len(report.splitlines()) >= 3
+
+
+def test_collapse_report_gives_t_c_per_d_next_to_both_theories():
+    spec = get_experiment("collapse")
+    result = spec.run(SMALL["collapse"], seed=3)
+    report = spec.report(result)
+    arr = {k: v for k, (_, v) in result.arrays.items()}
+    for i, d in enumerate(result.coords["d"]):
+        line = next(row for row in report.splitlines() if row.split() and row.split()[0] == str(d))
+        for value in (arr["t_c"][i], arr["t_c_se"][i], arr["t_c_finite"][i], arr["t_c_theory"][i]):
+            assert f"{value:.3f}" in line, (line, value)
+
+
+def test_progress_is_reported_per_dimension():
+    calls = []
+    get_experiment("collapse").run(SMALL["collapse"], seed=3, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
 
 
 def test_speciation_is_reproducible_from_the_seed():

@@ -5,44 +5,12 @@ import math
 import numba
 import numpy as np
 import pytest
-import scipy.special
 
+import naive
 from diffusion.datasets import gaussian_mixture
 from diffusion.processes import ou_process, ve_process
 from diffusion.sampler import backward_sample, backward_sample_two_gaussians
 from diffusion.speciation import gm_phi, speciation_time
-
-
-def reference_sampler(data, process, times, n_traj, seed, ode=False, x0=None):
-    """Plain NumPy Euler–Maruyama with the same random numbers (one group of n_traj).
-
-    Draw order of diffusion.sampler for one group: nu, z for the start (made,
-    and discarded, also when x0 is given), then one (1, B, d) standard-normal
-    block per step.
-    """
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    n, d = data.shape
-    s0, d0 = process.s(times[0]), process.delta(times[0])
-    nu = rng.integers(0, n, size=n_traj)
-    x = s0 * data[nu] + math.sqrt(d0) * rng.standard_normal((n_traj, d))
-    if x0 is not None:
-        x = np.array(x0, dtype=np.float64)
-    k_rate, g2 = process.drift_rate, process.noise_variance
-    c2 = g2 * (0.5 if ode else 1.0)
-    path = []
-    for k in range(len(times) - 1):
-        t, h = times[k], times[k] - times[k + 1]
-        s, delta = process.s(t), process.delta(t)
-        sq = ((x[:, None, :] - s * data[None]) ** 2).sum(-1)
-        logw = -sq / (2 * delta)
-        w = np.exp(logw - scipy.special.logsumexp(logw, axis=1, keepdims=True))
-        score = (s * (w @ data) - x) / delta
-        path.append(sq.argmin(1))
-        xi = rng.standard_normal((1, n_traj, d))[0] if not ode else 0.0
-        x = x + h * (k_rate * x + c2 * score) + (0.0 if ode else math.sqrt(g2 * h) * xi)
-    s, delta = process.s(times[-1]), process.delta(times[-1])
-    path.append((((x[:, None, :] - s * data[None]) ** 2).sum(-1)).argmin(1))
-    return x, np.array(path)
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +25,12 @@ def test_matches_numpy_reference(small, process, ode):
     times = process.time_grid(0.05, 3.0, 40, spacing="log")
     res = backward_sample(small.data, process, times, n_trajectories=9, seed=11, group_size=9,
                           record_nearest=True, ode=ode)
-    x_ref, path_ref = reference_sampler(small.data, process, times, 9, 11, ode=ode)
+    x_ref, path_ref = naive.backward_sampler(small.data, process, times, 9, 11, ode=ode)
     # Same random numbers, same arithmetic up to round-off (chunked log-sum-exp, fast exp):
     # differences ~1e-14 per step, amplified at most by the step Jacobian over 40 steps.
     np.testing.assert_allclose(res.x, x_ref, rtol=1e-9, atol=1e-9)
     np.testing.assert_array_equal(res.nearest_path, path_ref)
     np.testing.assert_array_equal(res.nearest, path_ref[-1])
-
-
-def own_initial_draw(data, process, times, n_traj, seed, group_size):
-    """The states backward_sample draws at times[0] (init="marginal"), group by group."""
-    n, d = data.shape
-    s0 = float(np.asarray(process.s(times))[0])  # evaluated on the grid, as the sampler does
-    d0 = float(np.asarray(process.delta(times))[0])
-    out = np.empty((n_traj, d))
-    for j, i0 in enumerate(range(0, n_traj, group_size)):
-        size = min(group_size, n_traj - i0)
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(j,)))
-        nu = rng.integers(0, n, size=size)
-        out[i0:i0 + size] = s0 * data[nu] + math.sqrt(d0) * rng.standard_normal((size, d))
-    return out
 
 
 @pytest.mark.parametrize("method,ode", [("euler_maruyama", False), ("heun", False),
@@ -89,7 +43,7 @@ def test_x0_equal_to_own_draw_is_bit_identical(small, method, ode):
     kw = dict(centre=small.centre, clone_times=[1.0, 0.3], snapshot_times=[times[0], 0.3],
               record_nearest=True, method=method, ode=ode, seed=5, group_size=4)
     a = backward_sample(small.data, p, times, n_trajectories=10, **kw)
-    x0 = own_initial_draw(small.data, p, times, 10, 5, 4)
+    x0 = naive.sampler_initial_states(small.data, p, times, 10, 5, 4)
     b = backward_sample(small.data, p, times, x0=x0, **kw)
     np.testing.assert_array_equal(a.snapshots[0], x0)
     for name in ("x", "nearest", "t_collapse", "classes", "nearest_path", "snapshots"):
@@ -106,30 +60,11 @@ def test_x0_matches_numpy_reference_from_given_states(small, process):
     x0 = 0.5 * small.data[:9] + np.linspace(-2.0, 2.0, 9 * 5).reshape(9, 5)
     res = backward_sample(small.data, process, times, x0=x0, seed=11, group_size=9,
                           record_nearest=True, snapshot_times=[0.8])
-    x_ref, path_ref = reference_sampler(small.data, process, times, 9, 11, x0=x0)
+    x_ref, path_ref = naive.backward_sampler(small.data, process, times, 9, 11, x0=x0)
     assert res.x.shape == (9, 5)  # n_trajectories defaults to x0.shape[0]
     np.testing.assert_array_equal(res.snapshots[0], x0)
     np.testing.assert_allclose(res.x, x_ref, rtol=1e-9, atol=1e-9)  # round-off, as above
     np.testing.assert_array_equal(res.nearest_path, path_ref)
-
-
-def heun_delta_moments(process, times, ode):
-    """Exact law of stochastic Heun for one data point a (linear drift): y_end = A y0 + b a + noise.
-
-    Drift ``alpha_t y + beta_t a`` with ``alpha = k - c2/Delta``, ``beta = c2 s/Delta``.
-    Returns ``(A, b, v)``, ``v`` the variance the noise adds per component.
-    """
-    k, g2 = process.drift_rate, process.noise_variance
-    c2 = g2 * (0.5 if ode else 1.0)
-    A, b, v = 1.0, 0.0, 0.0
-    for t0, t1 in zip(times[:-1], times[1:]):
-        h = t0 - t1
-        al0, al1 = k - c2 / process.delta(t0), k - c2 / process.delta(t1)
-        be0, be1 = c2 * process.s(t0) / process.delta(t0), c2 * process.s(t1) / process.delta(t1)
-        f = 1.0 + 0.5 * h * (al0 + al1 + h * al1 * al0)
-        A, b = f * A, f * b + 0.5 * h * (be0 + be1 + h * al1 * be0)
-        v = f * f * v + (0.0 if ode else g2 * h * (1.0 + 0.5 * h * al1) ** 2)
-    return A, b, v
 
 
 @pytest.mark.parametrize("ode", [False, True])
@@ -149,7 +84,7 @@ def test_x0_from_forward_marginal_gives_marginal_at_t_min(ode):
     s, delta = p.s(t_min), p.delta(t_min)
     # Heun's own bias on this grid, from its exact moment recursion: < 0.2 s.e. of the
     # variance (delta sqrt(2/B), 1 %), so the tolerances below are statistical only.
-    A, b, v = heun_delta_moments(p, times, ode)
+    A, b, v = naive.heun_delta_moments(p, times, ode)
     assert abs(A * p.s(t_start) + b - s) * np.abs(a).max() < 0.2 * math.sqrt(delta / B)
     assert abs(A * A * p.delta(t_start) + v - delta) < 0.2 * delta * math.sqrt(2 / B)
     # mean: 4 s.e. sqrt(delta/B); covariance entries: 4 s.e. delta sqrt((1 + [i = j])/B).

@@ -155,3 +155,81 @@ def test_rem_scan_is_identical_on_one_and_two_workers(tmp_path):
             ra, rb = a.load(rid), b.load(rid)
             for name in ra.arrays:
                 np.testing.assert_array_equal(ra.arrays[name][1], rb.arrays[name][1])
+
+
+# -- resource estimates and reports of every registered experiment (issue 9, items 6 and 7) -------------------
+
+
+def _registered():
+    from statmech.registry import available_experiments
+
+    return [name for name in available_experiments() if not name.startswith("toy")]
+
+
+def test_every_registered_experiment_estimates_its_resources_and_reports():
+    from statmech.runs.resources import Resources
+
+    names = _registered()
+    assert len(names) >= 12
+    for name in names:
+        spec = get_experiment(name)
+        assert spec.resources is not None and spec.report is not None, name
+        for params in ({}, spec.warmup or {}):
+            estimate = spec.estimate(params)
+            assert isinstance(estimate, Resources) and estimate.memory >= 0, name
+            assert estimate.seconds is not None and estimate.seconds >= 0, name
+            assert estimate.memory_driver and estimate.time_driver, name
+        assert spec.estimate(spec.warmup or {}).peak_memory < 2**30, name  # warm-ups are tiny
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("collapse", {"dims": "64,128", "n_data": 5000, "n_samples": 200, "n_times": 6, "n_finite": 0}),
+        ("speciation", {"dims": "64", "n_pairs": 2000, "n_x": 3, "dt": 0.1}),
+        ("pitchfork", {"n_grid": 150, "n_points": 50}),
+        ("rem-condensation", {"sizes": "8,11", "dimension": 256, "n_samples": 2, "n_beta": 5}),
+        ("classical-capacity", {"sizes": "300,400", "n_alpha": 3, "n_sets": 1, "n_targets": 4}),
+    ],
+)
+def test_memory_estimates_bound_the_measured_peak(name, params):
+    # tracemalloc sees NumPy's allocations. An estimate is meant to refuse what cannot fit, so it
+    # must not fall far below the peak; and not be so far above it that it refuses what fits.
+    import tracemalloc
+
+    spec = get_experiment(name)
+    spec.run(spec.warmup or {}, seed=0)  # compile first: Numba's own allocations are not the run's
+    estimate = spec.estimate(params)
+    tracemalloc.start()
+    try:
+        spec.run(params, seed=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert estimate.memory >= 0.8 * peak, (estimate.memory, peak)
+    assert estimate.memory <= 10 * peak + 64e6, (estimate.memory, peak)
+
+
+def test_a_huge_gaussian_mixture_is_refused_before_allocating():
+    import time
+
+    from statmech.memory import InsufficientMemoryError
+
+    diffusion = pytest.importorskip("diffusion")
+    start = time.monotonic()
+    with pytest.raises(InsufficientMemoryError, match=r"gaussian_mixture\(n=1000000000, d=1000000\) would need"):
+        diffusion.gaussian_mixture(10**9, 10**6)
+    assert time.monotonic() - start < 5  # a bare MemoryError after 25 s before
+    with pytest.raises(MemoryError):
+        diffusion.gaussian_mixture(10**9, 10**6)
+    with pytest.raises(ValueError):  # callers that refuse bad sizes with ValueError see it too
+        diffusion.gaussian_mixture(10**9, 10**6)
+
+
+def test_reports_of_the_statmech_experiments():
+    rem_report = get_experiment("rem").report(get_experiment("rem").run({"M": 8, "samples": 4, "n_beta": 5}))
+    assert "beta_c = 2 sqrt(ln 2) = 1.6651" in rem_report and len(rem_report.splitlines()) == 9
+    assert "largest deviation from the exact finite-N mean" in rem_report
+    cw = get_experiment("curie-weiss")
+    text = cw.report(cw.run({}))
+    assert "T_c" in text and "delta" in text

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from naive import gibbs_reference
 from statmech import GibbsAccumulator, gibbs_average
+from statmech.gibbs import check_log_z, gibbs_pass, gibbs_workspace
 
 EPS64 = np.finfo(np.float64).eps
 EPS32 = np.finfo(np.float32).eps
@@ -194,3 +195,45 @@ def test_accumulator_misuse():
     with pytest.raises(ValueError, match="number of columns"):
         acc.update(np.ones((4, 2)))
     assert acc.n_seen == 0
+
+
+def test_pass_on_part_of_a_workspace_matches_reference_and_reuses_it():
+    """gibbs_pass on the first n rows of a larger workspace, twice: no state leaks between passes."""
+    patterns, states, offsets, beta = _problem(n=2000, d=24, B=17, seed=6)
+    work = gibbs_workspace(25, 24, 300, dtype=np.float64)
+    for coupling, rows in ((0.8, slice(0, 17)), (-1.3, slice(3, 11))):
+        x, b = states[rows], beta[rows]
+        n = x.shape[0]
+        log_z, part = np.empty(n), np.empty(n)
+        argmax, mean = np.empty(n, np.int64), np.empty((n, 24))
+        gibbs_pass(work, x, b, coupling, patterns, offsets, log_z, part, argmax, mean)
+        whole = gibbs_average(patterns, x, b, coupling=coupling, offsets=offsets, chunk_size=300)
+        np.testing.assert_array_equal(log_z, whole.log_z)  # same chunks, same compiled code
+        np.testing.assert_array_equal(mean, whole.mean)
+        np.testing.assert_array_equal(part, whole.participation)
+        np.testing.assert_array_equal(argmax, whole.argmax)
+        _assert_matches_reference(whole, patterns, x, b, coupling, offsets)
+
+
+def test_pass_without_mean():
+    patterns, states, offsets, beta = _problem(n=700, d=10, B=5, seed=7)
+    work = gibbs_workspace(5, 10, compute_mean=False, n_patterns=700)
+    assert work.mean_acc.shape == (0, 10) and work.chunk_size == 700
+    log_z, part, argmax = np.empty(5), np.empty(5), np.empty(5, np.int64)
+    gibbs_pass(work, states, beta, 1.0, patterns, np.zeros(0), log_z, part, argmax, np.empty((0, 10)))
+    ref_log_z, _, ref_part, ref_argmax, _ = gibbs_reference(patterns, states, beta)
+    np.testing.assert_allclose(log_z, ref_log_z, rtol=1e-13)
+    np.testing.assert_allclose(part, ref_part, rtol=1e-12)
+    np.testing.assert_array_equal(argmax, ref_argmax)
+
+
+def test_workspace_and_log_z_checks():
+    with pytest.raises(ValueError, match="n_states must be >= 1"):
+        gibbs_workspace(0, 3)
+    with pytest.raises(ValueError, match="chunk_size must be >= 1"):
+        gibbs_workspace(2, 3, 0)
+    with pytest.raises(TypeError, match="dtype"):
+        gibbs_workspace(2, 3, dtype=np.int32)
+    check_log_z(np.array([0.0, 1.0]), np.float64)
+    with pytest.raises(FloatingPointError, match="state 1 overflow the float32"):
+        check_log_z(np.array([0.0, np.inf]), np.float32)

@@ -1,26 +1,14 @@
 """Classical Hopfield network against NumPy references (hopfield.classical)."""
 
+import math
+
 import numba
 import numpy as np
 import pytest
 
+import naive
 from hopfield.classical import classical_capacity, classical_retrieve, hebbian_weights
 from hopfield.patterns import random_patterns
-
-
-def sync_ref(w, s, max_steps):
-    """s <- sign(W s) (keep the spin on a zero field) until fixed point or 2-cycle."""
-    s = s.copy()
-    older = None
-    for step in range(1, max_steps + 1):
-        h = s @ w
-        new = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s))
-        if np.array_equal(new, s):
-            return new, step, True, False
-        if older is not None and np.array_equal(new, older):
-            return new, step, False, True
-        older, s = s, new
-    return s, max_steps, False, False
 
 
 def test_hebbian_weights_match_numpy():
@@ -58,9 +46,32 @@ def test_sync_matches_reference():
     start = random_patterns("binary", 8, 60, seed=6)
     res = classical_retrieve(w, start, mode="sync", max_sweeps=50)
     for b in range(8):
-        s, steps, conv, cyc = sync_ref(w, start[b], 50)
+        s, steps, conv, cyc = naive.classical_sync(w, start[b], 50)
         np.testing.assert_array_equal(res.states[b], s)
         assert (res.sweeps[b], res.converged[b], res.cycled[b]) == (steps, conv, cyc)
+
+
+@pytest.mark.parametrize("max_sweeps", [200, 2])
+def test_async_matches_reference(max_sweeps):
+    """The parallel async kernel against the one-query-at-a-time NumPy reference, same site orders.
+
+    N = 64 and +-1 states: the weights are multiples of 1/64 and every field
+    is a sum of them, exact in binary, so the kernel's incrementally updated
+    fields equal the reference's recomputed ones and every sign decision
+    (including zero fields, which keep the spin) is the same: bitwise equality.
+    Query b's SplitMix64 seed is child b of the seed, as classical_retrieve
+    documents. max_sweeps=2 stops some queries before a fixed point.
+    """
+    xi = random_patterns("binary", 12, 64, seed=8)  # alpha = 0.19 > alpha_c: many flips
+    w = hebbian_weights(xi)
+    start = random_patterns("binary", 10, 64, seed=9)
+    res = classical_retrieve(w, start, mode="async", max_sweeps=max_sweeps, seed=10)
+    seeds = [child.generate_state(1, np.uint64)[0] for child in np.random.SeedSequence(10).spawn(10)]
+    states, sweeps, converged = naive.classical_async(w, start, seeds, max_sweeps)
+    np.testing.assert_array_equal(res.states, states)
+    np.testing.assert_array_equal(res.sweeps, sweeps)
+    np.testing.assert_array_equal(res.converged, converged)
+    assert (sweeps > 1).any() and ((max_sweeps == 2) == (not converged.all()))
 
 
 def test_low_load_patterns_are_stable():
@@ -103,3 +114,44 @@ def test_capacity_scan_shows_the_transition():
     assert c.probability[0] > 0.95
     assert c.mean_overlap[1] < 0.7 + 4 * c.overlap_sem[1]
     assert c.probability[1] < 0.3
+
+
+def test_classical_threshold_fits_the_crossings():
+    """classical_threshold: the experiment's N^{-1/2} fit, on hand-made curves."""
+    from hopfield.classical import ClassicalCapacityCurve, classical_threshold
+
+    def curve(n, half):  # a fraction falling linearly through 1/2 at `half`
+        alphas = np.linspace(0.05, 0.25, 21)
+        prob = np.clip(0.5 - 5.0 * (alphas - half), 0.0, 1.0)
+        trials = np.full(21, 10)
+        return ClassicalCapacityCurve(n_features=n, alphas=alphas, n_patterns=(alphas * n).astype(int),
+                                      mean_overlap=prob, overlap_sem=0 * prob, probability=prob,
+                                      trials=trials, threshold=0.9)
+
+    sizes = np.array([100, 400, 1600])
+    fake = [curve(n, 0.14 + 0.5 / math.sqrt(n)) for n in sizes]
+    est = classical_threshold(fake)
+    np.testing.assert_allclose(est.alpha_half, 0.14 + 0.5 / np.sqrt(sizes), rtol=1e-12)
+    assert est.alpha_c == pytest.approx(0.14, abs=1e-12) and est.slope == pytest.approx(0.5)
+    assert est.alpha_c_err < 1e-10
+    assert math.isnan(curve(100, 0.4).alpha_half)  # never crosses on the grid
+    with pytest.raises(ValueError, match="needs >= 2 sizes"):
+        classical_threshold([fake[0], curve(100, 0.4)])
+
+
+@pytest.mark.slow
+def test_classical_threshold_near_ags():
+    """A real scan (N = 100, 200, 400; 15 s): alpha_c within 0.03 of AGS's 0.138.
+
+    Measured 0.144 +- 0.008 (fit standard error). The finite-size crossings
+    (0.22, 0.19, 0.18) lie far above 0.138, so the check has power: without
+    the N^{-1/2} extrapolation, or with loads read as ln(P)/N, it fails.
+    """
+    from hopfield.classical import classical_threshold
+
+    real = [classical_capacity(n, np.linspace(0.08, 0.26, 10), n_sets=6, n_targets=8, seed=n)
+            for n in (100, 200, 400)]
+    assert real[0].load_ratio is real[0].alphas
+    est = classical_threshold(real)
+    assert abs(est.alpha_c - 0.138) < 0.03
+    assert np.all(est.alpha_half > 0.17)

@@ -3,8 +3,8 @@
 import numba
 import numpy as np
 import pytest
-import scipy.special
 
+import naive
 from hopfield.modern import (
     hopfield_energy,
     hopfield_gradient,
@@ -15,36 +15,6 @@ from hopfield.modern import (
     stochastic_retrieve,
 )
 from hopfield.patterns import random_patterns
-
-
-# ---------------------------------------------------------------- references
-
-
-def energy_ref(xi, x, beta):
-    """E(x) = -1/beta logsumexp(beta Xi x) + |x|^2/2 (Ramsauer eq. 2 without constant)."""
-    beta = np.broadcast_to(beta, (x.shape[0],))
-    return -scipy.special.logsumexp(beta[:, None] * (x @ xi.T), axis=1) / beta + 0.5 * (x * x).sum(1)
-
-
-def update_ref(xi, x, beta):
-    beta = np.broadcast_to(beta, (x.shape[0],))
-    return scipy.special.softmax(beta[:, None] * (x @ xi.T), axis=1) @ xi
-
-
-def retrieve_ref(xi, x, beta, tol, max_iter):
-    """Whole batch iterated; each row frozen (and its iteration count kept) once its change <= tol."""
-    x = x.copy()
-    iters = np.zeros(x.shape[0], dtype=int)
-    active = np.ones(x.shape[0], dtype=bool)
-    for it in range(1, max_iter + 1):
-        new = update_ref(xi, x, beta)
-        change = np.abs(new - x).max(axis=1)
-        x[active] = new[active]
-        iters[active] = it
-        active &= change > tol
-        if not active.any():
-            break
-    return x, iters
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +34,9 @@ def test_energy_gradient_update_match_reference(setup):
     beta = np.linspace(0.1, 2.0, x.shape[0])
     # One Gibbs pass vs scipy on the full matrix: both are sums of ~300 terms in
     # float64, so they agree to ~1e-13 relative (reassoc allowed in the kernels).
-    np.testing.assert_allclose(hopfield_energy(xi, x, beta), energy_ref(xi, x, beta), rtol=1e-12)
-    np.testing.assert_allclose(hopfield_update(xi, x, beta), update_ref(xi, x, beta), rtol=1e-11, atol=1e-12)
-    np.testing.assert_allclose(hopfield_gradient(xi, x, beta), x - update_ref(xi, x, beta), rtol=1e-11,
+    np.testing.assert_allclose(hopfield_energy(xi, x, beta), naive.hopfield_energy(xi, x, beta), rtol=1e-12)
+    np.testing.assert_allclose(hopfield_update(xi, x, beta), naive.hopfield_update(xi, x, beta), rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(hopfield_gradient(xi, x, beta), x - naive.hopfield_update(xi, x, beta), rtol=1e-11,
                                atol=1e-12)
 
 
@@ -95,7 +65,7 @@ def test_update_descends_the_energy(setup):
 def test_retrieve_matches_whole_batch_reference(setup):
     xi, x, _ = setup
     res = retrieve(xi, x, 0.4, tol=1e-10, max_iter=300)
-    ref, iters = retrieve_ref(xi, x, 0.4, 1e-10, 300)
+    ref, iters = naive.hopfield_retrieve(xi, x, 0.4, 1e-10, 300)
     np.testing.assert_array_equal(res.iterations, iters)
     # same sequence of updates; round-off differs at ~1e-13 and is contracted by the map.
     np.testing.assert_allclose(res.states, ref, atol=1e-11)

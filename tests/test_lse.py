@@ -125,3 +125,16 @@ def test_bad_axis_and_undefined_softmax():
         logsumexp(np.ones((2, 3)), axis=1.5)
     with pytest.raises(ValueError, match="all -inf"):
         softmax(np.array([[0.0, 1.0], [-np.inf, -np.inf]]), axis=1)
+
+
+def test_log_cosh_stable_and_exact():
+    from statmech.lse import LN2, log_cosh
+
+    u = np.array([0.0, 1e-8, -0.3, 2.0, -20.0, 400.0, 1e6])
+    # Reference: log cosh = logaddexp(u, -u) - ln 2 (NumPy's stable two-term log-sum-exp).
+    np.testing.assert_allclose(log_cosh(u), np.logaddexp(u, -u) - LN2, rtol=1e-15, atol=1e-16)
+    # Absolute accuracy: a few ulps of max(|u|, ln 2) (u^2/2 itself is not resolved near 0).
+    small = np.array([1e-3, 0.5, 3.0])
+    error = np.abs(log_cosh(small) - np.log(np.cosh(small)))
+    assert np.all(error <= 4 * np.finfo(float).eps * np.maximum(small, LN2)), error
+    assert log_cosh(0.0) == 0.0 and np.isfinite(log_cosh(1e300))

@@ -24,16 +24,20 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
+import naive
+
 from statmech.meanfield import (
     Branches,
     CriticalExponents,
     FixedPoint,
+    branch_exponents,
     critical_exponents,
     curie_weiss,
     fit_power_law,
     follow_branches,
     jacobian,
     locate_critical_points,
+    ordered_and_disordered,
     solve,
     susceptibility,
 )
@@ -58,21 +62,6 @@ def four_jac(x, T):
     w /= w.sum()
     gm = A4.T @ w
     return ((A4.T * w) @ A4 - np.outer(gm, gm)) / T
-
-
-def cw_root(T, h=0.0, sign=1.0):
-    """Independent reference: brentq on m - tanh((m + h)/T) for the chosen branch.
-
-    ``sign = 0``: the unique root for T > 1. ``sign = ±1``: the ±m branch for
-    T < 1, bracketed away from the other roots by half the zero-field root.
-    """
-    f = lambda m: m - np.tanh((m + h) / T)  # noqa: E731
-    if sign == 0:
-        return optimize.brentq(f, -1.0, 1.0, xtol=1e-300, rtol=1e-15)
-    m0 = optimize.brentq(lambda m: m - np.tanh(m / T), 1e-300, 1.0, xtol=1e-300, rtol=1e-15)
-    if sign > 0:
-        return optimize.brentq(f, 0.5 * m0, 1.0, xtol=1e-300, rtol=1e-15)
-    return optimize.brentq(f, -1.0, -0.5 * m0, xtol=1e-300, rtol=1e-15)
 
 
 def atanh_minus_x(m):
@@ -118,7 +107,7 @@ def test_solve_curie_weiss_against_brentq(T, jac):
         fp = solve(CW.g, [sign], T, jac=jac)
         assert isinstance(fp, FixedPoint)
         # The root is well conditioned (1 - J >= 2e-3 at T = 0.999): 1e-13.
-        assert abs(fp.m[0] - cw_root(T, sign=sign)) < 1e-13
+        assert abs(fp.m[0] - naive.curie_weiss_root(T, sign=sign)) < 1e-13
         assert fp.stable and fp.residual < 1e-15
     fp0 = solve(CW.g, [0.0], T, jac=jac)
     assert fp0.m[0] == 0.0 and not fp0.stable  # J = 1/T > 1 at m = 0
@@ -127,7 +116,7 @@ def test_solve_curie_weiss_against_brentq(T, jac):
 
 def test_solve_with_field():
     fp = solve(CW.g, [0.0], 1.5, h=0.2, jac=CW.jac)
-    assert abs(fp.m[0] - cw_root(1.5, h=0.2, sign=0)) < 1e-14
+    assert abs(fp.m[0] - naive.curie_weiss_root(1.5, h=0.2, sign=0)) < 1e-14
     np.testing.assert_array_equal(fp.h, [0.2])
 
 
@@ -135,7 +124,7 @@ def test_solve_with_field():
 @pytest.mark.parametrize("jac", [None, "analytic"])
 def test_susceptibility_closed_form_and_finite_differences(T, sign, jac):
     jac = CW.jac if jac == "analytic" else jac
-    m = cw_root(T, sign=sign) if sign else 0.0
+    m = naive.curie_weiss_root(T, sign=sign) if sign else 0.0
     chi = susceptibility(CW.g, [m], T, jac=jac)[0, 0]
     J = 1 / np.cosh(m / T) ** 2 / T
     closed = J / (1 - J)
@@ -151,7 +140,7 @@ def test_susceptibility_closed_form_and_finite_differences(T, sign, jac):
     # the extrapolation removes the dh^2 term, leaving O(dh^4) and round-off
     # 1e-16/dh = 2e-10 absolute.
     def central(dh):
-        return (cw_root(T, h=dh, sign=sign) - cw_root(T, h=-dh, sign=sign)) / (2 * dh)
+        return (naive.curie_weiss_root(T, h=dh, sign=sign) - naive.curie_weiss_root(T, h=-dh, sign=sign)) / (2 * dh)
 
     fd = (4 * central(5e-7) - central(1e-6)) / 3
     np.testing.assert_allclose(chi, fd, rtol=1e-7)
@@ -190,7 +179,7 @@ def test_curie_weiss_pitchfork_branches(direction):
         # Every branch is a solution; the nonzero ones equal the brentq root.
         for i in np.flatnonzero(ex):
             m = br.m[b, i, 0]
-            want = 0.0 if abs(m) < 1e-6 else cw_root(br.params[i], sign=np.sign(m))
+            want = 0.0 if abs(m) < 1e-6 else naive.curie_weiss_root(br.params[i], sign=np.sign(m))
             assert abs(m - want) < 1e-13
         assert np.isnan(br.m[b, ~ex]).all() and not br.stable[b, ~ex].any()
     zero = int(np.flatnonzero(br.exists.all(axis=1))[0])
@@ -255,13 +244,35 @@ def test_curie_weiss_exponents_within_two_percent():
     assert wide.beta.exponent < ex.beta.exponent - 5 * ex.beta.stderr
 
 
+def test_branch_exponents_pick_the_branches_themselves():
+    """branch_exponents gives what the hand-picked branches give, on a grid followed either way."""
+    br, t_c, m, chi, h, m_h = _curie_weiss_scan()
+    picked = ordered_and_disordered(br, t_c)
+    assert picked.ordered_side == "below"
+    np.testing.assert_array_equal(picked.m[br.params < t_c], m[br.params < t_c])
+    np.testing.assert_array_equal(picked.chi, chi)
+    by_hand = critical_exponents(br.params, m, chi, t_c, field=h, m_field=m_h)
+    auto = branch_exponents(br, t_c, field=h, m_field=m_h)
+    for key in ("beta", "gamma_minus", "gamma_plus", "delta"):
+        assert getattr(auto, key) == getattr(by_hand, key), key
+    # Followed from high to low T (branches born at t_c): the same exponents.
+    down = follow_branches(CW.g, br.params[::-1], [[1.0], [-1.0], [0.0]], jac=CW.jac)
+    again = branch_exponents(down, t_c)
+    assert again.beta.exponent == pytest.approx(auto.beta.exponent, rel=1e-9)
+    assert again.gamma_plus.exponent == pytest.approx(auto.gamma_plus.exponent, rel=1e-9)
+    with pytest.raises(ValueError, match="inside the grid"):
+        ordered_and_disordered(br, 5.0)
+    with pytest.raises(ValueError, match="component must be"):
+        ordered_and_disordered(br, t_c, component=1)
+
+
 def test_two_independent_curie_weiss_nine_branches():
     starts = [[a, b] for a in (-1.0, 0.0, 1.0) for b in (-1.0, 0.0, 1.0)]
     br = follow_branches(CW.g, np.linspace(1.5, 0.4, 12), starts, jac=CW.jac)
     below = br.params < 1
     np.testing.assert_array_equal(br.exists.sum(axis=0), np.where(below, 9, 1))
     i = br.params.shape[0] - 1  # T = 0.4
-    m_star = cw_root(0.4)
+    m_star = naive.curie_weiss_root(0.4)
     got = sorted(tuple(np.round(br.m[b, i] / m_star).astype(int)) for b in range(br.n_branches))
     assert got == sorted((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1))
     for b in range(br.n_branches):

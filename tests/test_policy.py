@@ -29,14 +29,58 @@ def test_numba_options_only_in_policy_module():
     assert not stray, "Numba options outside statmech/_numba.py:\n" + "\n".join(stray)
 
 
-def test_policy_never_assumes_no_nan_or_inf():
+def _probe():  # decorated (never compiled) to read each policy decorator's options
+    return 0
+
+
+@pytest.mark.parametrize("name", ["kernel", "pkernel", "ordered_kernel", "callable_kernel"])
+def test_policy_never_assumes_no_nan_or_inf(name):
+    """Each decorator, applied to a function, compiles with flags that keep NaN and inf."""
     from statmech import _numba
 
-    assert _numba.FASTMATH.isdisjoint({"nnan", "ninf", "fast"})
-    for name in ("kernel", "pkernel", "ordered_kernel", "callable_kernel"):
-        options = getattr(_numba, name).targetoptions if hasattr(getattr(_numba, name), "targetoptions") else None
-        if options is not None:
-            assert options.get("fastmath") is not True
+    dispatcher = getattr(_numba, name)(_probe)
+    fastmath = dispatcher.targetoptions["fastmath"]
+    assert fastmath is not True, f"{name}: fastmath=True assumes no NaN/inf"
+    assert isinstance(fastmath, set) and fastmath.isdisjoint({"nnan", "ninf", "fast"}), (
+        f"{name}: fastmath flags {sorted(fastmath)} include one that assumes no NaN/inf")
+    assert dispatcher.targetoptions["error_model"] == "numpy"
+    assert dispatcher.targetoptions.get("parallel", False) == (name == "pkernel")
+    if name == "ordered_kernel":
+        assert "reassoc" not in fastmath
+
+
+_ALLOWED_PRIVATE = {"_validation", "_numba", "_fastexp"}
+
+
+def test_no_private_statmech_names_outside_statmech():
+    """diffusion and hopfield use statmech's public API (private modules: only the three policy ones)."""
+    violations = []
+    for path in _sources("diffusion", "hopfield"):
+        text = path.read_text()
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                parts = node.module.split(".")
+                if parts[0] != "statmech":
+                    continue
+                private_modules = [p for p in parts[1:] if p.startswith("_")]
+                if any(p not in _ALLOWED_PRIVATE for p in private_modules):
+                    violations.append(f"{where}:{node.lineno} imports from {node.module}")
+                elif not private_modules:
+                    for alias in node.names:
+                        if alias.name.startswith("_"):
+                            violations.append(f"{where}:{node.lineno} imports {node.module}.{alias.name}")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    if parts[0] == "statmech" and any(
+                            p.startswith("_") and p not in _ALLOWED_PRIVATE for p in parts[1:]):
+                        violations.append(f"{where}:{node.lineno} imports {alias.name}")
+        for match in re.finditer(r"\bstatmech(\.\w+)*\.(_\w+)", text):
+            if match.group(2) not in _ALLOWED_PRIVATE and not match.group(2).startswith("__"):
+                line = text.count("\n", 0, match.start()) + 1
+                violations.append(f"{where}:{line} uses {match.group(0)}")
+    assert not violations, "private statmech names used outside statmech:\n" + "\n".join(violations)
 
 
 def _imported_top_modules(path):

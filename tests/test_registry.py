@@ -169,7 +169,7 @@ def test_env_registered_experiment_loads_with_its_dotted_path(monkeypatch):
     monkeypatch.setenv("STATMECH_EXPERIMENTS", _toy.TOY_REGISTRY)
     spec = get_experiment("toy")
     assert spec.name == "toy" and spec.source == "_toy:toy"
-    assert [p.name for p in spec.parameters] == ["n", "scale", "delay", "fail", "label"]
+    assert [p.name for p in spec.parameters] == ["n", "scale", "delay", "fail", "label", "marker", "steps"]
 
 
 def test_load_experiment_refuses_undecorated_functions():
@@ -219,7 +219,7 @@ def test_decorator_checks_parameters_and_warmup():
 
 
 def test_cli_figure_has_the_size_the_experiment_asks_for(tmp_path):
-    from statmech import cli
+    from statmech.runs import cli
 
     seen = []
 
@@ -251,3 +251,40 @@ def test_run_resolves_parameters_and_normalises_the_seed():
     bad = registry.ExperimentSpec("bad", lambda *, seed: {"not": "a result"}, "", ())
     with pytest.raises(TypeError, match="not ExperimentResult"):
         bad.run()
+
+
+def test_resources_progress_and_reserved_prefixes():
+    from statmech.memory import InsufficientMemoryError
+    from statmech.registry import Resources
+
+    with pytest.raises(ValueError, match="reserved"):
+        Parameter("scalar_x", int, 1)
+    with pytest.raises(TypeError, match="resources must be callable"):
+        experiment("r", "", [], resources=3)
+
+    def estimate(*, k):
+        return Resources(memory=8.0 * k, memory_driver=f"k = {k} numbers", seconds=1e-3 * k, time_driver="k")
+
+    calls = []
+
+    @experiment("r", "", [Parameter("k", int, 10)], resources=estimate)
+    def with_progress(*, seed, k, progress=None):
+        for i in range(k):
+            progress(i + 1, k)
+        return ExperimentResult(scalars={"k": k})
+
+    spec = with_progress.spec
+    assert spec.accepts_progress
+    assert spec.estimate({"k": 4}).memory == 32.0 and spec.estimate().seconds == 1e-2
+    spec.run({"k": 3}, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    with pytest.raises(InsufficientMemoryError, match=r"experiment 'r' would need .*the memory is k = 10 numbers"):
+        spec.check_resources({}, memory_limit=1000)
+    bad = experiment("b", "", [], resources=lambda: 5)(lambda *, seed: ExperimentResult()).spec
+    with pytest.raises(TypeError, match="returned int, not Resources"):
+        bad.estimate()
+    plain = experiment("p", "", [])(lambda *, seed: ExperimentResult()).spec
+    assert not plain.accepts_progress and plain.estimate() is None
+    plain.run({}, progress=lambda done, total: None)  # not passed to a function that does not take it
+    with pytest.raises(ValueError, match="memory must be a number of bytes >= 0"):
+        Resources(memory=float("nan"), memory_driver="")

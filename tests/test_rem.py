@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import naive
 from statmech.rem import (
     BLOCK_SIZE,
     GeneralREM,
@@ -34,6 +35,7 @@ from statmech.rem import (
     rem_levels,
     rem_log_partition,
     rem_mean_participation,
+    rem_participation_moments,
     sampled_rem,
 )
 
@@ -43,26 +45,8 @@ BETA_C = 2.0 * math.sqrt(LN2)
 
 
 # ---------------------------------------------------------------------------
-# Plain NumPy/SciPy reference
+# Tolerances against the plain NumPy/SciPy reference (naive.rem_reference)
 # ---------------------------------------------------------------------------
-
-
-def _reference(energies, betas):
-    """``log Z(beta)``, ``log Z(2 beta)``, ``Y`` and ``min E`` for each row, textbook style."""
-    energies = np.atleast_2d(np.asarray(energies, dtype=np.float64))
-    betas = np.atleast_1d(np.asarray(betas, dtype=np.float64))
-    log_z, log_z2, y = (np.empty((energies.shape[0], betas.size)) for _ in range(3))
-    for r, row in enumerate(energies):
-        for k0 in range(0, betas.size, 16):  # 16 temperatures at a time bound the memory
-            b = betas[k0 : k0 + 16, None]
-            log_z[r, k0 : k0 + 16] = scipy.special.logsumexp(-b * row, axis=1)
-            log_z2[r, k0 : k0 + 16] = scipy.special.logsumexp(-2.0 * b * row, axis=1)
-            # Y from the weights relative to the ground state: no large logs cancel.
-            shifted = row - row.min()
-            z1 = np.exp(-b * shifted).sum(axis=1)
-            z2 = np.exp(-2.0 * b * shifted).sum(axis=1)
-            y[r, k0 : k0 + 16] = z2 / z1**2
-    return log_z, log_z2, y, energies.min(axis=1)
 
 
 def _log_z_atol(energies, betas):
@@ -76,7 +60,7 @@ def _log_z_atol(energies, betas):
 
 
 def _assert_matches_reference(result, energies, betas, y_rtol=1e-12):
-    log_z, log_z2, y, e_min = _reference(energies, betas)
+    log_z, log_z2, y, e_min = naive.rem_reference(energies, betas)
     atol = _log_z_atol(energies, betas)
     shape = result.log_z.shape
     np.testing.assert_allclose(result.log_z, log_z.reshape(shape), rtol=1e-12, atol=atol)
@@ -190,6 +174,18 @@ def test_results_depend_only_on_the_seed_not_on_threads():
     np.testing.assert_array_equal(quenched_rem(levels, betas, threads=3).log_z, one.log_z)
 
 
+def test_progress_reports_every_block_and_changes_nothing():
+    betas = np.linspace(0.5, 3.0, 5)
+    n = 3 * BLOCK_SIZE + 77  # 4 blocks per sample
+    calls = []
+    with_progress = sampled_rem(n, betas, n_samples=5, seed=4, threads=2,
+                                progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (20, 20) and all(t == 20 for _, t in calls)
+    assert [d for d, _ in calls] == sorted({d for d, _ in calls})  # strictly increasing
+    plain = sampled_rem(n, betas, n_samples=5, seed=4, threads=2)
+    np.testing.assert_array_equal(with_progress.log_z, plain.log_z)
+
+
 def test_seed_is_recorded_and_reproduces_the_run():
     betas = [1.0, 2.0]
     res = sampled_rem(1000, betas, n_samples=2, seed=None)
@@ -217,21 +213,10 @@ def test_levels_are_iid_gaussian_with_the_given_variance():
     assert abs(default.var() / (math.log2(3000) / 2) - 1) < 5 * math.sqrt(2 / 3000)
 
 
-def _expected_minimum(n_levels, sigma):
-    """``E[min_j E_j]`` for ``n`` i.i.d. ``N(0, sigma^2)``: exact quadrature.
-
-    ``E[max z] = int_0^inf (1 - Phi^n) dz - int_-inf^0 Phi^n dz``.
-    """
-    log_cdf = scipy.special.log_ndtr
-    upper = scipy.integrate.quad(lambda z: -np.expm1(n_levels * log_cdf(z)), 0, 40, limit=200)[0]
-    lower = scipy.integrate.quad(lambda z: np.exp(n_levels * log_cdf(z)), -40, 0, limit=200)[0]
-    return -sigma * (upper - lower)
-
-
 def test_mean_ground_state_matches_extreme_value_quadrature():
     m, s = 12, 400
     res = sampled_rem(2**m, [1.0], n_samples=s, seed=21)
-    expected = _expected_minimum(2**m, math.sqrt(m / 2))
+    expected = naive.rem_expected_minimum(2**m, math.sqrt(m / 2))
     se = res.min_energy.std(ddof=1) / math.sqrt(s)
     # 4 standard errors: a false alarm has probability ~6e-5.
     assert abs(res.min_energy.mean() - expected) < 4 * se
@@ -306,6 +291,7 @@ def test_quenched_matches_scipy_on_awkward_energies(energies, betas, uniform):
         (dict(seed=-1), ValueError, "seed must be >= 0"),
         (dict(seed=1.5), TypeError, "seed must be"),
         (dict(threads=0), ValueError, "threads must be >= 1"),
+        (dict(progress=3), TypeError, "progress must be callable"),
     ],
 )
 def test_sampled_rem_rejects_bad_input(kwargs, error, match):
@@ -454,70 +440,6 @@ def test_general_solver_with_numeric_slope():
     np.testing.assert_allclose(rem.log_partition(b), rem_log_partition(b), rtol=1e-13)
 
 
-def test_general_solver_spherical_overlaps_by_hand():
-    # Sigma = alpha + ln(1 - e^2)/2: Sigma' = -e/(1-e^2) = beta gives
-    # e* = (1 - sqrt(1 + 4 beta^2)) / (2 beta); Sigma(e_0) = 0 at
-    # e_0 = -sqrt(1 - exp(-2 alpha)), whose slope is beta_c = |e_0| exp(2 alpha).
-    alpha = 0.3
-    rem = GeneralREM.spherical_overlap(alpha)
-    e0 = -math.sqrt(-math.expm1(-2 * alpha))
-    beta_c = -e0 * math.exp(2 * alpha)
-    assert rem.lowest_level == pytest.approx(e0, rel=SOLVER_RTOL)
-    assert rem.critical_beta() == pytest.approx(beta_c, rel=SOLVER_RTOL)
-    beta = np.array([0.2, 0.7, 1.1, beta_c * 0.999, beta_c * 1.001, 3.0, 20.0])
-    e_star = np.where(beta < beta_c, (1 - np.sqrt(1 + 4 * beta**2)) / (2 * beta), e0)
-    np.testing.assert_allclose(rem.dominant_level(beta), e_star, rtol=1e-14)
-    phi = np.where(beta < beta_c, alpha + 0.5 * np.log1p(-(e_star**2)) - beta * e_star, -beta * e0)
-    np.testing.assert_allclose(rem.log_partition(beta), phi, rtol=1e-14)
-    # Annealed: the same stationary point without the Sigma >= 0 constraint.
-    e_a = (1 - np.sqrt(1 + 4 * beta**2)) / (2 * beta)
-    annealed = alpha + 0.5 * np.log1p(-(e_a**2)) - beta * e_a
-    np.testing.assert_allclose(rem.annealed_log_partition(beta), annealed, rtol=1e-14)
-
-
-def test_general_solver_binary_overlaps_by_hand():
-    # Sigma = alpha + H((1+q)/2) - ln 2 with e = -q: e* = -tanh(beta) and
-    # phi = alpha + ln cosh(beta) (the Legendre pair of ln(2 cosh beta)),
-    # until Sigma(e*) = 0 at beta_c, where continuity demands
-    # alpha + ln cosh(beta_c) = beta_c tanh(beta_c).
-    alpha = 0.4
-    rem = GeneralREM.binary_overlap(alpha)
-    beta_c = rem.critical_beta()
-    independent = scipy.optimize.brentq(
-        lambda b: alpha + math.log(math.cosh(b)) - b * math.tanh(b), 0.1, 10, xtol=1e-15
-    )
-    assert beta_c == pytest.approx(independent, rel=1e-13)
-    beta = np.array([0.1, 0.5, 0.9 * beta_c, 1.5 * beta_c])
-    high = beta[:3]
-    np.testing.assert_allclose(rem.log_partition(high), alpha + np.log(np.cosh(high)), rtol=1e-14)
-    np.testing.assert_allclose(rem.dominant_level(beta[:3]), -np.tanh(beta[:3]), rtol=1e-14)
-    np.testing.assert_allclose(rem.log_partition(beta[3]), -beta[3] * rem.lowest_level, rtol=1e-14)
-    # More patterns than binary states: Sigma > 0 at q = 1, no entropy crisis.
-    assert GeneralREM.binary_overlap(1.0).critical_beta() == math.inf
-
-
-def test_general_solver_gaussian_overlaps_and_identities():
-    alpha = 0.5
-    rem = GeneralREM.gaussian_overlap(alpha)
-    assert rem.critical_beta() == pytest.approx(math.sqrt(2 * alpha), rel=SOLVER_RTOL)
-    # Grid stepping over beta_c = 1 (where phi'' jumps, so differences are O(h)).
-    beta = np.linspace(0.05, 2.95, 30)
-    phi = rem.log_partition(beta)
-    # phi'(beta) = -e*(beta) (Legendre): central differences, error ~h^2 phi''' .
-    h = 1e-5
-    slope = (rem.log_partition(beta + h) - rem.log_partition(beta - h)) / (2 * h)
-    np.testing.assert_allclose(slope, -rem.dominant_level(beta), atol=1e-8)
-    # Convex in beta, and quenched <= annealed with equality below beta_c.
-    assert np.all(np.diff(phi, 2) >= -1e-12)
-    annealed = rem.annealed_log_partition(beta)
-    assert np.all(annealed >= phi - 1e-15)
-    below = beta < rem.critical_beta()
-    np.testing.assert_allclose(annealed[below], phi[below], rtol=1e-14)
-    assert np.all(annealed[~below] > phi[~below])
-    # Total entropy is log-count plus overlap entropy (PHYSICS.md §6).
-    assert rem.total_entropy(0.3) == pytest.approx(alpha - 0.045, rel=1e-15)
-
-
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
@@ -606,7 +528,7 @@ def test_sampled_rem_approaches_theory_as_m_grows():
     assert np.all(np.abs(y.mean(axis=0) - theory_y[frozen]) <= bias_y + 3 * se_y)
     phi = res.log_z[:, frozen] / m
     se_phi = phi.std(axis=0, ddof=1) / math.sqrt(s)
-    bias = betas[frozen] * (math.sqrt(LN2) + _expected_minimum(n, sigma) / m)
+    bias = betas[frozen] * (math.sqrt(LN2) + naive.rem_expected_minimum(n, sigma) / m)
     assert np.all(np.abs(phi.mean(axis=0) - theory_phi[frozen]) <= bias + 3 * se_phi)
 
 
@@ -657,5 +579,87 @@ def test_memory_does_not_grow_with_n():
     m = 30
     sigma = math.sqrt(m / 2)
     sd = math.pi / math.sqrt(6) / math.sqrt(2 * m * LN2) * sigma
-    assert abs(e_min - _expected_minimum(2**m, sigma)) < 6 * sd
+    assert abs(e_min - naive.rem_expected_minimum(2**m, sigma)) < 6 * sd
     assert log_z >= -e_min  # Z >= exp(-beta E_min) at beta = 1
+
+
+# ---------------------------------------------------------------------------
+# Exact finite-N participation moments
+# ---------------------------------------------------------------------------
+
+
+def test_participation_moments_one_and_two_levels():
+    # N = 1: Y = 1. N = 2: Y = p^2 + (1 - p)^2 with p = sigmoid(beta (E_2 - E_1)),
+    # E_2 - E_1 ~ N(0, 2 v): an independent one-dimensional quadrature.
+    betas = np.array([0.3, 1.0, 4.0, 12.0])
+    one = rem_participation_moments(betas, 1, variance=0.7)
+    np.testing.assert_allclose(one.mean, 1.0, rtol=1e-13)
+    np.testing.assert_allclose(one.second_moment, 1.0, rtol=1e-13)
+    two = rem_participation_moments(betas, 2, variance=0.5)
+    sd = 1.0  # sqrt(2 v)
+    for k, beta in enumerate(betas):
+        def y(diff, power, beta=beta):
+            p = scipy.special.expit(beta * diff)
+            return (p * p + (1 - p) ** 2) ** power * scipy.stats.norm.pdf(diff, scale=sd)
+
+        for power, got in ((1, two.mean[k]), (2, two.second_moment[k])):
+            want = scipy.integrate.quad(y, -np.inf, np.inf, args=(power,), epsabs=1e-15,
+                                        epsrel=1e-13)[0]
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("m", [4, 6])
+def test_participation_moments_against_sampled_rem(m):
+    """Brute force: 20000 standard REMs of 2^M levels (the engine), E[Y] and E[Y^2] within 4 s.e."""
+    betas = np.array([0.5, 1.5, 3.0, 6.0])
+    samples = 20000
+    res = sampled_rem(2**m, betas, n_samples=samples, seed=77 + m)
+    theory = rem_participation_moments(betas, 2**m)
+    y = res.participation
+    # Standard errors from the theory's own spread (std of Y, and of Y^2 from the sample).
+    se_mean = theory.std / math.sqrt(samples)
+    se_second = (y * y).std(axis=0, ddof=1) / math.sqrt(samples)
+    assert np.all(np.abs(y.mean(axis=0) - theory.mean) < 4 * se_mean), (y.mean(0), theory.mean)
+    assert np.all(np.abs((y * y).mean(axis=0) - theory.second_moment) < 4 * se_second)
+    # The M -> infinity formula is far off at these sizes: the finite-N curve is needed.
+    frozen = betas > BETA_C
+    assert np.all(np.abs(theory.mean - rem_mean_participation(betas))[frozen] > 10 * se_mean[frozen])
+
+
+def test_participation_moments_tend_to_derrida():
+    """Large M: E[Y] -> 1 - beta_c/beta, with the extreme-value shift of beta_c.
+
+    At finite N the lowest levels form a Poisson process of density
+    exp(beta_N x), beta_N = beta_c (1 - ln(4 pi ln N)/(4 ln N)) (the slope of
+    the level density at the typical minimum), so E[Y] ~ 1 - beta_N/beta up to
+    smaller corrections; below beta_c, E[Y] -> 0.
+    """
+    betas = np.array([0.8, 3.0, 5.0])
+    limit = rem_mean_participation(betas)
+    gaps, shifted = [], []
+    for m in (16, 64, 256):
+        mean = rem_participation_moments(betas, 2**m).mean
+        ln_n = m * LN2
+        beta_n = BETA_C * (1 - math.log(4 * math.pi * ln_n) / (4 * ln_n))
+        gaps.append(np.abs(mean - limit))
+        shifted.append(np.abs(mean[1:] - (1 - beta_n / betas[1:])))
+    gaps, shifted = np.array(gaps), np.array(shifted)
+    assert np.all(np.diff(gaps, axis=0) < 0)  # converging at every beta
+    assert gaps[-1, 0] < 1e-30  # liquid side: E[Y] ~ e^{beta^2 v}/N -> 0
+    # Frozen side (measured gaps at M = 16, 64, 256: 0.059, 0.020, 0.0060 at
+    # beta = 3): slow, like 1/ln N. The extreme-value shift accounts for most
+    # of it: what is left is under a fifth of the gap and shrinks faster.
+    assert np.all(gaps[-1, 1:] < 1e-2)
+    assert np.all(shifted[1:] < 0.2 * gaps[1:, 1:])
+    assert np.all(np.diff(shifted, axis=0) < 0)
+
+
+def test_participation_moments_bad_input():
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        rem_participation_moments(0.0, 8)
+    with pytest.raises(ValueError, match="n_levels must be >= 1"):
+        rem_participation_moments(1.0, 0)
+    with pytest.raises(ValueError, match="variance must be > 0"):
+        rem_participation_moments(1.0, 8, variance=0.0)
+    with pytest.raises(ValueError, match=r"n_levels must be <= 2\^512"):
+        rem_participation_moments(1.0, 2**600)

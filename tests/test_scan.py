@@ -13,11 +13,10 @@ from statmech.archive import open_archive
 from statmech.scan import Progress, ScanError, load_scan, parse_scan, point_seed, run_scan
 
 import _toy
+from _archives import assert_same_archives
 
 
-@pytest.fixture(autouse=True)
-def toy_registry(monkeypatch):
-    monkeypatch.setenv("STATMECH_EXPERIMENTS", _toy.TOY_REGISTRY)
+pytestmark = pytest.mark.usefixtures("toy_registry")  # conftest.py
 
 
 def scan(text: str):
@@ -49,7 +48,7 @@ def test_grid_zip_ranges_seeds_and_repetitions():
     assert len(s.points) == 3 * 3 * 2 * 2 * 2
     assert len({p.run_id for p in s.points}) == len(s.points)
     first = s.points[0]
-    assert first.params == {"n": 2, "scale": 0.1, "delay": 0.0, "fail": False, "label": "b"}
+    assert first.params == {"n": 2, "scale": 0.1, "delay": 0.0, "fail": False, "label": "b", "marker": "", "steps": 1}
     assert first.varied == {"n": 2, "scale": 0.1, "delay": 0.0, "fail": False}
     assert (first.seed, first.repetition) == (3, 0)
 
@@ -193,39 +192,12 @@ scale = [0.5, 2.0]
 """
 
 
-def _contents(path):
-    with open_archive(path) as arc:
-        out = {}
-        for rid in arc.run_ids:
-            info = arc.info(rid)
-            out[rid] = (
-                info.params,
-                info.seed,
-                info.spawn_key,
-                info.status,
-                arc.load(rid) if info.status == "complete" else None,
-            )
-        return out
-
-
-def _assert_same_archives(a, b):
-    ca, cb = _contents(a), _contents(b)
-    assert ca.keys() == cb.keys()
-    for rid in ca:
-        pa, pb = ca[rid], cb[rid]
-        assert pa[:4] == pb[:4]
-        if pa[4] is not None:
-            for name in pa[4].arrays:
-                np.testing.assert_array_equal(pa[4].arrays[name][1], pb[4].arrays[name][1])
-            assert pa[4].scalars == pb[4].scalars
-
-
 def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     s = scan(SMALL)
     r1 = run_scan(s, tmp_path / "one.h5", jobs=1)
     r2 = run_scan(s, tmp_path / "two.h5", jobs=2)
     assert (r1.computed, r2.computed, r1.failed, r2.failed) == (12, 12, [], [])
-    _assert_same_archives(tmp_path / "one.h5", tmp_path / "two.h5")
+    assert_same_archives(tmp_path / "one.h5", tmp_path / "two.h5")
     # and each run is the experiment called with the point's own seed sequence
     with open_archive(tmp_path / "two.h5") as arc:
         rid = arc.run_ids[0]
@@ -269,7 +241,7 @@ def test_resume_is_required_and_skips_finished_points(tmp_path):
     assert report.skipped == 5 and report.computed == 7 and not set(more) & set(seen)
     ref = tmp_path / "ref.h5"
     run_scan(s, ref, jobs=1)
-    _assert_same_archives(path, ref)
+    assert_same_archives(path, ref)
 
 
 def test_interrupting_a_pool_keeps_finished_runs(tmp_path):
@@ -320,20 +292,99 @@ def test_scan_refuses_experiments_workers_cannot_import(tmp_path):
         run_scan(s, tmp_path / "b.h5", jobs=0)
 
 
-def test_progress_bar_only_on_a_terminal():
+def test_progress_bar_on_a_terminal_and_plain_lines_in_logs(monkeypatch):
+    from statmech.runs import progress as pr
+
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
-    quiet = io.StringIO()
-    bar = Progress(3, stream=quiet)
-    bar.update()
-    bar.close()
-    assert quiet.getvalue() == ""
+    clock = {"t": 100.0}
+    monkeypatch.setattr(pr.time, "monotonic", lambda: clock["t"])
     tty = Tty()
     bar = Progress(4, stream=tty)
-    bar.update(2)
-    bar._draw(bar.t0 + 10.0)  # 2 of 4 in 10 s: 10 s to go
+    assert bar.mode == "bar"
+    bar.update(1)  # before BAR_DELAY: quick work draws nothing
+    assert tty.getvalue() == ""
+    clock["t"] += 10.0
+    bar.update(1)  # 2 of 4 in 10 s: 10 s to go
     bar.close()
     text = tty.getvalue()
-    assert "2/4 points" in text and "ETA 00:10" in text and text.endswith("\n")
+    assert text.startswith("\r[") and "2/4 points" in text and "ETA 00:10" in text and text.endswith("\n")
+
+    log = io.StringIO()  # a batch-job log: plain lines, spaced, with a heartbeat
+    clock["t"] = 0.0
+    lines = Progress(3, stream=log, estimate=60.0)
+    assert lines.mode == "lines"
+    lines.tick()
+    assert log.getvalue() == ""  # nothing in the first seconds
+    clock["t"] = 11.0
+    lines.tick()  # heartbeat while a point runs: the ETA comes from the estimate
+    assert log.getvalue() == "statmech: 0/3 points  00:11 elapsed, ETA ~00:49\n"
+    lines.set_partial("a", 0.5)  # an experiment reports half of a point done
+    clock["t"] = 13.0
+    lines.update(1, key="b")
+    assert log.getvalue().splitlines()[-1] == "statmech: 1/3 points, 1 running  00:13 elapsed, ETA 00:13"
+    clock["t"] = 13.5
+    lines.update(1, failed=1, key="a")  # too soon after the last line: silent
+    assert len(log.getvalue().splitlines()) == 2
+    lines.close()
+    assert log.getvalue().splitlines()[-1].startswith("statmech: 2/3 points, 1 failed")
+
+    off = io.StringIO()
+    quiet = Progress(3, stream=off, mode="off")
+    clock["t"] = 1000.0
+    quiet.update(3)
+    quiet.close()
+    assert off.getvalue() == ""
+
+
+# -- checks before compute, and what a scan says (issue 9, items 6 and 7) --------------------------------------
+
+
+def test_a_point_that_cannot_fit_refuses_the_scan_before_anything_runs(tmp_path):
+    s = scan('experiment = "toy"\n[grid]\nn = [3, 1000000000000000]\n')
+    with pytest.raises(ScanError, match=r"s.toml: point n=1000000000000000: experiment 'toy' would need .* PiB"):
+        run_scan(s, tmp_path / "a.h5")
+    assert not (tmp_path / "a.h5").exists()
+    with pytest.raises(ScanError, match="publish_interval must be finite and >= 0"):
+        run_scan(s, tmp_path / "a.h5", publish_interval=float("nan"))
+
+
+def test_a_pool_too_wide_for_the_memory_is_narrowed(tmp_path, monkeypatch):
+    from statmech.runs import scanner
+    from statmech.runs.resources import BASE_MEMORY
+
+    monkeypatch.setattr(scanner, "available_memory", lambda: int(1.5 * BASE_MEMORY))  # one point at a time
+    notes = []
+    report = run_scan(scan('experiment = "toy"\n[grid]\nn = [3, 4, 5]\n'), tmp_path / "a.h5", jobs=2,
+                      on_note=notes.append)
+    assert report.jobs == 1 and report.computed == 3
+    assert notes and "running 1 at a time instead of 2" in notes[0]
+
+
+def test_workers_report_progress_inside_a_point_and_the_final_merge_has_a_bar(tmp_path, monkeypatch):
+    from statmech.runs import scanner
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    seen = []
+
+    class Recorder(Progress):
+        def set_partial(self, key, fraction):
+            seen.append((key, fraction))
+            super().set_partial(key, fraction)
+
+    monkeypatch.setattr(scanner, "MERGE_PROGRESS_BYTES", 0)
+    monkeypatch.setattr(Progress, "BAR_DELAY", 0.0)
+    s = scan('experiment = "toy"\n[fixed]\ndelay = 1.2\nsteps = 4\n[grid]\nn = [1, 2]\n')
+    stream = Tty()
+    report = run_scan(s, tmp_path / "a.h5", jobs=2, progress=Recorder(2, stream=stream),
+                      publish_interval=1e6)  # nothing published before the end: the final merge has work
+    assert report.computed == 2
+    fractions = [f for _, f in seen]
+    assert fractions and all(0 < f < 1.0 + 1e-12 for f in fractions)  # from the workers, through the queue
+    assert {key for key, _ in seen} <= {p.run_id for p in s.points}
+    assert "archive written" in stream.getvalue()
