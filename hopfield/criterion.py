@@ -87,7 +87,8 @@ import scipy.stats
 
 from statmech._fastexp import exp_nonpositive
 from statmech._numba import kernel
-from statmech._validation import as_float, as_float_array, as_int, as_seed_sequence
+from statmech._validation import as_float, as_float_array, as_int, as_seed_sequence, child_seed
+from statmech.lse import LN2
 
 from hopfield.capacity import success_window
 from hopfield.patterns import check_ensemble
@@ -152,7 +153,7 @@ class OverlapLaw:
             d = np.arange(n + 1)
             self.values = 1.0 - 2.0 * d / n
             self.probabilities = np.exp(scipy.special.gammaln(n + 1) - scipy.special.gammaln(d + 1)
-                                        - scipy.special.gammaln(n - d + 1) - n * math.log(2.0))
+                                        - scipy.special.gammaln(n - d + 1) - n * LN2)
 
     # -- densities --------------------------------------------------------
 
@@ -650,7 +651,7 @@ def binary_infinite_beta_thresholds(n_features):
     n = as_int(n_features, "n_features", minimum=1)
     x = 2.0**-n
     log_q = math.log1p(-x)  # ln(1 - 2^-N)
-    typical = math.log1p(math.log(2.0) / -log_q) / n
+    typical = math.log1p(LN2 / -log_q) / n
 
     def log_all_distinct(p):
         """``ln prod_{i<p} (1 - i x)``: exact sum below 2e6 factors, else its expansion to second order."""
@@ -658,7 +659,7 @@ def binary_infinite_beta_thresholds(n_features):
             return float(np.sum(np.log1p(-np.arange(p) * x)))
         return -x * p * (p - 1) / 2.0 - x * x * (p - 1) * p * (2 * p - 1) / 12.0
 
-    target = -math.log(2.0)
+    target = -LN2
     lo, hi = 1, 2  # integers: all distinct with probability above 1/2 at lo, not at hi
     while log_all_distinct(hi) > target:
         lo, hi = hi, 2 * hi
@@ -811,8 +812,7 @@ class _SampleRunner:
 
     def run(self, sample):
         """Criteria of one sample at every load: (success (K,), signal (K,), log_noise (K,), r_1, drawn)."""
-        child = np.random.SeedSequence(self.seq.entropy, spawn_key=tuple(self.seq.spawn_key) + (sample,))
-        rng = np.random.Generator(np.random.SFC64(child))
+        rng = np.random.Generator(np.random.SFC64(child_seed(self.seq, sample)))
         n = self.n_features
         if self.ensemble == "gaussian":
             r1 = float(rng.standard_gamma(0.5 * n)) * 2.0 / n

@@ -50,8 +50,6 @@ from statmech.gibbs import GibbsAccumulator, check_log_z, gibbs_finish, gibbs_fo
 
 from hopfield.patterns import BLOCK_ROWS, check_ensemble, fill_pattern_block
 
-LN2 = math.log(2.0)
-
 
 # --------------------------------------------------------------------------
 # Pattern stream

@@ -19,13 +19,12 @@ Methods (issue 14):
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from statmech._validation import as_float, as_int, as_seed_sequence
+from statmech._validation import as_float, as_int, as_seed_sequence, child_seed
 
 from hopfield.capacity import alpha_1, capacity_simulation, finite_size_alpha_1
 from hopfield.criterion import criterion_simulation, finite_size_signal_alpha
@@ -191,7 +190,7 @@ def run_series(method, ensemble, beta, sizes, *, seed=None, n_targets=64, n_sets
     seq = as_seed_sequence(seed)
     curves, seconds = [], []
     for i, n in enumerate(sizes):
-        child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i,))
+        child = child_seed(seq, i)
         start = time.perf_counter()
         if method == "full":
             curves.append(capacity_simulation(ensemble, beta, n, full_grid(ensemble, beta, n), n_targets=n_targets,
