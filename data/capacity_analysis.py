@@ -1,12 +1,16 @@
 """Finite-size analysis of the production runs in data/capacity/ (issue 14).
 
-    python data/capacity_analysis.py            # tables on stdout
-    python data/capacity_analysis.py --json out.json
+    python data/capacity_analysis.py                  # report on stdout
+    python data/capacity_analysis.py --figures DIR    # also DIR/capacity-production-b<beta>.png
+    python data/capacity_analysis.py --json out.json  # and the numbers
 
-Per ensemble and beta: alpha_{1/2}(N) of the full streamed dynamics and of the
-REM-level criteria (fixed point and signal-to-noise), next to the finite-N
-theory at every N; fits of the finite-size forms with chi^2; alpha_1 with its
-total error against the REM theory. Then the classical Hebbian alpha_c.
+The runs (``data/capacity_production.py``: one file per kind, ensemble, beta
+and N) are turned back into the curves of the library and go through the same
+code as the ``hopfield-capacity`` experiment
+(:func:`hopfield.threshold_series.series_from_curves`,
+:func:`hopfield.experiments.capacity_result`, its report and figure), then
+the two simulations are compared at the sizes both ran, and the classical
+Hebbian alpha_c is extrapolated with the same finite-size treatment.
 """
 
 from __future__ import annotations
@@ -23,160 +27,143 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from hopfield.capacity import alpha_1, finite_size_alpha_1  # noqa: E402
-from hopfield.criterion import binary_infinite_beta_thresholds, finite_size_signal_alpha  # noqa: E402
-from hopfield.finite_size import (  # noqa: E402
-    CLASSICAL_FORMS,
-    FIXED_POINT_FORMS,
-    SIGNAL_FORMS,
-    extrapolate,
-    size_thresholds,
-)
+from hopfield.capacity import CapacityCurve  # noqa: E402
+from hopfield.criterion import CriterionCurve  # noqa: E402
+from hopfield.experiments import capacity_result, report_capacity  # noqa: E402
+from hopfield.finite_size import CLASSICAL_FORMS, extrapolate, size_thresholds  # noqa: E402
+from hopfield.threshold_series import CRITERIA, SeriesRun, series_from_curves  # noqa: E402
 
 AGS = 0.138
+ENSEMBLE_ORDER = ("spherical", "binary", "gaussian")
 
 
 def load(kind):
+    """``{(ensemble, beta): [npz data dict, ...]}`` sorted by N."""
     runs = {}
     for path in sorted(glob.glob(os.path.join(HERE, "capacity", f"{kind}-*.npz"))):
         with np.load(path) as f:
             data = {k: f[k] for k in f.files}
-        key = (str(data["ensemble"]), float(data["beta"]))
         data["n_features"] = int(data["n_features"])
-        runs.setdefault(key, []).append(data)
-    return runs
+        runs.setdefault((str(data["ensemble"]), float(data["beta"])), []).append(data)
+    return {key: sorted(value, key=lambda d: d["n_features"]) for key, value in runs.items()}
 
 
-def _fit_summary(ex):
-    return {
-        "limit": ex.limit, "stat_err": ex.stat_err, "spread": ex.spread, "total_err": ex.total_err,
-        "best": ex.best.form.name, "accepted": list(ex.accepted),
-        "fits": [{"form": f.form.name, "limit": f.limit, "limit_err": f.limit_err, "chi2": f.chi2,
-                  "dof": f.dof, "p_value": f.p_value, "coefficients": list(map(float, f.coefficients))}
-                 for f in ex.fits],
-    }
+def _curve(kind, d):
+    """The library's curve object of one stored run."""
+    common = dict(ensemble=str(d["ensemble"]), beta=float(d["beta"]), n_features=d["n_features"],
+                  alphas=d["alphas"], n_patterns=d["n_patterns"], window=float(d["window"]))
+    if kind == "full":
+        return CapacityCurve(successes=d["successes"], trials=d["trials"], mean_overlap=d["mean_overlap"],
+                             mean_iterations=d["mean_iterations"], signal_successes=d["signal_successes"],
+                             streamed=True, **common)
+    return CriterionCurve(success=d["success"], signal=d["signal"], log_noise=np.zeros((0, d["alphas"].shape[0])),
+                          signal_norm=d["signal_norm"], tail_fraction=float(d["tail_fraction"]),
+                          mean_drawn=float(d["mean_drawn"]), **common)
 
 
-def _print_fits(th, forms, name, out):
-    """Fit every form, print one line per fit (``*``: accepted) and the combined value; return it."""
-    ex = extrapolate(th, forms)
-    for f in ex.fits:
-        flag = "*" if f.form.name in ex.accepted else " "
-        print(f"   {flag} fit {f.form.name:<30} {name} = {f.limit:.4f} ± {f.limit_err:.4f}"
-              f"  chi2 = {f.chi2:6.2f} / {f.dof}  p = {f.p_value:.3f}", file=out)
-    print(f"   => {name} = {ex.limit:.4f} ± {ex.total_err:.4f} (stat {ex.stat_err:.4f}, spread "
-          f"{ex.spread:.4f})", file=out)
-    return ex
+def _series_run(kind, data, ensemble, beta):
+    curves = [_curve(kind, d) for d in data]
+    seconds = np.array([float(d["seconds"]) for d in data])
+    return SeriesRun(curves, seconds, series_from_curves(curves, kind, ensemble, beta))
 
 
-def _thresholds(curves, field, label):
-    rows = []
-    for c in curves:
-        if field in ("success", "signal"):
-            rows.append({"n_features": c["n_features"], "alphas": c["alphas"], "success": c[field]})
-        else:
-            rows.append({"n_features": c["n_features"], "alphas": c["alphas"], "successes": c[field],
-                         "trials": c["trials"]})
-    return size_thresholds(rows, label=label)
-
-
-def analyse_modern(out):
+def modern(out, figures):
+    """Per beta: the experiment's report and figure from the stored runs, then full vs REM at common N."""
     full, rem = load("full"), load("rem")
-    report = {}
-    for key in sorted(set(full) | set(rem)):
-        ensemble, beta = key
-        theory = alpha_1(ensemble, beta)
-        entry = {"alpha_1_theory": theory, "series": {}}
-        sources = []
-        if key in full:
-            sources += [("full fixed point", full[key], "successes", FIXED_POINT_FORMS),
-                        ("full signal", full[key], "signal_successes", SIGNAL_FORMS)]
-        if key in rem:
-            sources += [("REM fixed point", rem[key], "success", FIXED_POINT_FORMS),
-                        ("REM signal", rem[key], "signal", SIGNAL_FORMS)]
-        print(f"\n=== {ensemble}, beta = {beta}: alpha_1 (REM theory) = {theory:.4f}", file=out)
-        for label, curves, field, forms in sources:
-            th = _thresholds(curves, field, label)
-            fixed = "fixed" in label
-            finite = np.array([finite_size_alpha_1(ensemble, beta, int(n)) if fixed
-                               else finite_size_signal_alpha(ensemble, beta, int(n)) for n in th.n_features])
-            seconds = {c["n_features"]: float(c["seconds"]) for c in curves}
-            if th.unbracketed:
-                print(f"-- {label}: grid does not bracket the crossing at N = {list(th.unbracketed)}", file=out)
-            if th.n_features.shape[0] == 0:
+    summary = {}
+    for beta in sorted({b for (_, b) in set(full) | set(rem) if b < 1.0}):
+        ens_list = [e for e in ENSEMBLE_ORDER if (e, beta) in full or (e, beta) in rem]
+        runs = {}
+        for e, ens in enumerate(ens_list):
+            for m, (kind, table) in enumerate((("full", full), ("rem", rem))):
+                if (ens, beta) in table:
+                    runs[e, m] = _series_run(kind, table[ens, beta], ens, beta)
+        limit_runs = {b: _series_run("rem", rem["binary", b], "binary", b)
+                      for (ens, b) in sorted(rem) if ens == "binary" and b >= 1.0}
+        sizes = sorted({d["n_features"] for (ens, b), v in rem.items() if b == beta for d in v})
+        result = capacity_result(beta, ens_list, runs, limit_runs, sizes)
+        print(report_capacity(result), file=out)
+        _compare(runs, ens_list, out)
+        _seconds(runs, ens_list, out)
+        summary[f"{beta:g}"] = {k: (float(v) if not isinstance(v, str) else v) for k, v in result.scalars.items()}
+        if figures:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            from hopfield.plots import plot_capacity
+
+            fig = plt.figure(figsize=(13.0, 7.5))
+            plot_capacity(result, fig)
+            path = os.path.join(figures, f"capacity-production-b{beta:g}.png")
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            print(f"figure written to {path}", file=out)
+        print(file=out)
+    return summary
+
+
+def _compare(runs, ens_list, out):
+    """Full dynamics minus REM level at the sizes both ran, per ensemble and criterion."""
+    for e, ens in enumerate(ens_list):
+        if (e, 0) not in runs or (e, 1) not in runs:
+            continue
+        for criterion in CRITERIA:
+            a = runs[e, 0].series[criterion].thresholds
+            b = runs[e, 1].series[criterion].thresholds
+            common = sorted(set(a.n_features.tolist()) & set(b.n_features.tolist()))
+            if not common:
                 continue
-            print(f"-- {label}: alpha_1/2(N) vs finite-N theory "
-                  f"({'annealed map, finite_size_alpha_1' if fixed else 'annealed w_1 = 1/2'})", file=out)
-            print(f"   {'N':>4} {'alpha_1/2':>10} {'se':>8} {'theory':>8} {'z':>6} {'run s':>8}", file=out)
-            for n, a, e, t in zip(th.n_features, th.alpha_half, th.alpha_half_err, finite):
-                print(f"   {n:4d} {a:10.4f} {e:8.4f} {t:8.4f} {(a - t) / e:6.1f} {seconds[int(n)]:8.1f}", file=out)
-            series = {"n": th.n_features.tolist(), "alpha_half": th.alpha_half.tolist(),
-                      "alpha_half_err": th.alpha_half_err.tolist(), "finite_theory": finite.tolist(),
-                      "seconds": [seconds[int(n)] for n in th.n_features]}
-            if th.n_features.shape[0] >= 3:
-                ex = _print_fits(th, forms, "alpha_1", out)
-                print(f"      theory {theory:.4f}; diff {ex.limit - theory:+.4f} "
-                      f"= {(ex.limit - theory) / ex.total_err:+.1f} total errors", file=out)
-                series["extrapolation"] = _fit_summary(ex)
-            entry["series"][label] = series
-        _compare_full_and_rem(entry["series"], out)
-        report[f"{ensemble}-{beta:g}"] = entry
-    return report
+            cells = []
+            for n in common:
+                i, j = a.n_features.tolist().index(n), b.n_features.tolist().index(n)
+                diff = a.alpha_half[i] - b.alpha_half[j]
+                err = math.hypot(a.alpha_half_err[i], b.alpha_half_err[j])
+                cells.append(f"{n}: {diff:+.4f}±{err:.4f}")
+            print(f"  {ens}, {criterion}: full - REM at the same N: " + "; ".join(cells), file=out)
 
 
-def _compare_full_and_rem(series, out):
-    """Full dynamics against the REM level at the sizes both ran, per criterion."""
-    for criterion in ("fixed point", "signal"):
-        full, rem = series.get(f"full {criterion}"), series.get(f"REM {criterion}")
-        if not full or not rem:
-            continue
-        common = sorted(set(full["n"]) & set(rem["n"]))
-        if not common:
-            continue
-        print(f"-- {criterion}: full dynamics - REM level (same N)", file=out)
-        for n in common:
-            i, j = full["n"].index(n), rem["n"].index(n)
-            diff = full["alpha_half"][i] - rem["alpha_half"][j]
-            err = math.hypot(full["alpha_half_err"][i], rem["alpha_half_err"][j])
-            print(f"   N = {n:3d}: {diff:+.4f} ± {err:.4f} ({diff / err:+.1f} s.e.)", file=out)
+def _seconds(runs, ens_list, out):
+    for e, ens in enumerate(ens_list):
+        for m, kind in enumerate(("full", "rem")):
+            if (e, m) in runs:
+                run = runs[e, m]
+                cells = ", ".join(f"{c.n_features}: {s:.0f}" for c, s in zip(run.curves, run.seconds))
+                print(f"  wall seconds, {kind} {ens} (shared machine, nice 10): {cells}", file=out)
 
 
-def analyse_classical(out):
+def classical(out):
     runs = load("classical").get(("binary", 0.0), [])
     if not runs:
         return {}
-    th = _thresholds(runs, "successes", "classical")
-    print("\n=== classical Hebbian network (alpha = P/N), retrieval: final overlap >= 0.9", file=out)
-    print(f"   {'N':>5} {'alpha_1/2':>10} {'se':>8} {'run s':>8}", file=out)
-    seconds = {c["n_features"]: float(c["seconds"]) for c in runs}
-    for n, a, e in zip(th.n_features, th.alpha_half, th.alpha_half_err):
-        print(f"   {n:5d} {a:10.4f} {e:8.4f} {seconds[int(n)]:8.1f}", file=out)
+    rows = [{"n_features": d["n_features"], "alphas": d["alphas"], "successes": d["successes"], "trials": d["trials"]}
+            for d in runs]
+    th = size_thresholds(rows, label="classical")
+    print("== classical Hebbian network (alpha = P/N), retrieved: final overlap >= 0.9, async dynamics", file=out)
+    cells = "; ".join(f"{n}: {a:.4f}±{e:.4f}" for n, a, e in zip(th.n_features, th.alpha_half, th.alpha_half_err))
+    print(f"  alpha_1/2(N): {cells}", file=out)
     result = {"n": th.n_features.tolist(), "alpha_half": th.alpha_half.tolist(),
               "alpha_half_err": th.alpha_half_err.tolist()}
     if th.n_features.shape[0] >= 3:
-        ex = _print_fits(th, CLASSICAL_FORMS, "alpha_c", out)
-        print(f"      AGS {AGS}", file=out)
-        result["extrapolation"] = _fit_summary(ex)
+        ex = extrapolate(th, CLASSICAL_FORMS)
+        for f, w in zip(ex.fits, ex.weights):
+            print(f"  fit {f.form.name:<20} alpha_c = {f.limit:.4f} ± {f.limit_err:.4f}  chi2 = {f.chi2:6.2f} / "
+                  f"{f.dof}  p = {f.p_value:.3f}  weight {w:.2f}", file=out)
+        print(f"  -> alpha_c = {ex.limit:.4f} ± {ex.total_err:.4f} (stat {ex.stat_err:.4f}, spread of the forms "
+              f"{ex.spread:.4f}); AGS {AGS}: {(ex.limit - AGS) / ex.total_err:+.1f} errors", file=out)
+        result.update(alpha_c=ex.limit, alpha_c_err=ex.total_err, stat=ex.stat_err, spread=ex.spread)
+    seconds = ", ".join(f"{d['n_features']}: {float(d['seconds']):.0f}" for d in runs)
+    print(f"  wall seconds (shared machine, nice 10): {seconds}", file=out)
     return result
-
-
-def infinite_beta(out):
-    print("\n=== binary patterns at beta = inf (exact): typical pattern vs all patterns", file=out)
-    rows = []
-    for n in (16, 24, 32, 48, 64, 80, 160):
-        typ, all_ = binary_infinite_beta_thresholds(n)
-        rows.append((n, typ, all_))
-        print(f"   N = {n:4d}: typical alpha_1/2 = {typ:.4f} (-> ln 2 = {math.log(2):.4f}), "
-              f"all patterns = {all_:.4f} (-> ln2/2 = {math.log(2) / 2:.4f}, Demircigil et al.)", file=out)
-    return {"n": [r[0] for r in rows], "typical": [r[1] for r in rows], "all": [r[2] for r in rows]}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the numbers to this file")
+    parser.add_argument("--figures", help="directory for the production figures")
     args = parser.parse_args(argv)
-    out = sys.stdout
-    report = {"modern": analyse_modern(out), "classical": analyse_classical(out), "infinite_beta": infinite_beta(out)}
+    report = {"modern": modern(sys.stdout, args.figures), "classical": classical(sys.stdout)}
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(report, handle, indent=1)
