@@ -13,4 +13,8 @@ run speciation   # paper scale: 10^4 clone pairs per point, d = 64, 256, 1024 (~
 run collapse -p n_samples=1000 -p n_finite=1000 -p n_times=61 -p t_max=4
 run rem-condensation
 run bridge
-run hopfield-capacity -p sizes=12,16,20,24 -p ensembles=spherical,binary -p n_targets=32
+# streamed full dynamics N = 12..24 and REM level N = 16..160, three ensembles, binary beta -> inf panel;
+# the production thresholds (full dynamics to N = 40, classical to N = 8000) are data/capacity/*.npz,
+# reported by data/capacity_analysis.py.
+run hopfield-capacity -p full_sizes=12,16,20,24 -p rem_sizes=16,24,32,48,64,80,112,160 -p n_sets=2 \
+    -p n_targets=32 -p n_samples=600 -p limit_samples=200

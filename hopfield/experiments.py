@@ -257,11 +257,12 @@ def capacity_result(beta, ens_list, runs, limit_runs, infinite_beta_sizes) -> Ex
     Returns
     -------
     ExperimentResult
-        Long format (one row per curve point, threshold, fitted series, run):
-        no padding, no NaN. Also used to report stored production runs
-        (``data/capacity_analysis.py``).
+        Long format (one row per curve point, threshold, fitted series): no
+        padding, no NaN; a function of the seed alone (wall times are the
+        run system's provenance, not results). Also used to report stored
+        production runs (``data/capacity_analysis.py``).
     """
-    curve_rows, threshold_rows, series_rows, fit_rows, band_rows, run_rows = [], [], [], [], [], []
+    curve_rows, threshold_rows, series_rows, fit_rows, band_rows = [], [], [], [], []
     scalars = {}
     for e, ens in enumerate(ens_list):
         scalars[f"alpha_1_theory_{ens}"] = alpha_1(ens, beta)
@@ -269,8 +270,7 @@ def capacity_result(beta, ens_list, runs, limit_runs, infinite_beta_sizes) -> Ex
             run = runs.get((e, m))
             if run is None:
                 continue
-            for curve, seconds in zip(run.curves, run.seconds):
-                run_rows.append((e, m, curve.n_features, seconds))
+            for curve in run.curves:
                 for a, p, q in zip(curve.alphas, curve.probability, curve.signal_probability):
                     curve_rows.append((e, m, curve.n_features, a, p, q))
             for c, criterion in enumerate(CRITERIA):
@@ -300,7 +300,6 @@ def capacity_result(beta, ens_list, runs, limit_runs, infinite_beta_sizes) -> Ex
     curves = _long(curve_rows, ["ensemble", "method", "size", "alpha", "probability", "signal_probability"])
     thresholds = _long(threshold_rows, ["ensemble", "method", "criterion", "size", "alpha_half", "err", "theory"])
     series = _long(series_rows, ["ensemble", "method", "criterion", "limit", "err", "stat", "spread", "chi2", "dof", "z"])
-    runs_long = _long(run_rows, ["ensemble", "method", "size", "seconds"])
     lim = _long(limit_rows, ["beta", "alpha", "err", "theory"])
     scalars.update({"ln2": LN2, "ln2_half": LN2 / 2})
     n_fit = len(fit_rows)
@@ -331,10 +330,6 @@ def capacity_result(beta, ens_list, runs, limit_runs, infinite_beta_sizes) -> Ex
             "fit_z": (("series",), series["z"]),
             "fit_curve": (("series", "inv_n"), np.array(fit_rows).reshape(n_fit, _INV_N.shape[0])),
             "fit_band": (("series", "inv_n"), np.array(band_rows).reshape(n_fit, _INV_N.shape[0])),
-            "run_ensemble": (("size_run",), runs_long["ensemble"]),
-            "run_method": (("size_run",), runs_long["method"]),
-            "run_size": (("size_run",), runs_long["size"]),
-            "run_seconds": (("size_run",), runs_long["seconds"]),
             "limit_alpha": (("limit_beta",), lim["alpha"]),
             "limit_alpha_err": (("limit_beta",), lim["err"]),
             "limit_theory": (("limit_beta",), lim["theory"]),
@@ -344,7 +339,7 @@ def capacity_result(beta, ens_list, runs, limit_runs, infinite_beta_sizes) -> Ex
         coords={
             "ensemble": np.array(ens_list), "method": np.array(["full", "rem"]), "criterion": np.array(CRITERIA),
             "curve_point": np.arange(curves["alpha"].shape[0]), "threshold": np.arange(thresholds["size"].shape[0]),
-            "series": np.arange(n_fit), "inv_n": _INV_N, "size_run": np.arange(runs_long["size"].shape[0]),
+            "series": np.arange(n_fit), "inv_n": _INV_N,
             "limit_beta": lim["beta"], "infinite_beta_size": np.array(infinite_beta_sizes),
         },
         scalars=scalars,

@@ -14,8 +14,7 @@ import scipy.special
 import scipy.stats
 
 import naive
-from hopfield.capacity import _noise_moments, finite_size_alpha_1, success_window
-from hopfield.capacity import alpha_1
+from hopfield.capacity import _noise_moments, alpha_1, finite_size_alpha_1, success_window
 from hopfield.criterion import (
     OverlapLaw,
     _multinomial,
