@@ -81,6 +81,14 @@ and records the fraction retrieved on a grid of ``alpha`` for each ``N``.
 the fraction crosses 1/2) with a bootstrap error, and extrapolates to
 ``N -> inf`` with ``alpha(N) = alpha_inf + (a - ln N) / N`` (the ``ln N``
 coefficient from item 6), giving ``alpha_1`` with its uncertainty.
+
+At larger N (issue 14): ``capacity_simulation(..., streamed=True)`` regenerates
+the patterns block by block at every update instead of storing them
+(:mod:`hopfield.streaming`, bit-identical to the stored path);
+:mod:`hopfield.criterion` simulates the retrieval criterion at the level of the
+auxiliary REM, from the exact finite-N overlap laws, up to N ~ 160; and
+:mod:`hopfield.finite_size` extrapolates with several forms, chi^2 and a total
+error (:mod:`hopfield.threshold_series` runs both over N).
 """
 
 from __future__ import annotations
