@@ -58,7 +58,8 @@ def _curve(kind, d):
                              streamed=True, **common)
     return CriterionCurve(success=d["success"], signal=d["signal"], log_noise=np.zeros((0, d["alphas"].shape[0])),
                           signal_norm=d["signal_norm"], tail_fraction=float(d["tail_fraction"]),
-                          mean_drawn=float(d["mean_drawn"]), **common)
+                          mean_drawn=float(d["mean_drawn"]), stratified=bool(d.get("stratified", False)),
+                          **common)
 
 
 def _series_run(kind, data, ensemble, beta):

@@ -80,10 +80,11 @@ def run_job(kind, ensemble, beta, n, opts):
 
         alphas = rem_grid(ensemble, beta, n)
         samples = opts["samples_gaussian"] if ensemble == "gaussian" else opts["samples"]
-        curve = criterion_simulation(ensemble, beta, n, alphas, n_samples=samples, seed=seed)
+        curve = criterion_simulation(ensemble, beta, n, alphas, n_samples=samples, seed=seed,
+                                     stratify=ensemble == "gaussian")
         data = dict(alphas=curve.alphas, n_patterns=curve.n_patterns, success=curve.success,
                     signal=curve.signal, signal_norm=curve.signal_norm, window=curve.window,
-                    tail_fraction=curve.tail_fraction, mean_drawn=curve.mean_drawn,
+                    tail_fraction=curve.tail_fraction, mean_drawn=curve.mean_drawn, stratified=curve.stratified,
                     log_noise_median=np.median(curve.log_noise, axis=0))
     else:
         from hopfield.classical import classical_capacity
@@ -97,7 +98,7 @@ def run_job(kind, ensemble, beta, n, opts):
     elapsed = time.time() - start
     os.makedirs(OUT, exist_ok=True)
     tmp = path + ".tmp.npz"
-    np.savez(tmp, kind=kind, ensemble=ensemble, beta=beta, n_features=n, seed_entropy=seed.entropy,
+    np.savez_compressed(tmp, kind=kind, ensemble=ensemble, beta=beta, n_features=n, seed_entropy=seed.entropy,
              spawn_key=np.array(seed.spawn_key), seconds=elapsed, **data)
     os.replace(tmp, path)
     return path, "done", elapsed

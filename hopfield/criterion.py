@@ -705,6 +705,8 @@ class CriterionCurve:
         ``P(q > c)`` of the cut (1: every level drawn).
     mean_drawn : float
         Mean number of levels drawn one by one per sample.
+    stratified : bool
+        Whether the samples are strata of the target's norm (in order).
     """
 
     ensemble: str
@@ -719,6 +721,7 @@ class CriterionCurve:
     window: float
     tail_fraction: float
     mean_drawn: float
+    stratified: bool = False
 
     @property
     def probability(self) -> np.ndarray:
@@ -779,7 +782,8 @@ def _multinomial_rows(rng, sizes, probabilities):
 class _SampleRunner:
     """Everything shared by the samples of one criterion simulation."""
 
-    def __init__(self, ensemble, beta, n_features, alphas, tail_levels, seq):
+    def __init__(self, ensemble, beta, n_features, alphas, tail_levels, seq, n_strata=0):
+        self.n_strata = n_strata
         self.ensemble = ensemble
         self.beta = beta
         self.n_features = n_features
@@ -815,7 +819,10 @@ class _SampleRunner:
         rng = np.random.Generator(np.random.SFC64(child_seed(self.seq, sample)))
         n = self.n_features
         if self.ensemble == "gaussian":
-            r1 = float(rng.standard_gamma(0.5 * n)) * 2.0 / n
+            if self.n_strata:  # stratum `sample` of n_strata equal-probability strata of chi^2_N / N
+                r1 = float(scipy.stats.chi2.ppf((sample + rng.random()) / self.n_strata, n)) / n
+            else:
+                r1 = float(rng.standard_gamma(0.5 * n)) * 2.0 / n
             law = OverlapLaw("gaussian", n, r1)
             scale = math.sqrt(r1)
             cut = self.cut * scale
@@ -845,7 +852,7 @@ class _SampleRunner:
 
 
 def criterion_simulation(ensemble, beta, n_features, alphas, *, n_samples=256, seed=None,
-                         tail_levels=TAIL_LEVELS, threads=1) -> CriterionCurve:
+                         tail_levels=TAIL_LEVELS, threads=1, stratify=False) -> CriterionCurve:
     """Probability that a typical target is retrieved, from the REM of its overlaps (module docstring).
 
     For each sample: a target (its ``r_1``), then the ``P_k - 1`` noise
@@ -871,6 +878,14 @@ def criterion_simulation(ensemble, beta, n_features, alphas, *, n_samples=256, s
         every level is drawn while ``P - 1 <= 4 tail_levels``.
     threads : int
         Worker threads over samples; no effect on the result.
+    stratify : bool
+        Gaussian patterns: draw the targets' norms stratified, sample ``s``
+        in the ``s``-th of ``n_samples`` equal-probability strata of
+        ``chi^2_N / N`` (uniform inside it). The estimated probabilities stay
+        unbiased and lose the variance of the norms, which dominates the
+        Gaussian thresholds; :func:`hopfield.finite_size.half_threshold`
+        bootstraps such samples within pairs of neighbouring strata
+        (``CriterionCurve.stratified``). Refused for the other ensembles.
 
     Returns
     -------
@@ -889,7 +904,11 @@ def criterion_simulation(ensemble, beta, n_features, alphas, *, n_samples=256, s
     tail_levels = as_int(tail_levels, "tail_levels", minimum=1)
     threads = as_int(threads, "threads", minimum=1)
     seq = as_seed_sequence(seed)
-    runner = _SampleRunner(ensemble, beta, n_features, alphas, tail_levels, seq)
+    if not isinstance(stratify, (bool, np.bool_)):
+        raise TypeError(f"stratify must be True or False, got {stratify!r}")
+    if stratify and ensemble != "gaussian":
+        raise ValueError(f"stratify applies to the Gaussian targets' norms only, got ensemble={ensemble!r}")
+    runner = _SampleRunner(ensemble, beta, n_features, alphas, tail_levels, seq, n_samples if stratify else 0)
     k = alphas.shape[0]
     success = np.zeros((n_samples, k), dtype=bool)
     signal = np.zeros((n_samples, k), dtype=bool)
@@ -910,7 +929,7 @@ def criterion_simulation(ensemble, beta, n_features, alphas, *, n_samples=256, s
         ensemble=ensemble, beta=beta, n_features=n_features, alphas=alphas,
         n_patterns=np.array(runner.sizes, dtype=np.float64), success=success, signal=signal,
         log_noise=log_noise, signal_norm=norms, window=runner.window, tail_fraction=runner.fraction,
-        mean_drawn=float(drawn.mean()),
+        mean_drawn=float(drawn.mean()), stratified=bool(stratify),
     )
 
 

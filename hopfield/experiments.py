@@ -193,7 +193,7 @@ def report_capacity(result) -> str:
         Parameter("rem_sizes", str, "16,20,24,32,40,48,64,80,112,160", "", "N of the REM-level criteria ('' for none)"),
         Parameter("n_targets", int, 64, "", "full dynamics: queries (started at their pattern) per pattern set"),
         Parameter("n_sets", int, 4, "", "full dynamics: pattern sets per size"),
-        Parameter("n_samples", int, 1500, "", "REM level: samples (targets) per size; Gaussian x 8/3"),
+        Parameter("n_samples", int, 1500, "", "REM level: samples (targets) per size; Gaussian: norm strata"),
         Parameter("limit_betas", str, "1,2,4", "", "binary: larger betas of the REM-level signal threshold ('' none)"),
         Parameter("limit_samples", int, 400, "", "REM-level samples per size at each limit beta"),
     ],
@@ -232,9 +232,8 @@ def capacity(*, seed, beta, ensembles, full_sizes, rem_sizes, n_targets, n_sets,
     for e, ens in enumerate(ens_list):
         for m, (method, sizes) in enumerate((("full", full), ("rem", rem))):
             if sizes:
-                samples = int(round(n_samples * 8 / 3)) if ens == "gaussian" else n_samples
                 runs[e, m] = run_series(method, ens, beta, sizes, seed=_child(seed, e, m), n_targets=n_targets,
-                                        n_sets=n_sets, n_samples=samples, progress=step)
+                                        n_sets=n_sets, n_samples=n_samples, progress=step)
     limit_runs = {b: run_series("rem", "binary", b, rem, seed=_child(seed, 100, j), n_samples=limit_samples,
                                 progress=step) for j, b in enumerate(limits)}
     return capacity_result(beta, ens_list, runs, limit_runs, rem or full)

@@ -68,7 +68,7 @@ class SizeThresholds:
     unbracketed: tuple = ()
 
 
-def half_threshold(alphas, successes, trials, *, n_boot=400, seed=0):
+def half_threshold(alphas, successes, trials, *, n_boot=400, seed=0, paired=False):
     """Load where the fraction retrieved crosses 1/2, with a bootstrap standard error.
 
     Parameters
@@ -84,15 +84,21 @@ def half_threshold(alphas, successes, trials, *, n_boot=400, seed=0):
         Bootstrap resamples: units with replacement, then, within a unit of
         more than one trial, binomial resampling of its fraction.
     seed : int or SeedSequence
+    paired : bool
+        The units are ordered strata (one sample each, e.g. stratified target
+        norms): resample within consecutive pairs instead (the collapsed-strata
+        estimate of a stratified mean's variance, slightly conservative).
 
     Returns
     -------
     (float, float)
         The crossing (linear interpolation between the two loads around it)
         and its error: the bootstrap standard deviation, plus in quadrature
-        ``|p_0 - p_1| step / sqrt(12)`` for the interpolation inside the grid
-        step around the crossing (a full uniform step for a jump from 1 to 0
-        within one step, less for a transition resolved by the grid).
+        ``|p_0 - p_1| step / sqrt(12)`` for the position inside the grid step
+        around the crossing (a full uniform step for a jump from 1 to 0
+        within one step, less for a transition resolved by the grid), and the
+        distance to the crossing of a parabola through three grid points (the
+        bending of the curve inside the step).
         ``(nan, nan)`` when the grid does not bracket the crossing (the
         fraction starts below 1/2 or never falls below it).
     """
@@ -111,26 +117,48 @@ def half_threshold(alphas, successes, trials, *, n_boot=400, seed=0):
     boots = np.empty(n_boot)
     frac = successes / trials
     binomial = bool(np.any(trials > 1))
+    pairs = np.arange(0, n_units - n_units % 2, 2)
     for b in range(n_boot):
-        pick = rng.integers(0, n_units, n_units)
+        if paired:
+            pick = (pairs[:, None] + rng.integers(0, 2, (pairs.shape[0], 2))).ravel()
+            if n_units % 2:
+                pick = np.append(pick, n_units - 1)
+        else:
+            pick = rng.integers(0, n_units, n_units)
         if binomial:
             resampled = rng.binomial(trials.astype(np.int64), np.clip(frac[pick], 0, 1)).sum(axis=0)
         else:
             resampled = successes[pick].sum(axis=0)
         boots[b] = _half_crossing(alphas, resampled / (trials * n_units))
-    below = np.flatnonzero(prob < 0.5)
-    floor = 0.0
-    if below.size and 0 < below[0] < alphas.shape[0]:
-        k = int(below[0])
-        floor = abs(prob[k - 1] - prob[k]) * (alphas[k] - alphas[k - 1]) / math.sqrt(12.0)
-    return float(mid), float(math.sqrt(np.var(boots, ddof=1) + floor**2))
+    k = int(np.flatnonzero(prob < 0.5)[0])
+    floor = abs(prob[k - 1] - prob[k]) * (alphas[k] - alphas[k - 1]) / math.sqrt(12.0)
+    curvature = _quadratic_crossing(alphas, prob, k) - mid
+    return float(mid), float(math.sqrt(np.var(boots, ddof=1) + floor**2 + curvature**2))
+
+
+def _quadratic_crossing(alphas, prob, k):
+    """Where the parabola through the loads ``k - 1, k`` and the next nearest grid point crosses 1/2.
+
+    Its distance to the linear interpolation estimates the interpolation
+    error of a curve that bends inside the step (0 on a straight stretch).
+    """
+    if alphas.shape[0] < 3:
+        return _half_crossing(alphas, prob)
+    third = k - 2 if k + 1 >= alphas.shape[0] or (k >= 2 and alphas[k] - alphas[k - 2] <= alphas[k + 1] - alphas[k - 1]) else k + 1
+    idx = np.sort(np.array([k - 1, k, third]))
+    coef = np.polyfit(alphas[idx], prob[idx] - 0.5, 2)
+    roots = np.roots(coef) if abs(coef[0]) > 1e-300 else np.array([-coef[2] / coef[1]])
+    roots = roots[np.isreal(roots)].real
+    inside = roots[(roots >= alphas[k - 1]) & (roots <= alphas[k])]
+    return float(inside[0]) if inside.size else _half_crossing(alphas, prob)
 
 
 def size_thresholds(curves, *, label="", n_boot=400, seed=0) -> SizeThresholds:
     """:func:`half_threshold` for each curve (a ``CapacityCurve``, a ``CriterionCurve`` or a dict).
 
     A curve exposes ``n_features``, ``alphas`` and either ``successes`` and
-    ``trials`` (pattern sets) or ``success`` (one REM sample per row).
+    ``trials`` (pattern sets) or ``success`` (one REM sample per row; with
+    ``stratified`` true, rows are ordered strata: paired bootstrap).
     """
     rows = []
     skipped = []
@@ -142,7 +170,8 @@ def size_thresholds(curves, *, label="", n_boot=400, seed=0) -> SizeThresholds:
             trials = np.ones(successes.shape[1])
         else:
             successes, trials = get("successes"), get("trials")
-        value, err = half_threshold(get("alphas"), successes, trials, n_boot=n_boot, seed=(seed, i))
+        value, err = half_threshold(get("alphas"), successes, trials, n_boot=n_boot, seed=(seed, i),
+                                    paired=bool(get("stratified", False)))
         if math.isnan(value):
             skipped.append(int(get("n_features")))
             continue

@@ -144,7 +144,8 @@ def series_from_curves(curves, method, ensemble, beta, *, seed=0) -> dict:
         for c in curves:
             if method == "rem":
                 field = c.success if criterion == "fixed point" else c.signal
-                rows.append({"n_features": c.n_features, "alphas": c.alphas, "success": field})
+                rows.append({"n_features": c.n_features, "alphas": c.alphas, "success": field,
+                             "stratified": c.stratified})
             else:
                 field = c.successes if criterion == "fixed point" else c.signal_successes
                 rows.append({"n_features": c.n_features, "alphas": c.alphas, "successes": field,
@@ -172,7 +173,7 @@ def run_series(method, ensemble, beta, sizes, *, seed=None, n_targets=64, n_sets
     n_targets, n_sets : int
         Full dynamics: queries per pattern set, pattern sets per size.
     n_samples : int
-        REM level: samples per size.
+        REM level: samples per size (Gaussian: strata of the target's norm).
     tail_levels : int, optional
         REM level: levels drawn one by one (default of the sampler).
     progress : callable, optional
@@ -199,7 +200,7 @@ def run_series(method, ensemble, beta, sizes, *, seed=None, n_targets=64, n_sets
         else:
             kwargs = {} if tail_levels is None else {"tail_levels": tail_levels}
             curves.append(criterion_simulation(ensemble, beta, n, rem_grid(ensemble, beta, n), n_samples=n_samples,
-                                               seed=child, **kwargs))
+                                               seed=child, stratify=ensemble == "gaussian", **kwargs))
         seconds.append(time.perf_counter() - start)
         if progress is not None:
             progress(i + 1, len(sizes))

@@ -266,6 +266,27 @@ def test_signal_threshold_theory_tends_to_alpha_1(ensemble):
         assert value - exact == pytest.approx(math.log1p(math.exp(-16 * exact)) / 16, rel=1e-9)
 
 
+def test_stratified_norms_are_unbiased():
+    """Gaussian targets' norms in strata: each in its stratum, and the same probabilities as plain draws.
+
+    600 samples each; per load the difference stays within 4 standard errors
+    of the plain estimate (the stratified one has a smaller error).
+    """
+    n, beta = 24, 0.5
+    alphas = np.round(finite_size_alpha_1("gaussian", beta, n) + np.array([-0.1, -0.03, 0.0, 0.04, 0.1]), 4)
+    plain = criterion_simulation("gaussian", beta, n, alphas, n_samples=600, seed=8)
+    strata = criterion_simulation("gaussian", beta, n, alphas, n_samples=600, seed=9, stratify=True)
+    assert strata.stratified and not plain.stratified
+    levels = scipy.stats.chi2.cdf(strata.signal_norm * n, n) * 600
+    np.testing.assert_array_equal(np.floor(levels), np.arange(600))
+    for name in ("probability", "signal_probability"):
+        p1, p2 = getattr(plain, name), getattr(strata, name)
+        se = np.sqrt(p1 * (1 - p1) / 600) + 1e-3
+        assert np.all(np.abs(p1 - p2) < 4 * se), (name, p1, p2)
+    with pytest.raises(ValueError, match="Gaussian"):
+        criterion_simulation("binary", beta, n, alphas, n_samples=4, stratify=True)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="increasing"):
         criterion_simulation("binary", 0.5, 20, [0.3, 0.2])

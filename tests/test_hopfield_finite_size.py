@@ -44,7 +44,12 @@ def test_half_threshold_refuses_an_unbracketed_grid():
     sharp = np.array([[1, 1, 0, 0, 0]] * 4)
     value, err = half_threshold(alphas, sharp, np.ones(5))
     assert value == pytest.approx(0.1375)  # linear interpolation between 0.125 (p=1) and 0.15 (p=0)
-    assert err == pytest.approx(0.025 / math.sqrt(12))  # the whole step is unresolved
+    assert err >= 0.025 / math.sqrt(12)  # at least the whole step is unresolved
+    # a straight stretch (no bending inside the step): bootstrap and |p0 - p1| step / sqrt(12) only
+    line = np.array([[8, 7, 5, 3, 1]] * 4)
+    value, err = half_threshold(alphas, line, np.full(5, 8))
+    assert value == pytest.approx(0.1625)
+    assert err >= 0.25 * 0.025 / math.sqrt(12)
 
 
 def test_size_thresholds_accepts_rem_and_set_curves():
