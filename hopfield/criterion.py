@@ -69,6 +69,13 @@ e^{kappa (q_i - r_1)}``, have the exact mean and every low joint moment in
 tested against the closed-form moment generating functions). When ``P`` is
 at most ``4 tail_levels`` every level is drawn (no bulk). Binary overlaps
 take ``N + 1`` values: their counts are drawn exactly, whatever ``P``.
+Counts of more than ``2^62`` levels (``alpha N > 43``) are drawn category by
+category (:func:`_multinomial`), with errors far below anything a criterion
+sees.
+
+Gaussian targets' norms may be drawn in strata (``stratify=True``): sample
+``s`` takes ``r_1`` in the ``s``-th equal-probability stratum of its law,
+which removes the norm's variance from the estimated probabilities.
 
 Randomness: sample ``s`` uses ``SeedSequence(entropy, spawn_key=key + (s,))``
 alone (an SFC64 generator); results depend only on the seed (not on
@@ -101,7 +108,7 @@ TAIL_LEVELS = 4096
 GRID_INTERVALS = 128
 #: Largest count of one exact multinomial draw (NumPy's int64 counts).
 _MAX_DRAW = 1 << 62
-#: Beyond ``_MAX_DRAW``: conditional binomials with a smaller mean are drawn as Poisson variates.
+#: Beyond ``_MAX_DRAW``: category counts with a smaller mean are drawn as Poisson variates.
 _POISSON_MEAN = 1e4
 #: Standardised lower end of the Gaussian bulk rule (``Phi(-40)`` is below 1e-300).
 _GAUSS_LOW = -40.0
