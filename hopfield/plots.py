@@ -85,6 +85,12 @@ def plot_capacity(result, fig):
                 ax.errorbar([0.0], [curve[0]], yerr=[2 * band[0]], fmt=marker, ms=5, capsize=3, color=color,
                             mec="k")
         ax.axhline(theory, color="k", ls="--", lw=1.2, label=rf"$\alpha_1$ = {theory:.4f} (REM theory)")
+        shown = a["threshold_ensemble"] == e
+        if shown.any():  # the data and the theory set the range; a very loose extrapolation runs off it
+            lo = min(np.min(a["alpha_half"][shown] - 2 * a["alpha_half_err"][shown]), theory)
+            hi = max(np.max(a["alpha_half"][shown] + 2 * a["alpha_half_err"][shown]), theory)
+            pad = 0.08 * (hi - lo) + 0.005
+            ax.set_ylim(lo - pad, hi + pad)
         ax.set_xlim(-0.003, inv_n[-1])
         ax.set_xlabel("1/N")
         ax.set_ylabel(r"$\alpha_{1/2}(N)$")
