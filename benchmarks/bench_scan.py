@@ -50,10 +50,12 @@ THREAD_SCAN = """
 experiment = "hopfield-capacity"
 seeds = {seeds}
 [fixed]
-sizes = "12,16,20"
+full_sizes = "12,16,20"
+rem_sizes = ""
 ensembles = "spherical,binary"
 n_targets = 32
 n_sets = 2
+limit_betas = ""
 """
 POLICY_OFF_DRIVER = r"""
 import contextlib, sys

@@ -3,7 +3,8 @@
     python benchmarks/run_all.py            # full sizes from the issues
     python benchmarks/run_all.py --quick    # REM reference on 1 sample (x4), sampler K=50 steps,
                                             # smaller scans (bench_scan.py --quick), k-NN 2000 x 12000,
-                                            # generic-model overhead at n=2000, d=64
+                                            # generic-model overhead at n=2000, d=64, capacity
+                                            # benchmark at 2^20 levels and 2^17 patterns
 
 Each row compares our hot path with its NumPy/SciPy reference or with its
 hardware bound (BLAS products, exp), timed in the same run: quote the
@@ -22,6 +23,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
+import bench_capacity  # noqa: E402
 import bench_diffusion  # noqa: E402
 import bench_hopfield  # noqa: E402
 import bench_kernels  # noqa: E402
@@ -46,6 +48,7 @@ def main(argv=None) -> None:
     bench_kernels.run(table)
     bench_rem.run(table, quick=args.quick, repeats=3)
     bench_hopfield.run(table, repeats=3)
+    bench_capacity.run(table, quick=args.quick, repeats=3)
     bench_diffusion.run(table, repeats=3, steps=50 if args.quick else None)
     bench_scan.run(table, quick=args.quick)
     bench_knn.run(table, quick=args.quick)

@@ -27,7 +27,10 @@ params() {  # the reference point of each experiment (defaults unless set here)
   case "$1" in
     rem) echo "-p M=16 -p samples=32" ;;
     collapse) echo "-p n_samples=1000 -p n_finite=1000 -p n_times=61 -p t_max=4" ;;
-    hopfield-capacity) echo "-p sizes=12,16,20,24 -p ensembles=spherical,binary -p n_targets=32" ;;
+    hopfield-capacity)  # streamed full dynamics N = 12..24 and REM level N = 16..160, three ensembles, binary
+      # beta -> inf panel; the production thresholds (full dynamics to N = 40, classical to N = 8000)
+      # are data/capacity/*.npz, reported by data/capacity_analysis.py.
+      echo "-p full_sizes=12,16,20,24 -p rem_sizes=16,24,32,48,64,80,112,160 -p n_sets=2 -p n_targets=32 -p n_samples=600 -p limit_samples=200" ;;
     curie-weiss|pitchfork|rem-condensation|bridge|speciation) echo "" ;;
     *) echo "make_reference.sh: no reference point for experiment '$1'; known: ${all[*]}" >&2; exit 2 ;;
   esac

@@ -7,6 +7,10 @@ Modules
 - :mod:`hopfield.modern`    modern Hopfield energy, update, retrieval (deterministic and Langevin);
 - :mod:`hopfield.classical` Hebbian network, sign dynamics, capacity scan and ``alpha_c``;
 - :mod:`hopfield.capacity`  ``alpha_1(beta)`` from the auxiliary REM, finite-N theory, simulation;
+- :mod:`hopfield.streaming` patterns regenerated block by block from their seed, streamed dynamics;
+- :mod:`hopfield.criterion` exact finite-N overlap laws, REM-level retrieval and signal criteria;
+- :mod:`hopfield.finite_size` ``alpha_{1/2}(N)``, finite-size fits with chi^2, extrapolation;
+- :mod:`hopfield.threshold_series` threshold series of both simulations over N;
 - :mod:`hopfield.bridge`    identities with diffusion, condensation, capacity vs collapse, retrieval
   (the only module importing :mod:`diffusion`; not imported here);
 - :mod:`hopfield.experiments`, :mod:`hopfield.plots` registered experiments and their figures.
@@ -35,7 +39,10 @@ from hopfield.modern import (
     retrieve,
     stochastic_retrieve,
 )
+from hopfield.criterion import criterion_simulation
+from hopfield.finite_size import extrapolate
 from hopfield.patterns import random_patterns
+from hopfield.threshold_series import run_series
 
 __all__ = [
     "random_patterns",
@@ -60,4 +67,7 @@ __all__ = [
     "finite_size_alpha_1",
     "capacity_simulation",
     "estimate_threshold",
+    "criterion_simulation",
+    "extrapolate",
+    "run_series",
 ]

@@ -81,6 +81,14 @@ and records the fraction retrieved on a grid of ``alpha`` for each ``N``.
 the fraction crosses 1/2) with a bootstrap error, and extrapolates to
 ``N -> inf`` with ``alpha(N) = alpha_inf + (a - ln N) / N`` (the ``ln N``
 coefficient from item 6), giving ``alpha_1`` with its uncertainty.
+
+At larger N (issue 14): ``capacity_simulation(..., streamed=True)`` regenerates
+the patterns block by block at every update instead of storing them
+(:mod:`hopfield.streaming`, bit-identical to the stored path);
+:mod:`hopfield.criterion` simulates the retrieval criterion at the level of the
+auxiliary REM, from the exact finite-N overlap laws, up to N ~ 160; and
+:mod:`hopfield.finite_size` extrapolates with several forms, chi^2 and a total
+error (:mod:`hopfield.threshold_series` runs both over N).
 """
 
 from __future__ import annotations
@@ -102,8 +110,8 @@ from statmech._validation import (
 from statmech.lse import LN2, log_cosh
 
 from hopfield.ensembles import dominant_overlap, overlap_entropy, overlap_rem
-from hopfield.modern import retrieval_measures, retrieve
 from hopfield.patterns import check_ensemble, patterns_for_alpha, random_patterns
+from hopfield.streaming import PatternStream, check_stream_args, stored_load_outcome, streamed_load_outcomes
 
 
 # --------------------------------------------------------------------------
@@ -383,6 +391,11 @@ class CapacityCurve:
     mean_iterations : ndarray, shape (K,)
     window : float
         Success window ``|m - 1| <`` used.
+    signal_successes : ndarray of int64, shape (S, K)
+        Targets whose weight at the first update from ``x = xi_t`` exceeds
+        1/2 (the signal-to-noise criterion of :mod:`hopfield.criterion`).
+    streamed : bool
+        Whether the patterns were streamed (:mod:`hopfield.streaming`).
     """
 
     ensemble: str
@@ -395,11 +408,18 @@ class CapacityCurve:
     mean_overlap: np.ndarray
     mean_iterations: np.ndarray
     window: float
+    signal_successes: np.ndarray | None = None
+    streamed: bool = False
 
     @property
     def probability(self) -> np.ndarray:
         """Fraction retrieved per load (all pattern sets pooled)."""
         return self.successes.sum(axis=0) / (self.trials * self.successes.shape[0])
+
+    @property
+    def signal_probability(self) -> np.ndarray:
+        """Fraction of targets whose softmax weight at the first update from ``xi_t`` exceeds 1/2."""
+        return self.signal_successes.sum(axis=0) / (self.trials * self.signal_successes.shape[0])
 
     @property
     def load_exponent(self) -> np.ndarray:
@@ -420,15 +440,23 @@ def capacity_simulation(
     max_iter=2000,
     dtype=np.float64,
     memory_limit=None,
+    streamed=False,
+    threads=1,
+    batch_blocks=1,
+    early_exit=False,
 ) -> CapacityCurve:
     """Fraction of patterns retrieved against ``alpha = ln(P)/N``, by simulation.
 
     For each of ``n_sets`` pattern sets (one draw of ``P_max`` patterns whose
     prefixes are the smaller sets), the first ``min(n_targets, P)`` patterns
     are used as queries *started at the pattern* and iterated to a fixed point
-    (:func:`hopfield.modern.retrieve`); a query is retrieved when its nearest
-    pattern is the target and ``|m - 1| <`` :func:`success_window` (module
-    docstring, item 5).
+    (:func:`hopfield.modern.retrieve`, in Gibbs chunks of the pattern blocks);
+    a query is retrieved when its nearest pattern is the target and ``|m - 1|
+    <`` :func:`success_window` (module docstring, item 5).
+
+    With ``streamed=True`` the patterns are regenerated block by block at
+    every iteration and never stored (:mod:`hopfield.streaming`): memory is
+    flat in ``P`` and the result is bit-identical to the stored path.
 
     Parameters
     ----------
@@ -446,7 +474,17 @@ def capacity_simulation(
     tol, max_iter, dtype
         Passed to :func:`hopfield.modern.retrieve`.
     memory_limit : int, optional
-        Bytes allowed for the pattern matrix.
+        Bytes allowed for the pattern matrix (stored path).
+    streamed : bool
+        Stream the patterns instead of storing them.
+    threads, batch_blocks : int
+        Streamed path: pattern-generation threads and blocks per batch
+        (:meth:`hopfield.streaming.PatternStream.blocks`); no effect on the result.
+    early_exit : bool
+        Streamed path, opt-in: stop a query once its overlap falls below
+        ``1 - 3 window / 2`` (halfway between the window's edge and
+        ``m_fail``) and count it as failed, saving the slow approach to the
+        failed fixed point. Off, the result is the stored path's bit for bit.
 
     Returns
     -------
@@ -459,26 +497,40 @@ def capacity_simulation(
     n_targets = as_int(n_targets, "n_targets", minimum=1)
     n_sets = as_int(n_sets, "n_sets", minimum=1)
     seq = as_seed_sequence(seed)
-    sizes = np.array([patterns_for_alpha(a, n_features, dtype=dtype, memory_limit=memory_limit) for a in alphas])
+    if not isinstance(streamed, (bool, np.bool_)):
+        raise TypeError(f"streamed must be True or False, got {streamed!r}")
+    tol, max_iter, threads, batch_blocks = check_stream_args(tol, max_iter, threads, batch_blocks)
+    if streamed:
+        sizes = np.array([max(1, int(round(math.exp(a * n_features)))) if a * n_features < 700 else 0
+                          for a in alphas], dtype=np.int64)
+        if (sizes <= 0).any():
+            raise ValueError(f"alphas up to {alphas.max()!r} give P = e^(alpha N) beyond any simulation at N = {n_features}")
+    else:
+        sizes = np.array([patterns_for_alpha(a, n_features, dtype=dtype, memory_limit=memory_limit) for a in alphas])
     p_max = int(sizes.max())
     window = success_window(ensemble, beta)
+    exit_level = 1.0 - 1.5 * window if early_exit else -math.inf
     trials = np.minimum(n_targets, sizes)
     successes = np.zeros((n_sets, alphas.shape[0]), dtype=np.int64)
+    signal = np.zeros((n_sets, alphas.shape[0]), dtype=np.int64)
     overlap_sum = np.zeros(alphas.shape[0])
     iter_sum = np.zeros(alphas.shape[0])
     for s in range(n_sets):
         child = child_seed(seq, s)
-        xi = random_patterns(ensemble, p_max, n_features, seed=child, dtype=dtype, memory_limit=memory_limit)
-        for k, n_pat in enumerate(sizes):
-            subset = xi[:n_pat]
-            n_q = int(trials[k])
-            targets = np.arange(n_q)
-            result = retrieve(subset, subset[:n_q], beta, tol=tol, max_iter=max_iter)
-            meas = retrieval_measures(subset, result.states, targets)
-            ok = meas.nearest_is_target & (np.abs(meas.overlap - 1.0) < window)
+        if streamed:
+            stream = PatternStream(ensemble, p_max, n_features, seed=child, dtype=dtype)
+            outcomes, _ = streamed_load_outcomes(stream, sizes, trials, beta, tol=tol, max_iter=max_iter,
+                                                 threads=threads, batch_blocks=batch_blocks, exit_level=exit_level)
+        else:
+            xi = random_patterns(ensemble, p_max, n_features, seed=child, dtype=dtype, memory_limit=memory_limit)
+            outcomes = [stored_load_outcome(xi[:n_pat], int(n_q), beta, tol=tol, max_iter=max_iter)
+                        for n_pat, n_q in zip(sizes, trials)]
+        for k, out in enumerate(outcomes):
+            ok = (out.nearest == np.arange(trials[k])) & (np.abs(out.overlap - 1.0) < window)
             successes[s, k] = int(ok.sum())
-            overlap_sum[k] += meas.overlap.sum()
-            iter_sum[k] += result.iterations.sum()
+            signal[s, k] = int((out.first_log_weight > -LN2).sum())
+            overlap_sum[k] += out.overlap.sum()
+            iter_sum[k] += out.iterations.sum()
     total = trials * n_sets
     return CapacityCurve(
         ensemble=ensemble,
@@ -491,6 +543,8 @@ def capacity_simulation(
         mean_overlap=overlap_sum / total,
         mean_iterations=iter_sum / total,
         window=window,
+        signal_successes=signal,
+        streamed=bool(streamed),
     )
 
 

@@ -283,6 +283,8 @@ class ClassicalCapacityCurve:
         Fraction with final ``m >= threshold``.
     trials : ndarray of int64, shape (K,)
     threshold : float
+    successes : ndarray of int64, shape (S, K)
+        Starting patterns with final ``m >= threshold``, per pattern set and load.
     """
 
     n_features: int
@@ -293,6 +295,7 @@ class ClassicalCapacityCurve:
     probability: np.ndarray
     trials: np.ndarray
     threshold: float
+    successes: np.ndarray | None = None
 
     @property
     def load_ratio(self) -> np.ndarray:
@@ -343,7 +346,7 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
     seq = as_seed_sequence(seed)
     sizes = np.maximum(1, np.round(alphas * n_features)).astype(np.int64)
     means = np.zeros((n_sets, alphas.shape[0]))
-    hits = np.zeros(alphas.shape[0])
+    hits = np.zeros((n_sets, alphas.shape[0]), dtype=np.int64)
     trials = np.minimum(sizes, n_targets)
     for k, n_pat in enumerate(sizes):
         for s in range(n_sets):
@@ -355,16 +358,17 @@ def classical_capacity(n_features, alphas, *, n_sets=8, n_targets=32, threshold=
                                      seed=child_seed(seq, k, s, 1))
             m = np.einsum("ij,ij->i", xi[:n_q], res.states) / n_features
             means[s, k] = m.mean()
-            hits[k] += (m >= threshold).sum()
+            hits[s, k] = int((m >= threshold).sum())
     return ClassicalCapacityCurve(
         n_features=n_features,
         alphas=alphas,
         n_patterns=sizes,
         mean_overlap=means.mean(axis=0),
         overlap_sem=means.std(axis=0, ddof=1) / np.sqrt(n_sets) if n_sets > 1 else np.full(alphas.shape[0], np.nan),
-        probability=hits / (trials * n_sets),
+        probability=hits.sum(axis=0) / (trials * n_sets),
         trials=trials,
         threshold=float(threshold),
+        successes=hits,
     )
 
 

@@ -33,17 +33,18 @@ from statmech.runs.registry import ExperimentResult, Parameter, experiment
 from statmech.runs.resources import Resources
 
 from hopfield import bridge, plots
-from hopfield.capacity import (
-    alpha_1,
-    capacity_simulation,
-    estimate_threshold,
-    finite_size_alpha_1,
-)
+from statmech.lse import LN2
+
+from hopfield.capacity import alpha_1, capacity_simulation
 from hopfield.classical import classical_capacity
-from hopfield.patterns import ENSEMBLES, random_patterns
+from hopfield.criterion import binary_infinite_beta_thresholds
+from hopfield.finite_size import CLASSICAL_FORMS, extrapolate, size_thresholds
+from hopfield.patterns import BLOCK_ROWS, ENSEMBLES, random_patterns
+from hopfield.threshold_series import CRITERIA, full_grid, rem_grid, run_series
 
 __all__ = [
     "capacity",
+    "capacity_result",
     "classical_vs_modern",
     "rem_condensation",
     "bridge_identities",
@@ -59,18 +60,6 @@ __all__ = [
 ]
 
 
-def _extrapolation_bias(ensemble, beta, sizes, alpha_limit):
-    """Systematic error of the ``alpha + ln N / N = a + b/N`` extrapolation over these sizes.
-
-    The same fit applied to the finite-N mean-field thresholds (whose N -> inf
-    limit is ``alpha_1``) misses it by this much: the curvature in 1/N.
-    """
-    n = np.asarray(sizes, dtype=np.float64)
-    y = np.array([finite_size_alpha_1(ensemble, beta, int(k)) for k in sizes]) + np.log(n) / n
-    coef = np.polyfit(1.0 / n, y, 1)
-    return float(coef[1] - alpha_limit)
-
-
 #: Rough costs (seconds) measured on the 2-core EPYC: one flop of the Hopfield products (BLAS on one
 #: thread), one exponential weight, the fixed cost of one capacity grid point (draw, retrieve, measure).
 _FLOP_SECONDS = 1e-10
@@ -78,68 +67,121 @@ _EXP_SECONDS = 3e-9
 _GRID_POINT_SECONDS = 0.05
 #: Iterations of the Hopfield update to converge (typical, tolerance 1e-7..1e-9).
 _ITERATIONS = 20
-
-
 def _patterns_bytes(p, n, queries=0) -> float:
     """A P x N float64 pattern matrix (and the draw it is made from), and the weights of ``queries`` queries."""
     return 8.0 * p * (2 * n + 2 * queries)
 
 
+#: One pattern entry drawn (PCG64 normal or bit) on one core, and one REM-level sample per load point.
+_DRAW_SECONDS = 1.5e-8
+_REM_POINT_SECONDS = 5e-5
+
+
 # --------------------------------------------------------------------------
-# Capacity
+# Capacity (issue 14): thresholds over N from the streamed dynamics and the REM level
 # --------------------------------------------------------------------------
 
+#: 1/N grid of the fitted curves (from 1/N = 0, where they carry the extrapolation, to 1/12).
+_INV_N = np.linspace(0.0, 1.0 / 12.0, 61)
+_CRITERION_KEYS = {"fixed point": "fixed", "signal": "signal"}
 
-def _capacity_grid(below, above, step):
-    return np.arange(-below, above + 0.5 * step, step) if step > 0 else np.zeros(1)
+
+def _optional_list(text, name, kind=int):
+    """``parse_list`` that reads ``""`` as the empty list."""
+    return [] if str(text).strip() == "" else parse_list(text, name, kind)
 
 
-def _capacity_resources(*, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol):
-    """Load grids sit around the finite-N threshold, bounded here by ``alpha_1 - ln(N)/(2N)``.
-
-    (``finite_size_alpha_1`` costs ~0.1 s a call; the bound is within a factor
-    ~2 in ``P`` above it at ``beta = 0.5``, N = 12..28, and never below it.)
-    """
-    size_list = parse_list(sizes, "sizes")
+def _capacity_lists(ensembles, full_sizes, rem_sizes, limit_betas):
     ens_list = parse_list(ensembles, "ensembles", str)
     for e in ens_list:
         if e not in ENSEMBLES:
             raise ValueError(f"ensembles must be among {ENSEMBLES}, got {e!r}")
-    offsets = _capacity_grid(below, above, step)
-    limits = {e: alpha_1(e, beta) if beta > 0 else 1.0 for e in ens_list}
-    p_max, n_at, seconds = 0.0, size_list[0], 0.0
+    full = _optional_list(full_sizes, "full_sizes")
+    rem = _optional_list(rem_sizes, "rem_sizes")
+    if len(full) + len(rem) == 0:
+        raise ValueError("full_sizes and rem_sizes are both empty: nothing to simulate")
+    limits = _optional_list(limit_betas, "limit_betas", float)
+    return ens_list, full, rem, limits
+
+
+def _capacity_resources(*, beta, ensembles, full_sizes, rem_sizes, n_targets, n_sets, n_samples, limit_betas,
+                        limit_samples):
+    """Streamed patterns: memory flat in P; time ~ passes x P x N (generation) + the products.
+
+    Memory: a ring of pattern blocks (BLOCK_ROWS x N) and each load's
+    workspace of the streamed dynamics, the REM level's grid sums per sample.
+    Time: per full-dynamics load ~30 passes over its P patterns (the early exit
+    cuts the failed ones short), each drawing P x N entries and multiplying
+    them by the queries twice; per REM load point and sample a fixed cost.
+    """
+    ens_list, full, rem, limits = _capacity_lists(ensembles, full_sizes, rem_sizes, limit_betas)
+    seconds = 0.0
     for e in ens_list:
-        for n in size_list:
-            centre = limits[e] - math.log(max(n, 2)) / (2 * max(n, 2))
-            for off in offsets:
-                p = math.exp(min(max(centre + off, 0) * n, 700))
-                if p * n > p_max * n_at:
-                    p_max, n_at = p, n
-                seconds += max(n_sets, 0) * (_GRID_POINT_SECONDS + _ITERATIONS * max(n_targets, 0) * p
-                                             * (4 * n * _FLOP_SECONDS + _EXP_SECONDS))
+        for n in full:
+            p = np.exp(np.minimum(full_grid(e, beta, n) * n, 700.0))
+            per_pass = p * n * (_DRAW_SECONDS + 4 * max(n_targets, 1) * _FLOP_SECONDS)
+            seconds += max(n_sets, 0) * float(np.sum(30 * per_pass)) + _GRID_POINT_SECONDS * p.shape[0]
+        for n in rem:
+            seconds += max(n_samples, 0) * rem_grid(e, beta, n).shape[0] * _REM_POINT_SECONDS
+    if "binary" in ens_list:
+        seconds += sum(max(limit_samples, 0) * rem_grid("binary", b, n).shape[0] * _REM_POINT_SECONDS
+                       for b in limits for n in rem)
+    n_max = max(full + rem)
+    queries = max(n_targets, 1)
+    memory = 8.0 * n_max * (4 * BLOCK_ROWS + queries * (6 + BLOCK_ROWS / n_max) * max(len(full), 1)) + 8.0 * 3 * 400 * 260
     return Resources(
-        _patterns_bytes(p_max, n_at, max(n_targets, 0)),
-        f"P = exp(alpha N) ~ {p_max:.3g} patterns of N = {n_at} at the top of the load grid (sizes, above, "
-        "beta), with n_targets queries' weights",
+        memory,
+        f"pattern blocks ({BLOCK_ROWS} x N, never P x N) and the queries' workspaces at N = {n_max} "
+        "(full_sizes, rem_sizes, n_targets)",
         seconds,
-        "ensembles x sizes x load grid (below, above, step) x n_sets x n_targets x P",
+        "full_sizes (P = e^(alpha N) patterns drawn per pass) x n_sets x n_targets; rem_sizes x n_samples",
     )
 
 
+def _long(rows, names):
+    """Columns of a list of row tuples, as arrays (empty lists give empty float arrays)."""
+    columns = list(zip(*rows)) if rows else [[] for _ in names]
+    return {name: np.asarray(col, dtype=np.float64) for name, col in zip(names, columns)}
+
+
 def report_capacity(result) -> str:
-    """Text table: extrapolated alpha_1 per ensemble against the REM theory, with the fit's ends."""
+    """Text tables: alpha_{1/2}(N) of both simulations against the finite-N theory; alpha_1 against the REM."""
     sc = result.scalars
+    arr = {name: np.asarray(value) for name, (_, value) in result.arrays.items()}
     ens_list = [str(e) for e in result.coords["ensemble"]]
-    lines = [f"Modern Hopfield capacity, beta = {result.attrs['beta']}: alpha_1 = lim ln(P)/N extrapolated from "
-             f"N = {', '.join(str(int(n)) for n in result.coords['size'])}",
-             f"{'ensemble':>10} {'alpha_1 simulated':>26} {'REM theory':>11} {'z':>6} {'fraction at grid ends':>22}"]
-    for e in ens_list:
-        lines.append(
-            f"{e:>10} {sc[f'alpha_1_sim_{e}']:9.4f} ± {sc[f'alpha_1_sim_err_{e}']:.4f} "
-            f"(sys {sc[f'alpha_1_sys_err_{e}']:.4f}) {sc[f'alpha_1_theory_{e}']:11.4f} {sc[f'alpha_1_z_{e}']:6.2f}"
-            f" {sc[f'fraction_low_end_{e}']:10.2f} .. {sc[f'fraction_high_end_{e}']:.2f}")
-    lines.append("z: (simulated - theory) / (statistical and extrapolation errors combined); the retrieved "
-                 "fraction must go from ~1 to ~0 across the grid")
+    methods = [str(m) for m in result.coords["method"]]
+    criteria = [str(c) for c in result.coords["criterion"]]
+    lines = [f"Modern Hopfield exponential capacity, beta = {result.attrs['beta']}: alpha_1/2(N) "
+             "[annealed finite-N theory], then alpha_1 = lim alpha_1/2(N) (fits in 1/N, Akaike-averaged; "
+             "error = statistics + spread of the forms)"]
+    for e, ens in enumerate(ens_list):
+        lines.append(f"== {ens}: alpha_1 (REM theory) = {sc[f'alpha_1_theory_{ens}']:.4f}")
+        for m, method in enumerate(methods):
+            for c, criterion in enumerate(criteria):
+                rows = ((arr["threshold_ensemble"] == e) & (arr["threshold_method"] == m)
+                        & (arr["threshold_criterion"] == c))
+                if not rows.any():
+                    continue
+                cells = "; ".join(
+                    f"{int(n)}: {a:.4f}±{d:.4f} [{t:.4f}]" for n, a, d, t in zip(
+                        arr["threshold_size"][rows], arr["alpha_half"][rows], arr["alpha_half_err"][rows],
+                        arr["alpha_half_theory"][rows]))
+                lines.append(f"  {method:>4} {criterion:>11}: {cells}")
+                key = f"{method}_{_CRITERION_KEYS[criterion]}_{ens}"
+                if f"alpha_1_{key}" in sc:
+                    lines.append(
+                        f"  {'':>4} {'':>11}  -> alpha_1 = {sc[f'alpha_1_{key}']:.4f} ± {sc[f'alpha_1_{key}_err']:.4f}"
+                        f" (best form {sc[f'form_{key}']}, chi2 = {sc[f'chi2_{key}']:.1f} / {int(sc[f'dof_{key}'])});"
+                        f" (sim - theory) / error = {sc[f'z_{key}']:+.1f}")
+    if result.coords["limit_beta"].shape[0]:
+        lines.append(f"== binary, beta -> inf: typical pattern alpha_1(beta) -> ln 2 = {LN2:.4f}; all patterns "
+                     f"alpha_1/2 -> ln2/2 = {LN2 / 2:.4f} (Demircigil et al.)")
+        for b, a, d, t in zip(result.coords["limit_beta"], arr["limit_alpha"], arr["limit_alpha_err"],
+                              arr["limit_theory"]):
+            lines.append(f"  beta = {b:g}: REM-level signal threshold {a:.4f} ± {d:.4f}, theory {t:.4f}; "
+                         f"all patterns {t / 2:.4f}")
+    lines.append("full: streamed retrieval dynamics (fixed point: nearest pattern is the target and |m - 1| < "
+                 "(1 - m_fail)/2; signal: w_1 > 1/2 at the first update); rem: REM-level sampler of the overlaps")
     return "\n".join(lines)
 
 
@@ -174,92 +216,169 @@ _CAPACITY_SUMMARIES = {
 
 @experiment(
     name="hopfield-capacity",
-    description="Modern Hopfield exponential capacity: retrieval fraction vs alpha=ln(P)/N, alpha_1 sim vs REM theory",
+    description="Modern Hopfield exponential capacity: alpha_1/2(N) from streamed dynamics and REM level, alpha_1 vs theory",
     parameters=[
         Parameter("beta", float, 0.5, "1/overlap", "Hopfield inverse temperature"),
-        Parameter("sizes", str, "12,16,20,24,28", "", "dimensions N, comma-separated"),
         Parameter("ensembles", str, "spherical,binary,gaussian", "", "pattern ensembles"),
-        Parameter("n_targets", int, 64, "", "queries (started at their pattern) per pattern set"),
-        Parameter("n_sets", int, 4, "", "independent pattern sets per size"),
-        Parameter("below", float, 0.08, "alpha", "grid starts this far below the finite-N theory threshold"),
-        Parameter("above", float, 0.06, "alpha", "grid ends this far above it"),
-        Parameter("step", float, 0.01, "alpha", "grid step"),
-        Parameter("tol", float, 1e-7, "", "retrieval tolerance (max-norm change)"),
+        Parameter("full_sizes", str, "12,16,20,24,28", "", "N of the streamed full dynamics ('' for none)"),
+        Parameter("rem_sizes", str, "16,20,24,32,40,48,64,80,112,160", "", "N of the REM-level criteria ('' for none)"),
+        Parameter("n_targets", int, 64, "", "full dynamics: queries (started at their pattern) per pattern set"),
+        Parameter("n_sets", int, 4, "", "full dynamics: pattern sets per size"),
+        Parameter("n_samples", int, 1500, "", "REM level: samples (targets) per size; Gaussian: norm strata"),
+        Parameter("limit_betas", str, "1,2,4", "", "binary: larger betas of the REM-level signal threshold ('' none)"),
+        Parameter("limit_samples", int, 400, "", "REM-level samples per size at each limit beta"),
     ],
     plot=plots.plot_capacity,
-    figsize=(10.0, 6.5),
-    warmup={"sizes": "8,10", "ensembles": "spherical", "n_targets": 4, "n_sets": 1, "step": 0.05},
+    figsize=(13.0, 7.5),
+    warmup={"ensembles": "spherical", "full_sizes": "8,10", "rem_sizes": "8,10,12", "n_targets": 4, "n_sets": 1,
+            "n_samples": 20, "limit_betas": ""},
     report=report_capacity,
     resources=_capacity_resources,
     variables=_CAPACITY_VARIABLES,
     summaries=_CAPACITY_SUMMARIES,
 )
-def capacity(*, seed, beta, sizes, ensembles, n_targets, n_sets, below, above, step, tol, progress=None):
-    """Retrieval fraction against load, per ensemble and N; thresholds against theory.
+def capacity(*, seed, beta, ensembles, full_sizes, rem_sizes, n_targets, n_sets, n_samples, limit_betas,
+             limit_samples, progress=None):
+    """Thresholds ``alpha_{1/2}(N)`` from both simulations, finite-N theory, fits down to ``1/N = 0``.
 
-    Per N the load grid is centred on the finite-N mean-field threshold
-    (:func:`hopfield.capacity.finite_size_alpha_1`) only to spend the
-    patterns where the transition is; the fraction must reach ~1 and ~0 at
-    the grid ends (``fraction_low_end``/``fraction_high_end`` are returned).
+    Per ensemble: the streamed full dynamics at ``full_sizes`` and the
+    REM-level criteria at ``rem_sizes`` (:func:`hopfield.threshold_series.run_series`:
+    load grids placed around the finite-N theory, crossings measured), each
+    criterion's ``alpha_{1/2}(N)`` with its bootstrap error next to the
+    annealed finite-N theory, and its extrapolation (:mod:`hopfield.finite_size`).
+    Binary runs add the REM-level signal threshold at ``limit_betas`` (towards
+    ``ln 2`` as ``beta -> inf``) and the exact ``beta = inf`` thresholds.
+    Results are stored in long format (one row per curve point, per
+    threshold, per fitted series): no padding.
     """
-    size_list = parse_list(sizes, "sizes")
-    ens_list = [e for e in parse_list(ensembles, "ensembles", str)]
-    for e in ens_list:
-        if e not in ENSEMBLES:
-            raise ValueError(f"ensembles must be among {ENSEMBLES}, got {e!r}")
-    if not step > 0:
-        raise ValueError(f"step must be > 0, got {step}")
-    offsets = np.arange(-below, above + 0.5 * step, step)
-    k = offsets.shape[0]
-    shape = (len(ens_list), len(size_list), k)
-    prob = np.empty(shape)
-    alphas_all = np.empty(shape)
-    overlap = np.empty(shape)
-    iters = np.empty(shape)
-    half = np.empty(shape[:2])
-    half_err = np.empty(shape[:2])
-    finite = np.empty(shape[:2])
+    ens_list, full, rem, limits = _capacity_lists(ensembles, full_sizes, rem_sizes, limit_betas)
+    limits = limits if "binary" in ens_list else []
+    total = len(ens_list) * (len(full) + len(rem)) + len(limits) * len(rem)
+    done = [0]
+
+    def step(*_):
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
+    runs = {}
+    for e, ens in enumerate(ens_list):
+        for m, (method, sizes) in enumerate((("full", full), ("rem", rem))):
+            if sizes:
+                runs[e, m] = run_series(method, ens, beta, sizes, seed=_child(seed, e, m), n_targets=n_targets,
+                                        n_sets=n_sets, n_samples=n_samples, progress=step)
+    limit_runs = {b: run_series("rem", "binary", b, rem, seed=_child(seed, 100, j), n_samples=limit_samples,
+                                progress=step) for j, b in enumerate(limits)}
+    return capacity_result(beta, ens_list, runs, limit_runs, rem or full)
+
+
+def capacity_result(beta, ens_list, runs, limit_runs, infinite_beta_sizes) -> ExperimentResult:
+    """The ``hopfield-capacity`` result from threshold series (:class:`hopfield.threshold_series.SeriesRun`).
+
+    Parameters
+    ----------
+    beta : float
+    ens_list : list of str
+    runs : dict
+        ``(ensemble index, method index) -> SeriesRun`` (method 0: full, 1: rem).
+    limit_runs : dict
+        ``beta -> SeriesRun`` of the binary REM level at larger ``beta``.
+    infinite_beta_sizes : list of int
+        Sizes of the exact ``beta = inf`` binary thresholds.
+
+    Returns
+    -------
+    ExperimentResult
+        Long format (one row per curve point, threshold, fitted series): no
+        padding, no NaN; a function of the seed alone (wall times are the
+        run system's provenance, not results). Also used to report stored
+        production runs (``data/capacity_analysis.py``).
+    """
+    curve_rows, threshold_rows, series_rows, fit_rows, band_rows = [], [], [], [], []
     scalars = {}
     for e, ens in enumerate(ens_list):
-        curves = []
-        for i, n in enumerate(size_list):
-            finite[e, i] = finite_size_alpha_1(ens, beta, n) if not (ens == "gaussian" and beta >= 1) else alpha_1(ens, beta)
-            alphas = np.clip(np.round(finite[e, i] + offsets, 6), 1e-6, None)
-            curve = capacity_simulation(ens, beta, n, alphas, n_targets=n_targets, n_sets=n_sets,
-                                        seed=_child(seed, e, i), tol=tol, max_iter=1000)
-            curves.append(curve)
-            prob[e, i], alphas_all[e, i] = curve.probability, alphas
-            overlap[e, i], iters[e, i] = curve.mean_overlap, curve.mean_iterations
-            if progress is not None:
-                progress(e * len(size_list) + i + 1, len(ens_list) * len(size_list))
-        est = estimate_threshold(curves, seed=_child(seed, e, 99).generate_state(1)[0])
-        half[e], half_err[e] = est.alpha_half, est.alpha_half_err
-        theory = alpha_1(ens, beta)
-        bias = _extrapolation_bias(ens, beta, size_list, theory) if not (ens == "gaussian" and beta >= 1) else 0.0
-        total_err = math.sqrt(est.alpha_inf_err**2 + bias**2)
-        scalars.update({
-            f"alpha_1_theory_{ens}": theory,
-            f"alpha_1_sim_{ens}": est.alpha_inf,
-            f"alpha_1_sim_err_{ens}": est.alpha_inf_err,
-            f"alpha_1_sys_err_{ens}": abs(bias),
-            f"alpha_1_z_{ens}": (est.alpha_inf - theory) / total_err if total_err > 0 else math.inf,
-            f"fit_chi2_{ens}": est.chi2,
-            f"fraction_low_end_{ens}": float(prob[e, :, 0].min()),
-            f"fraction_high_end_{ens}": float(prob[e, :, -1].max()),
-        })
+        scalars[f"alpha_1_theory_{ens}"] = alpha_1(ens, beta)
+        for m, method in enumerate(("full", "rem")):
+            run = runs.get((e, m))
+            if run is None:
+                continue
+            for curve in run.curves:
+                for a, p, q in zip(curve.alphas, curve.probability, curve.signal_probability):
+                    curve_rows.append((e, m, curve.n_features, a, p, q))
+            for c, criterion in enumerate(CRITERIA):
+                series = run.series[criterion]
+                th = series.thresholds
+                for n, a, d, t in zip(th.n_features, th.alpha_half, th.alpha_half_err, series.finite_theory):
+                    threshold_rows.append((e, m, c, n, a, d, t))
+                ex = series.extrapolation
+                if ex is None:
+                    continue
+                key = f"{method}_{_CRITERION_KEYS[criterion]}_{ens}"
+                z = (ex.limit - series.theory) / ex.total_err
+                series_rows.append((e, m, c, ex.limit, ex.total_err, ex.stat_err, ex.spread, ex.best.chi2,
+                                    ex.best.dof, z))
+                inv = _INV_N[1:]
+                fit_rows.append(np.concatenate([[ex.limit], ex.best.predict(1.0 / inv)]))
+                band_rows.append(np.concatenate([[ex.total_err], ex.best.predict_err(1.0 / inv)]))
+                scalars.update({f"alpha_1_{key}": ex.limit, f"alpha_1_{key}_err": ex.total_err,
+                                f"chi2_{key}": ex.best.chi2, f"dof_{key}": int(ex.best.dof),
+                                f"form_{key}": ex.best.form.name, f"z_{key}": z})
+    limit_rows = []
+    for b, run in limit_runs.items():
+        ex = run.series["signal"].extrapolation
+        if ex is not None:
+            limit_rows.append((b, ex.limit, ex.total_err, alpha_1("binary", b)))
+    typical, every = zip(*(binary_infinite_beta_thresholds(n) for n in infinite_beta_sizes))
+    curves = _long(curve_rows, ["ensemble", "method", "size", "alpha", "probability", "signal_probability"])
+    thresholds = _long(threshold_rows, ["ensemble", "method", "criterion", "size", "alpha_half", "err", "theory"])
+    series = _long(series_rows, ["ensemble", "method", "criterion", "limit", "err", "stat", "spread", "chi2", "dof", "z"])
+    lim = _long(limit_rows, ["beta", "alpha", "err", "theory"])
+    scalars.update({"ln2": LN2, "ln2_half": LN2 / 2})
+    n_fit = len(fit_rows)
     return ExperimentResult(
         arrays={
-            "alpha": (("ensemble", "size", "point"), alphas_all),
-            "probability": (("ensemble", "size", "point"), prob),
-            "mean_overlap": (("ensemble", "size", "point"), overlap),
-            "mean_iterations": (("ensemble", "size", "point"), iters),
-            "alpha_half": (("ensemble", "size"), half),
-            "alpha_half_err": (("ensemble", "size"), half_err),
-            "alpha_finite_theory": (("ensemble", "size"), finite),
+            "curve_ensemble": (("curve_point",), curves["ensemble"]),
+            "curve_method": (("curve_point",), curves["method"]),
+            "curve_size": (("curve_point",), curves["size"]),
+            "curve_alpha": (("curve_point",), curves["alpha"]),
+            "curve_probability": (("curve_point",), curves["probability"]),
+            "curve_signal_probability": (("curve_point",), curves["signal_probability"]),
+            "threshold_ensemble": (("threshold",), thresholds["ensemble"]),
+            "threshold_method": (("threshold",), thresholds["method"]),
+            "threshold_criterion": (("threshold",), thresholds["criterion"]),
+            "threshold_size": (("threshold",), thresholds["size"]),
+            "alpha_half": (("threshold",), thresholds["alpha_half"]),
+            "alpha_half_err": (("threshold",), thresholds["err"]),
+            "alpha_half_theory": (("threshold",), thresholds["theory"]),
+            "series_ensemble": (("series",), series["ensemble"]),
+            "series_method": (("series",), series["method"]),
+            "series_criterion": (("series",), series["criterion"]),
+            "alpha_1_fit": (("series",), series["limit"]),
+            "alpha_1_fit_err": (("series",), series["err"]),
+            "alpha_1_fit_stat": (("series",), series["stat"]),
+            "alpha_1_fit_spread": (("series",), series["spread"]),
+            "fit_chi2": (("series",), series["chi2"]),
+            "fit_dof": (("series",), series["dof"]),
+            "fit_z": (("series",), series["z"]),
+            "fit_curve": (("series", "inv_n"), np.array(fit_rows).reshape(n_fit, _INV_N.shape[0])),
+            "fit_band": (("series", "inv_n"), np.array(band_rows).reshape(n_fit, _INV_N.shape[0])),
+            "limit_alpha": (("limit_beta",), lim["alpha"]),
+            "limit_alpha_err": (("limit_beta",), lim["err"]),
+            "limit_theory": (("limit_beta",), lim["theory"]),
+            "infinite_beta_typical": (("infinite_beta_size",), np.array(typical)),
+            "infinite_beta_all": (("infinite_beta_size",), np.array(every)),
         },
-        coords={"ensemble": np.array(ens_list), "size": np.array(size_list), "point": np.arange(k)},
+        coords={
+            "ensemble": np.array(ens_list), "method": np.array(["full", "rem"]), "criterion": np.array(CRITERIA),
+            "curve_point": np.arange(curves["alpha"].shape[0]), "threshold": np.arange(thresholds["size"].shape[0]),
+            "series": np.arange(n_fit), "inv_n": _INV_N,
+            "limit_beta": lim["beta"], "infinite_beta_size": np.array(infinite_beta_sizes),
+        },
         scalars=scalars,
-        attrs={"beta": beta, "criterion": "nearest pattern is target and |m - 1| < (1 - m_fail)/2"},
+        attrs={"beta": beta, "criterion_fixed_point": "nearest pattern is target and |m - 1| < (1 - m_fail)/2",
+               "criterion_signal": "softmax weight of the target at the first update from x = xi_t exceeds 1/2",
+               "full_dynamics": "patterns streamed from their seed (hopfield.streaming), early exit of failed queries",
+               "rem_level": "exact finite-N overlap laws, tail drawn one by one, bulk by its Gauss-Legendre rule"},
     )
 
 
@@ -279,16 +398,16 @@ def _classical_resources(*, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targ
 
 
 def report_classical(result) -> str:
-    """Text: the classical capacity extrapolated in N^-1/2 against AGS 0.138, and the modern network."""
+    """Text: the classical capacity extrapolated in N against AGS 0.138, and the modern network."""
     sc = result.scalars
     half = result.arrays["alpha_half"][1]
     sizes = ", ".join(f"N={int(n)}: {h:.3f}" for n, h in zip(result.coords["size"], half))
     lines = ["Classical Hebbian network: load alpha = P/N where half the patterns are retrieved",
              f"  alpha_1/2 per size: {sizes}"]
     if "alpha_c_extrapolated" in sc:
-        err = f" ± {sc['alpha_c_extrapolated_err']:.3f}" if "alpha_c_extrapolated_err" in sc else ""
-        lines.append(f"  extrapolated in N^-1/2: alpha_c = {sc['alpha_c_extrapolated']:.3f}{err} "
-                     f"(AGS theory {sc['alpha_c_ags']})")
+        lines.append(f"  extrapolated (forms in N^-1/2, N^-1, N^-1/3, N^-2/3, Akaike-averaged): alpha_c = "
+                     f"{sc['alpha_c_extrapolated']:.4f} ± {sc['alpha_c_extrapolated_err']:.4f} (best form "
+                     f"{sc['fit_form']}, chi2 = {sc['fit_chi2']:.1f} / {sc['fit_dof']}; AGS theory {sc['alpha_c_ags']})")
     prob = result.arrays["modern_probability"][1]
     loads = result.coords["load"]
     lines.append(f"  modern network (N = {result.attrs['modern_size']}, binary): retrieval fraction "
@@ -306,13 +425,19 @@ _CLASSICAL_VARIABLES = {
     "alpha_half": Quantity("load where half the patterns are retrieved", r"$\alpha_{1/2}$", _1),
     "modern_probability": Quantity("fraction retrieved by the modern network", "", _1),
     "modern_log_alpha": Quantity("load ln(P)/N of the modern network", r"$\alpha$", _1),
+    "inv_sqrt_n": Quantity("finite size", r"$N^{-1/2}$", _1),
+    "fit_curve": Quantity("best finite-size form through alpha_1/2(N)", r"$\alpha_{1/2}$", _1),
+    "fit_band": Quantity("standard error of the fitted form (total error at N = inf)", "", _1),
 }
 
 _CLASSICAL_SUMMARIES = {
     "alpha_c_extrapolated": Summary("classical capacity extrapolated in N^-1/2", r"$\alpha_c$", _1,
                                     theory="alpha_c_ags", theory_label="AGS", error="alpha_c_extrapolated_err"),
-    "finite_size_slope": Summary("slope of α_1/2 in N^-1/2", "", _1, error="finite_size_slope_err"),
-    "slope_intercept_cov": Summary("covariance of the fit's slope and intercept", "", _1),
+    "alpha_c_stat": Summary("statistical error of the extrapolated classical capacity", "", _1),
+    "alpha_c_spread": Summary("spread of the extrapolation between finite-size forms", "", _1),
+    "fit_chi2": Summary("chi-square of the best finite-size form", r"$\chi^2$", _1),
+    "fit_dof": Summary("degrees of freedom of the best finite-size form", "", "count"),
+    "fit_form": Summary("best finite-size form (Akaike)", "", _1),
     "alpha_c_ags": Summary("classical capacity, AGS theory", r"$\alpha_c$", _1),
     "modern_alpha_1_theory": Summary("modern capacity ln(P)/N, REM theory", r"$\alpha_1$", _1),
 }
@@ -341,37 +466,41 @@ _CLASSICAL_SUMMARIES = {
 )
 def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n_targets, modern_size,
                         modern_beta, progress=None):
-    """Classical capacity scan (AGS alpha_c ~ 0.138) with ``alpha_{1/2}(N)`` extrapolated in
-    ``N^{-1/2}``, and the modern network's retrieval fraction on binary patterns of a small N
-    against ``P/N`` (it keeps retrieving far beyond 0.138)."""
+    """Classical capacity scan (AGS alpha_c ~ 0.138) with ``alpha_{1/2}(N)`` extrapolated by the
+    finite-size forms of :mod:`hopfield.finite_size` (``N^{-1/2}`` and alternatives, chi^2, total
+    error), and the modern network's retrieval fraction on binary patterns of a small N against
+    ``P/N`` (it keeps retrieving far beyond 0.138)."""
     size_list = parse_list(sizes, "sizes")
     alphas = np.linspace(alpha_min, alpha_max, n_alpha)
     m = np.empty((len(size_list), n_alpha))
     m_se = np.empty_like(m)
     prob = np.empty_like(m)
-    half = np.empty(len(size_list))
+    half = np.full(len(size_list), np.nan)
+    half_err = np.full(len(size_list), np.nan)
+    curves = []
     for i, n in enumerate(size_list):
         c = classical_capacity(n, alphas, n_sets=n_sets, n_targets=n_targets, seed=_child(seed, i))
         m[i], m_se[i], prob[i] = c.mean_overlap, c.overlap_sem, c.probability
-        above = prob[i] >= 0.5
-        if above.all() or not above.any() or not above[0]:
-            half[i] = np.nan
-        else:
-            j = int(np.flatnonzero(~above)[0])
-            half[i] = alphas[j - 1] + (prob[i, j - 1] - 0.5) * (alphas[j] - alphas[j - 1]) / (prob[i, j - 1] - prob[i, j])
+        curves.append(c)
         if progress is not None:
             progress(i + 1, len(size_list) + 1)
-    ok = np.isfinite(half)
+    # alpha_{1/2}(N) with bootstrap errors over pattern sets, and the forms of hopfield.finite_size.
+    th = size_thresholds(curves, label="classical")
+    for n, a, d in zip(th.n_features, th.alpha_half, th.alpha_half_err):
+        i = size_list.index(int(n))
+        half[i], half_err[i] = a, d
     scalars = {}
-    if ok.sum() >= 2:
-        x = 1.0 / np.sqrt(np.asarray(size_list, dtype=np.float64)[ok])
-        coef, cov = np.polyfit(x, half[ok], 1, cov=ok.sum() > 2) if ok.sum() > 2 else (np.polyfit(x, half[ok], 1), None)
-        scalars["alpha_c_extrapolated"] = float(coef[1])
-        if cov is not None:
-            scalars["alpha_c_extrapolated_err"] = float(math.sqrt(cov[1, 1]))
-            scalars["finite_size_slope_err"] = float(math.sqrt(cov[0, 0]))
-            scalars["slope_intercept_cov"] = float(cov[0, 1])  # the fit's band needs it
-        scalars["finite_size_slope"] = float(coef[0])
+    fit_x = np.linspace(0.0, 1.0 / math.sqrt(min(size_list)), 41)
+    fit = np.full(fit_x.shape, np.nan)
+    band = np.full(fit_x.shape, np.nan)
+    if th.n_features.shape[0] >= 3:
+        ex = extrapolate(th, CLASSICAL_FORMS)
+        scalars.update({"alpha_c_extrapolated": ex.limit, "alpha_c_extrapolated_err": ex.total_err,
+                        "alpha_c_stat": ex.stat_err, "alpha_c_spread": ex.spread, "fit_chi2": ex.best.chi2,
+                        "fit_dof": int(ex.best.dof), "fit_form": ex.best.form.name})
+        fit[1:] = ex.best.predict(fit_x[1:] ** -2)
+        band[1:] = ex.best.predict_err(fit_x[1:] ** -2)
+        fit[0], band[0] = ex.limit, ex.total_err
     scalars["alpha_c_ags"] = 0.138
     # Modern network on binary patterns, loads expressed as P/N for comparison.
     n_mod = modern_size
@@ -386,10 +515,13 @@ def classical_vs_modern(*, seed, sizes, alpha_min, alpha_max, n_alpha, n_sets, n
             "overlap_se": (("size", "alpha"), m_se),
             "probability": (("size", "alpha"), prob),
             "alpha_half": (("size",), half),
+            "alpha_half_err": (("size",), half_err),
+            "fit_curve": (("inv_sqrt_n",), fit),
+            "fit_band": (("inv_sqrt_n",), band),
             "modern_probability": (("load",), curve.probability),
             "modern_log_alpha": (("load",), mod_alpha),
         },
-        coords={"size": np.array(size_list), "alpha": alphas, "load": loads},
+        coords={"size": np.array(size_list), "alpha": alphas, "load": loads, "inv_sqrt_n": fit_x},
         scalars=scalars,
         attrs={"modern_size": n_mod, "modern_beta": modern_beta},
     )

@@ -199,16 +199,41 @@ def random_patterns(ensemble, n_patterns, n_features, *, seed=None, dtype=np.flo
     buf = np.empty((min(BLOCK_ROWS, n_patterns), n_features))
     for block, start in enumerate(range(0, n_patterns, BLOCK_ROWS)):
         stop = min(start + BLOCK_ROWS, n_patterns)
-        rows = buf[: stop - start]
-        child = child_seed(seq, block)
-        rng = np.random.Generator(np.random.PCG64(child))
-        if ensemble == "binary":
-            rows[...] = 2.0 * rng.integers(0, 2, size=rows.shape) - 1.0
-        else:
-            rng.standard_normal(out=rows)
-            if ensemble == "spherical":
-                rows *= math.sqrt(n_features) / np.linalg.norm(rows, axis=1, keepdims=True)
-        out[start:stop] = rows
+        out[start:stop] = fill_pattern_block(ensemble, seq, block, buf[: stop - start])
+    return out
+
+
+def fill_pattern_block(ensemble, seed, block, out):
+    """Fill ``out`` with the first rows of block ``block`` of a pattern draw (the one stream of patterns).
+
+    Rows ``block * BLOCK_ROWS ...`` of :func:`random_patterns` with the same
+    seed: the stream ``SeedSequence(entropy, spawn_key=key + (block,))``
+    (PCG64) drawn in float64. A block drawn with fewer rows is the prefix of
+    the full block, so patterns can be regenerated block by block and never
+    stored (:mod:`hopfield.streaming`).
+
+    Parameters
+    ----------
+    ensemble : {"spherical", "gaussian", "binary"}
+    seed : numpy.random.SeedSequence
+        The draw's seed (not the block's child).
+    block : int
+        Block index ``>= 0``.
+    out : ndarray of float64, shape (R, N)
+        ``R <= BLOCK_ROWS`` rows to fill, C-contiguous.
+
+    Returns
+    -------
+    ndarray
+        ``out``.
+    """
+    rng = np.random.Generator(np.random.PCG64(child_seed(seed, block)))
+    if ensemble == "binary":
+        out[...] = 2.0 * rng.integers(0, 2, size=out.shape) - 1.0
+    else:
+        rng.standard_normal(out=out)
+        if ensemble == "spherical":
+            out *= math.sqrt(out.shape[1]) / np.linalg.norm(out, axis=1, keepdims=True)
     return out
 
 
@@ -222,4 +247,5 @@ __all__ = [
     "patterns_for_alpha",
     "as_patterns",
     "random_patterns",
+    "fill_pattern_block",
 ]

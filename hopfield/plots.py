@@ -23,36 +23,102 @@ def _arr(result, name):
     return np.asarray(result.arrays[name][1])
 
 
+_SERIES_STYLE = {  # (method, criterion) -> marker, colour, label
+    (0, 0): ("o", "C0", "full dynamics, fixed point"),
+    (1, 0): ("s", "C1", "REM level, fixed point"),
+    (0, 1): ("^", "C2", "full dynamics, signal"),
+    (1, 1): ("D", "C3", "REM level, signal"),
+}
+
+
 def plot_capacity(result, fig):
-    """Retrieval fraction vs alpha per ensemble and N; alpha_{1/2}(N) vs finite-N and REM theory."""
-    ens = list(result.coords["ensemble"])
-    sizes = np.asarray(result.coords["size"])
-    alpha, prob = _arr(result, "alpha"), _arr(result, "probability")
-    half, err, fin = _arr(result, "alpha_half"), _arr(result, "alpha_half_err"), _arr(result, "alpha_finite_theory")
-    axes = fig.subplots(2, len(ens), squeeze=False)
+    """Thresholds against 1/N down to 0: both simulations, their fits and bands, finite-N and REM theory.
+
+    One column per ensemble. Top: the retrieved fraction against ``alpha``
+    per N (full dynamics: markers; REM level: lines; fixed-point criterion).
+    Bottom: ``alpha_{1/2}(N)`` against ``1/N`` for each simulation and
+    criterion (2 s.e.), the annealed finite-N theory (dotted), each series'
+    Akaike-best fit with its 2 s.e. band continued to ``1/N = 0``, where the
+    extrapolation carries its total error, and ``alpha_1`` of the REM theory.
+    Binary runs with ``limit_betas`` add a panel of ``alpha_1(beta)`` towards
+    ``ln 2`` (typical pattern) and ``alpha_1/2 -> ln 2 / 2`` (all patterns,
+    Demircigil et al.), with the exact ``beta = inf`` thresholds at finite N.
+    """
+    ens = [str(e) for e in result.coords["ensemble"]]
+    inv_n = np.asarray(result.coords["inv_n"])
+    limits = np.asarray(result.coords["limit_beta"])
+    n_cols = len(ens) + (1 if limits.shape[0] else 0)
+    grid = fig.add_gridspec(2, n_cols, height_ratios=[1.0, 1.4])
+    a = {name: _arr(result, name) for name in result.arrays}
     for e, name in enumerate(ens):
-        ax = axes[0, e]
-        for i, n in enumerate(sizes):
-            ax.plot(alpha[e, i], prob[e, i], "o-", ms=3, color=f"C{i}", label=f"N = {n}")
-            ax.axvline(fin[e, i], color=f"C{i}", ls=":", lw=1)
         theory = result.scalars[f"alpha_1_theory_{name}"]
-        ax.axvline(theory, color="k", ls="--", lw=1.2, label=r"$\alpha_1$ (REM)")
+        ax = fig.add_subplot(grid[0, e])
+        rows = a["curve_ensemble"] == e
+        sizes = np.unique(a["curve_size"][rows])
+        for i, n in enumerate(sizes):
+            for m, style in ((0, "o"), (1, "-")):
+                sel = rows & (a["curve_size"] == n) & (a["curve_method"] == m)
+                if sel.any():
+                    ax.plot(a["curve_alpha"][sel], a["curve_probability"][sel], style, ms=2.5, lw=1,
+                            color=f"C{i % 10}", label=f"N = {int(n)}" if m == int(np.max(a["curve_method"][rows
+                                & (a["curve_size"] == n)])) else None)
+        ax.axvline(theory, color="k", ls="--", lw=1)
         ax.set_xlabel(r"$\alpha = \ln P / N$")
         ax.set_ylabel("fraction retrieved")
-        ax.set_title(f"{name}, beta = {result.attrs.get('beta')}", fontsize=9)
-        ax.legend(frameon=False, fontsize=6)
-        ax = axes[1, e]
-        x = 1.0 / sizes
-        ax.errorbar(x, half[e], yerr=2 * err[e], fmt="o", ms=4, capsize=2, label=r"sim $\alpha_{1/2}(N)$ (2 s.e.)")
-        ax.plot(x, fin[e], "s--", ms=3, label="finite-N theory")
-        sim = result.scalars[f"alpha_1_sim_{name}"]
-        se = result.scalars[f"alpha_1_sim_err_{name}"]
-        ax.errorbar([0], [sim], yerr=[2 * se], fmt="D", color="C3", capsize=3, label="extrapolated")
-        ax.axhline(theory, color="k", ls="--", lw=1.2, label=r"$\alpha_1$ theory")
+        ax.set_title(f"{name}, beta = {result.attrs.get('beta')} (markers: full, lines: REM)", fontsize=8)
+        ax.legend(frameon=False, fontsize=5, ncol=2)
+        ax = fig.add_subplot(grid[1, e])
+        for (m, c), (marker, color, label) in _SERIES_STYLE.items():
+            sel = (a["threshold_ensemble"] == e) & (a["threshold_method"] == m) & (a["threshold_criterion"] == c)
+            if not sel.any():
+                continue
+            x = 1.0 / a["threshold_size"][sel]
+            ax.errorbar(x, a["alpha_half"][sel], yerr=2 * a["alpha_half_err"][sel], fmt=marker, ms=3, capsize=2,
+                        color=color, label=label)
+            order = np.argsort(x)
+            ax.plot(x[order], a["alpha_half_theory"][sel][order], ":", color=color, lw=1)
+            fit = np.flatnonzero((a["series_ensemble"] == e) & (a["series_method"] == m)
+                                 & (a["series_criterion"] == c))
+            for j in fit:
+                curve, band = a["fit_curve"][j], a["fit_band"][j]
+                ax.plot(inv_n[1:], curve[1:], "-", color=color, lw=1)
+                ax.fill_between(inv_n[1:], curve[1:] - 2 * band[1:], curve[1:] + 2 * band[1:], color=color,
+                                alpha=0.15, lw=0)
+                ax.errorbar([0.0], [curve[0]], yerr=[2 * band[0]], fmt=marker, ms=5, capsize=3, color=color,
+                            mec="k")
+        ax.axhline(theory, color="k", ls="--", lw=1.2, label=rf"$\alpha_1$ = {theory:.4f} (REM theory)")
+        shown = a["threshold_ensemble"] == e
+        if shown.any():  # the data and the theory set the range; a very loose extrapolation runs off it
+            lo = min(np.min(a["alpha_half"][shown] - 2 * a["alpha_half_err"][shown]), theory)
+            hi = max(np.max(a["alpha_half"][shown] + 2 * a["alpha_half_err"][shown]), theory)
+            pad = 0.08 * (hi - lo) + 0.005
+            ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlim(-0.003, inv_n[-1])
         ax.set_xlabel("1/N")
-        ax.set_ylabel(r"threshold $\alpha$")
-        ax.legend(frameon=False, fontsize=6)
-    fig.suptitle("Modern Hopfield: exponential capacity, simulation vs auxiliary-REM theory", fontsize=10)
+        ax.set_ylabel(r"$\alpha_{1/2}(N)$")
+        ax.set_title("dotted: finite-N theory; band: fit, 2 s.e.", fontsize=7)
+        ax.legend(frameon=False, fontsize=5.5, loc="lower left")
+    if limits.shape[0]:
+        ax = fig.add_subplot(grid[:, -1])
+        fine = np.geomspace(0.1, 50.0, 120)
+        typical = np.log(2.0) - np.log1p(np.exp(-2.0 * fine))  # beta - ln cosh beta
+        ln2 = result.scalars["ln2"]
+        ax.semilogx(fine, typical, "k-", lw=1, label=r"typical: $\alpha_1 = \beta - \ln\cosh\beta$")
+        ax.semilogx(fine, typical / 2, "k:", lw=1, label=r"all patterns: $\alpha_1 / 2$")
+        ax.errorbar(limits, a["limit_alpha"], yerr=2 * a["limit_alpha_err"], fmt="D", ms=4, capsize=2, color="C3",
+                    label="REM level (signal), extrapolated")
+        ax.axhline(ln2, color="C0", ls="--", lw=1, label=r"$\ln 2$: typical pattern at $\beta = \infty$")
+        ax.axhline(ln2 / 2, color="C2", ls="--", lw=1, label=r"$\ln 2 / 2$: all patterns (Demircigil et al.)")
+        sizes = np.asarray(result.coords["infinite_beta_size"])
+        ax.plot(np.full(sizes.shape, 40.0), a["infinite_beta_typical"], "_", color="C0", ms=8)
+        ax.plot(np.full(sizes.shape, 40.0), a["infinite_beta_all"], "_", color="C2", ms=8,
+                label=r"$\beta = \infty$ at finite N (exact; N = %d..%d)" % (sizes.min(), sizes.max()))
+        ax.set_xlabel(r"$\beta$")
+        ax.set_ylabel(r"$\alpha = \ln P / N$")
+        ax.set_title(r"binary patterns: $\beta \to \infty$", fontsize=9)
+        ax.legend(frameon=False, fontsize=5.5, loc="lower right")
+    fig.suptitle("Modern Hopfield exponential capacity: streamed full dynamics and REM-level criteria against "
+                 "the REM theory", fontsize=10)
     if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
         fig.tight_layout()
     return fig
@@ -86,26 +152,24 @@ def plot_classical(result, fig):
     if has_half:
         ax3 = axes[2]
         x_n = 1 / np.sqrt(sizes)
-        ax3.plot(x_n, half, "o", color="C0", label=r"$\alpha_{1/2}(N)$: half retrieved")
+        half_err = _arr(result, "alpha_half_err")
+        ax3.errorbar(x_n, half, yerr=2 * half_err, fmt="o", ms=4, capsize=2, color="C0",
+                     label=r"$\alpha_{1/2}(N)$: half retrieved ($\pm$ 2 s.e.)")
         if "alpha_c_extrapolated" in sc:
-            a0, slope = sc["alpha_c_extrapolated"], sc["finite_size_slope"]
-            xs = np.linspace(0, 1.05 * x_n.max(), 40)
-            fit = a0 + slope * xs
-            label = rf"fit $\alpha_c + c/\sqrt{{N}}$" "\n" rf"$\alpha_c$ = {a0:.3f}"
-            if "slope_intercept_cov" in sc:
-                sd = np.sqrt(np.maximum(sc["finite_size_slope_err"] ** 2 * xs**2
-                                        + 2 * sc["slope_intercept_cov"] * xs
-                                        + sc["alpha_c_extrapolated_err"] ** 2, 0.0))
-                fg.fit_band(ax3, xs, fit, fit - 2 * sd, fit + 2 * sd, color="C0",
-                            label=label + rf" $\pm$ {sc['alpha_c_extrapolated_err']:.3f}, band 2 s.e.")
-            else:  # two sizes: a line through two points has no error estimate
-                ax3.plot(xs, fit, color="C0", label=label + " (2 sizes: no error)", **fg.FIT)
+            xs, fit, band = np.asarray(result.coords["inv_sqrt_n"]), _arr(result, "fit_curve"), _arr(result, "fit_band")
+            a0, err = sc["alpha_c_extrapolated"], sc["alpha_c_extrapolated_err"]
+            fg.fit_band(ax3, xs[1:], fit[1:], fit[1:] - 2 * band[1:], fit[1:] + 2 * band[1:], color="C0",
+                        label=f"best form {sc['fit_form']} " rf"($\chi^2$ = {sc['fit_chi2']:.1f} / {sc['fit_dof']})"
+                        ", band 2 s.e.")
+            ax3.errorbar([0.0], [a0], yerr=[2 * err], fmt="D", ms=5, capsize=3, color="C1",
+                         label=rf"$\alpha_c$ = {a0:.4f} $\pm$ {err:.4f} (Akaike average, total error)")
         fg.mark(ax3, ags, ags_label, axis="y", **fg.LIMIT)
         fg.label_axes(ax3, ("finite size", r"$N^{-1/2}$", fg.DIMENSIONLESS),
                       ("threshold load", r"$\alpha_{1/2}$", fg.DIMENSIONLESS))
         ax3.set_xlim(left=0)
         ax3.set_title(r"classical: threshold extrapolated to $N \to \infty$", fontsize=9)
-        rising = sc.get("finite_size_slope", 1.0) > 0  # the fit leaves the other corner free
+        finite = np.isfinite(half)  # the fit leaves the other corner free
+        rising = bool(finite.sum() < 2 or half[finite][0] > half[finite][-1])  # small N (large x) on the right
         lo, hi = ax3.get_ylim()
         ax3.set_ylim(*((lo, hi + 0.7 * (hi - lo)) if rising else (lo - 0.7 * (hi - lo), hi)))
         fg.legend(ax3, fontsize=7.5, loc="upper left" if rising else "lower left")

@@ -467,3 +467,33 @@ def memorisation_ratio_reference(samples, train):
                      - np.asarray(train, float)[None, :, :]) ** 2).sum(axis=2))
     two = np.sort(dist, axis=1)[:, :2]
     return np.where(two[:, 0] > 0, two[:, 0] / np.where(two[:, 1] > 0, two[:, 1], 1.0), 0.0)
+
+
+def line_map_retrieves(levels, beta, n_features, signal_norm, window, max_iter=200000, tol=1e-14):
+    """Iterate the line map ``m <- <q>_kappa / r_1`` (target at ``q = r_1``) from ``m = 1``.
+
+    Plain NumPy reference of :func:`hopfield.criterion.level_criteria`: the
+    Gibbs mean over the levels and the target at ``kappa = beta N m`` with
+    scipy's log-sum-exp, iterated until it stops moving; retrieved when the
+    fixed point lies within ``window`` of 1.
+    """
+    levels = np.asarray(levels, dtype=np.float64)
+    values = np.concatenate([[signal_norm], levels])
+    m = 1.0
+    for _ in range(max_iter):
+        log_w = beta * n_features * m * values
+        w = np.exp(log_w - scipy.special.logsumexp(log_w))
+        new = float(np.dot(w, values)) / signal_norm
+        if abs(new - m) < tol:
+            m = new
+            break
+        m = new
+    return abs(m - 1.0) < window, m
+
+
+def first_step_log_weight(patterns, targets, beta):
+    """``ln w_t`` of each target's own weight at the first update from ``x = xi_t`` (full softmax)."""
+    patterns = np.asarray(patterns, dtype=np.float64)
+    x = patterns[targets]
+    log_weights = beta * x @ patterns.T
+    return log_weights[np.arange(len(targets)), targets] - scipy.special.logsumexp(log_weights, axis=1)

@@ -43,7 +43,8 @@ SMALL = {
     "dataset-regimes": {"n_trajectories": 16, "n_clone_times": 3, "n_steps": 30, "n_samples": 40,
                         "n_times": 6, "method": "euler_maruyama"},
     "pitchfork": {"n_points": 60, "n_grid": 15, "landscape_times": "0.3,1.0"},
-    "hopfield-capacity": {"sizes": "20,22", "ensembles": "spherical", "n_targets": 32, "n_sets": 1},
+    "hopfield-capacity": {"full_sizes": "20,22", "rem_sizes": "16,20", "ensembles": "spherical", "n_targets": 32,
+                          "n_sets": 1, "n_samples": 40, "limit_betas": ""},
     "classical-capacity": {"sizes": "50,60", "n_alpha": 3, "n_sets": 2, "n_targets": 8, "modern_size": 8},
 }
 #: The default suite's experiments (the rest run in the slow suite).

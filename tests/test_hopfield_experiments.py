@@ -16,9 +16,11 @@ NAMES = ["hopfield-capacity", "rem-condensation", "bridge"] + [
 ]
 
 
-# Arrays documented to hold NaN: the classical alpha_{1/2}(N) where the retrieved fraction does
-# not cross 1/2 on the load grid. Everything else must be finite.
-MAY_BE_NAN = {("classical-capacity", "alpha_half")}
+# Arrays documented to hold NaN: the classical alpha_{1/2}(N) (and its error) where the retrieved
+# fraction does not cross 1/2 on the load grid, and its fitted curve with fewer than three sizes.
+# Everything else must be finite.
+MAY_BE_NAN = {("classical-capacity", "alpha_half"), ("classical-capacity", "alpha_half_err"),
+              ("classical-capacity", "fit_curve"), ("classical-capacity", "fit_band")}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -43,16 +45,18 @@ def test_capacity_report_and_progress():
     spec = get_experiment("hopfield-capacity")
     calls = []
     result = spec.run(spec.warmup, seed=1, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1, 2), (2, 2)]  # one step per ensemble and size
+    assert calls == [(k, 5) for k in range(1, 6)]  # one step per size of each method (2 full, 3 REM)
     report = spec.report(result)
-    assert f"{result.scalars['alpha_1_theory_spherical']:11.4f}" in report
+    assert f"alpha_1 (REM theory) = {result.scalars['alpha_1_theory_spherical']:.4f}" in report
+    # both simulations' thresholds are reported next to the finite-N theory
+    assert "full" in report and " rem " in report
 
 
 def test_same_seed_same_result():
     spec = get_experiment("hopfield-capacity")
     a = spec.run(spec.warmup, seed=3)
     b = spec.run(spec.warmup, seed=3)
-    np.testing.assert_array_equal(a.arrays["probability"][1], b.arrays["probability"][1])
+    np.testing.assert_array_equal(a.arrays["curve_probability"][1], b.arrays["curve_probability"][1])
 
 
 @pytest.mark.slow  # compiles the collapse, sampler and retrieval kernels
