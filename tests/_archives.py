@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 
 from statmech.archive import open_archive
@@ -35,3 +36,13 @@ def assert_same_archives(a, b) -> None:
     ca, cb = archive_contents(a), archive_contents(b)
     assert ca.keys() == cb.keys()
     assert_runs_equal(ca, cb)
+
+
+def compact_data_offset(path, ds) -> int:
+    """Where the values of a compact dataset ``ds`` of the archive ``path`` lie: in its object header."""
+    assert ds.id.get_create_plist().get_layout() == h5py.h5d.COMPACT
+    header = h5py.h5o.get_info(ds.id).addr
+    with open(path, "rb") as handle:
+        where = handle.read().find(ds[()].tobytes(), header)
+    assert header < where < header + 1024
+    return where

@@ -29,18 +29,20 @@ from statmech.archive import (
     open_archive,
 )
 from statmech.provenance import provenance
-from statmech.registry import ExperimentResult
+from statmech.registry import ExperimentResult, get_experiment
 from statmech.runs.quantities import Quantity
 from statmech.runs import staging as st
 from statmech.runs import writer as wr
 
 import _toy
+from _archives import compact_data_offset
 
 shutil_usage = namedtuple("usage", "total used free")
 #: Archives written by earlier statmech: schema 1 (the reference runs of issue 5, 8 runs) and
 #: schema 2 (two small ``rem`` runs written before the CF labels of issue 12).
 SCHEMA_1 = Path(__file__).resolve().parent / "archives" / "schema1.h5"
 SCHEMA_2 = Path(__file__).resolve().parent / "archives" / "schema2.h5"
+SCHEMA_3 = Path(__file__).resolve().parent / "archives" / "schema3.h5"
 
 
 def _record(experiment="toy", seed=1, status="complete", **params):
@@ -121,7 +123,7 @@ def test_round_trip_and_layout(tmp_path):
         assert info.status == "complete" and info.provenance == dict(rec.provenance)
         assert arc.verify() == {rec.run_id: "", big.run_id: ""}
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "statmech-archive" and f.attrs["schema_version"] == 3
+        assert f.attrs["format"] == "statmech-archive" and f.attrs["schema_version"] == 4
         g = f["runs"][rec.run_id]
         a = g.attrs
         assert a["experiment"] == "toy" and a["status"] == "complete" and "error" not in a
@@ -142,12 +144,19 @@ def test_round_trip_and_layout(tmp_path):
         assert len(a["checksum_meta"]) == 32 and len(a["checksum_data"]) == 32
         for key in ("started", "finished"):
             assert a[key].endswith("+00:00")
-        y = g["y"]  # dimension scales; small arrays stay uncompressed (they would grow)
+        y = g["y"]  # dimension scales; small arrays stay uncompressed (they would grow), in the header
         assert y.dims[0][0].name.endswith("/k") and y.dims[1][0].name.endswith("/sample")
-        assert y.compression is None
+        assert y.compression is None and y.id.get_create_plist().get_layout() == h5py.h5d.COMPACT
+        assert g["mean"].id.get_create_plist().get_layout() == h5py.h5d.COMPACT
+        # what H5DSattach_scale would have written: each scale lists the dataset axes it is attached to
+        refs = g["k"].attrs["REFERENCE_LIST"]
+        assert [(g[ref].name.rsplit("/", 1)[-1], int(axis)) for ref, axis in refs] == [("y", 0)]
+        assert h5py.h5ds.is_attached(y.id, g["k"].id, 0) and h5py.h5ds.is_attached(y.id, g["sample"].id, 1)
         np.testing.assert_array_equal(g["k"][()], [1, 2, 3])
         yb = f["runs"][big.run_id]["y"]
         assert yb.compression == "gzip" and yb.shuffle and yb.fletcher32 and yb.chunks is not None
+        # no access/modification times in object headers (the bytes do not depend on the clock)
+        assert all(h5py.h5o.get_info(obj.id).mtime == 0 for obj in (g, y, yb, g["mean"]))
 
         # no bool attributes anywhere (HDF5 has no portable bool; h5py would write an enum)
         def check(name, obj):
@@ -241,9 +250,10 @@ def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
         _assert_same_result(arc.load(good.run_id), good.result)
 
 
-@pytest.mark.parametrize("fixture, version, n_runs", [(SCHEMA_1, 1, 8), (SCHEMA_2, 2, 2)])
+@pytest.mark.parametrize("fixture, version, n_runs", [(SCHEMA_1, 1, 8), (SCHEMA_2, 2, 2), (SCHEMA_3, 3, 2)])
 def test_older_archives_open_verify_and_take_labelled_runs(tmp_path, fixture, version, n_runs):
-    """Schema 1 has no checksums (runs are read completely); schema 2 verifies with its own."""
+    """Schema 1 has no checksums (runs are read completely); schemas 2 and 3 verify with their own;
+    schema 3 holds its labels in ``layout_json``."""
     old = tmp_path / fixture.name
     shutil.copyfile(fixture, old)
     with open_archive(old) as arc:
@@ -251,18 +261,41 @@ def test_older_archives_open_verify_and_take_labelled_runs(tmp_path, fixture, ve
         ids = arc.run_ids
         before = {rid: arc.load(rid) for rid in ids}
         assert arc.verify() == {rid: "" for rid in ids}
-        assert all(r.labels == {} for r in before.values())
+        if version < 3:
+            assert all(r.labels == {} for r in before.values())
+        else:
+            assert all(r.labels["beta"] == Quantity("inverse temperature", "$\\beta$", "1/energy")
+                       and r.labels["beta_c_theory"].unit == "1/energy" for r in before.values())
         assert arc.info(ids[0]).provenance  # schema 1: provenance_json and one attribute per key
     rec = _record(seed=7)
     _write(old, [rec])
     with open_archive(old) as arc:
-        assert arc.schema_version == 3 and len(arc) == n_runs + 1
+        assert arc.schema_version == 4 and len(arc) == n_runs + 1
         assert arc.verify() == {rid: "" for rid in arc.run_ids}
-        assert {arc.run_schema(rid) for rid in ids} == {version} and arc.run_schema(rec.run_id) == 3
+        assert {arc.run_schema(rid) for rid in ids} == {version} and arc.run_schema(rec.run_id) == 4
         for rid in ids:
             _assert_same_result(arc.load(rid), before[rid])
         _assert_same_result(arc.load(rec.run_id), rec.result)
         assert arc.load(rec.run_id).labels["x"].label == "Gaussian draw"
+
+
+def test_schema_4_stores_what_schema_3_stored(tmp_path):
+    """The same points as the schema-3 fixture, computed again and written now: every array,
+    coordinate, scalar, attribute and label reads back the same (schema 4 holds the labels in the
+    CF attributes and ``layout_json`` holds only what those lack)."""
+    with open_archive(SCHEMA_3) as arc:
+        old = {rid: (arc.info(rid), arc.load(rid)) for rid in arc.run_ids}
+    spec = get_experiment("rem")
+    records = [RunRecord(rid, info.experiment, info.params, info.seed, info.spawn_key, "complete", info.started,
+                         info.finished, info.provenance,
+                         spec.run(info.params, np.random.SeedSequence(info.seed, spawn_key=info.spawn_key)))
+               for rid, (info, _) in old.items()]
+    path = _write(tmp_path / "a.h5", records)
+    with open_archive(path) as arc:
+        assert {arc.run_schema(rid) for rid in arc.run_ids} == {4}
+        for rid, (info, result) in old.items():
+            _assert_same_result(arc.load(rid), result)
+            assert arc.info(rid).scalars == info.scalars and arc.info(rid).params == info.params
 
 
 def test_a_changed_cf_attribute_fails_the_data_checksum(tmp_path):
@@ -278,8 +311,9 @@ def test_a_changed_cf_attribute_fails_the_data_checksum(tmp_path):
 
 def test_undeclared_outputs_get_derived_or_fallback_labels(tmp_path):
     result = ExperimentResult(arrays={"x": (("i",), np.ones(2)), "x_se": (("i",), np.ones(2)),
-                                      "weird_thing": (("i",), np.ones(2))},
-                              labels={"x": Quantity("speed", "$v$", "m/s")})
+                                      "weird_thing": (("i",), np.ones(2)), "ratio": (("i",), np.ones(2))},
+                              labels={"x": Quantity("speed", "$v$", "m/s"),
+                                      "ratio": Quantity("a ratio", "", "1")})  # CF's spelling, given as a unit
     rec = RunRecord("00000000000000aa", "toy", {"n": 1}, 0, (), "complete", "a", "b", {}, result)
     path = _write(tmp_path / "a.h5", [rec])
     with h5py.File(path, "r") as f:
@@ -287,8 +321,13 @@ def test_undeclared_outputs_get_derived_or_fallback_labels(tmp_path):
         assert g["x"].attrs["units"] == b"m/s"
         assert g["x_se"].attrs["long_name"] == b"standard error of speed" and g["x_se"].attrs["units"] == b"m/s"
         assert g["weird_thing"].attrs["long_name"] == b"weird thing" and "units" not in g["weird_thing"].attrs
+        assert g["ratio"].attrs["units"] == b"1"
     with open_archive(path) as arc:
         assert arc.verify() == {rec.run_id: ""}
+        labels = arc.load(rec.run_id).labels  # each label read back as given, "" (unknown) and "1" included
+        assert labels["x"] == Quantity("speed", "$v$", "m/s") and labels["ratio"] == Quantity("a ratio", "", "1")
+        assert labels["weird_thing"] == Quantity("weird thing", "", "")
+        assert labels["x_se"] == Quantity("standard error of speed", "$v$", "m/s") or labels["x_se"].unit == "m/s"
 
 
 # -- reader ------------------------------------------------------------------------------------------------
@@ -375,8 +414,8 @@ def test_damaged_data_and_attributes_are_named_never_a_traceback(tmp_path):
     path = _write(tmp_path / "a.h5", records)
     victims = {}
     with h5py.File(path, "r") as f:
-        ds = f["runs"][records[0].run_id]["k"]  # the raw bytes of a small, uncompressed coordinate
-        victims["data"] = (records[0].run_id, ds.id.get_offset())
+        ds = f["runs"][records[0].run_id]["k"]  # a small coordinate: its values are in its object header
+        victims["data"] = (records[0].run_id, compact_data_offset(path, ds))
         ds = f["runs"][records[1].run_id]["y"]  # a compressed chunk: fletcher32 and the checksum see it
         victims["chunk"] = (records[1].run_id, ds.id.get_chunk_info(0).byte_offset + 100)
     # an attribute's text: the scalars_json of run 3 (its values are its own)
@@ -392,7 +431,8 @@ def test_damaged_data_and_attributes_are_named_never_a_traceback(tmp_path):
         assert arc.info(records[3].run_id).status == "complete"
         problems = arc.verify()
         assert {rid for rid, why in problems.items() if why} == {v[0] for v in victims.values()}
-        assert "checksum_data" in problems[victims["data"][0]]
+        # compact values sit in a version-2 object header, which HDF5 itself checksums
+        assert "checksum" in problems[victims["data"][0]], problems
         assert "checksum_meta" in problems[victims["attrs"][0]]
         for run_id, _ in victims.values():
             with pytest.raises(DamagedRunError, match=f"run {run_id}.*damaged"):

@@ -21,7 +21,7 @@ from statmech.archive import open_archive
 from statmech.runs.staging import staged_records
 from statmech.scan import load_scan, run_scan
 
-from _archives import archive_contents, assert_runs_equal
+from _archives import archive_contents, assert_runs_equal, compact_data_offset
 from _toy import cli, toy_env
 
 #: An archive of schema 1 (runs without checksums), written by earlier statmech.
@@ -324,16 +324,17 @@ def test_check_and_verify_find_damaged_runs_and_show_names_them(tmp_path, capsys
     for n in (3, 4, 5):
         assert main(["run", "toy", "-p", f"n={n}", "-o", str(out)]) == 0
     assert main(["check", str(out)]) == 0
-    assert "all 3 runs sound (schema 3)" in capsys.readouterr().out
+    assert "all 3 runs sound (schema 4)" in capsys.readouterr().out
     with open_archive(out) as arc:
         victim = arc.runs(n=4)[0].run_id
-        offset = arc.file["runs"][victim]["k"].id.get_offset()
-    with open(out, "r+b") as handle:  # overwrite the raw bytes of one of its datasets
+        offset = compact_data_offset(out, arc.file["runs"][victim]["k"])
+    with open(out, "r+b") as handle:  # overwrite the values of one of its datasets (in its object header)
         handle.seek(offset)
         handle.write(b"\xff" * 8)
     assert main(["check", str(out)]) == 1
     text = capsys.readouterr().out
-    assert f"{victim}  damaged: its data fail their checksum" in text and "1 of 3 runs damaged" in text
+    assert f"{victim}  damaged: its datasets cannot be read" in text and "incorrect metadata checksum" in text
+    assert "1 of 3 runs damaged" in text
     assert main(["ls", str(out)]) == 0  # attributes intact: listed as complete
     capsys.readouterr()
     assert main(["ls", str(out), "--verify"]) == 1

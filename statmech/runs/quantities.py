@@ -36,6 +36,7 @@ __all__ = [
     "Quantity",
     "Summary",
     "cf_units",
+    "unit_from_cf",
     "describe",
     "check_declarations",
 ]
@@ -152,6 +153,11 @@ def _replace(q, **changes):
 def cf_units(unit: str) -> str:
     """The CF ``units`` attribute of a unit: ``"1"`` for a pure number, the unit otherwise."""
     return "1" if unit == DIMENSIONLESS else unit
+
+
+def unit_from_cf(units: str) -> str:
+    """The unit of a CF ``units`` attribute (the inverse of :func:`cf_units`; ``""``: unknown)."""
+    return DIMENSIONLESS if units == "1" else units
 
 
 # -- finding a name's quantity ---------------------------------------------------------------------------

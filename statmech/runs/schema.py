@@ -68,12 +68,13 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from statmech.runs.errors import DamagedRunError
-from statmech.runs.quantities import Quantity, cf_units
+from statmech.runs.quantities import Quantity, cf_units, unit_from_cf
 from statmech.runs.result import ExperimentResult
 
 __all__ = [
     "FORMAT",
     "SCHEMA_VERSION",
+    "FILE_LIBVER",
     "STATUS_COMPLETE",
     "STATUS_FAILED",
     "STATUS_DAMAGED",
@@ -92,7 +93,7 @@ __all__ = [
 ]
 
 FORMAT = "statmech-archive"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 STATUS_COMPLETE = "complete"
 STATUS_FAILED = "failed"
@@ -110,6 +111,12 @@ SCALAR_PREFIX = "scalar_"
 #: Arrays at least this big are chunked and compressed (smaller ones would grow).
 COMPRESS_BYTES = 16 * 1024
 _GZIP_LEVEL = 4
+#: A run group keeps up to this many attributes in its object header (HDF5's default, 8, would move
+#: a run's ~30 attributes to dense storage: a fractal heap and a B-tree, ~1 kB more per run).
+_MAX_COMPACT_ATTRS = 4096
+#: HDF5 file-format bounds of archives written now: version-2 object headers (smaller, with
+#: compact attribute storage), readable by HDF5 1.8 and later (netCDF-C, h5py, h5netcdf).
+FILE_LIBVER = ("v108", "v108")
 _CHUNK_BYTES = 1 << 20
 
 #: Attributes ``checksum_meta`` covers, in this order (schema 2).
@@ -366,7 +373,14 @@ def _cf_values(quantity: Quantity) -> tuple[str, str]:
 
 
 class _LowLevel:
-    """h5py's low-level objects, created once (importing h5py is deferred to first use)."""
+    """h5py's low-level objects and creation property lists, made once (h5py is imported on first use).
+
+    Every object is created without access/modification times (16 bytes of
+    header each, and they would make the bytes depend on the clock); groups
+    keep all their attributes in their object header (no dense attribute
+    storage); datasets smaller than :data:`COMPRESS_BYTES` use HDF5's compact
+    layout (the values inside the object header: no separate allocation).
+    """
 
     def __init__(self):
         import h5py
@@ -375,9 +389,30 @@ class _LowLevel:
         self.h5py, self.h5a, self.h5d, self.h5ds, self.h5g, self.h5p, self.h5s, self.h5t = (
             h5py, h5a, h5d, h5ds, h5g, h5p, h5s, h5t)
         self.str_dtype = h5py.string_dtype("utf-8")
-        self.str_type = h5t.py_create(self.str_dtype, logical=True)
+        self.str_type = h5t.py_create(self.str_dtype, logical=True)  # in the file: variable-length UTF-8
+        self.str_mtype = h5t.py_create(self.str_dtype)  # in memory: Python objects (h5py's converter)
         self.scalar = h5s.create(h5s.SCALAR)
         self.types: dict[str, Any] = {}
+        self.spaces: dict[tuple[int, ...], Any] = {(): self.scalar}
+        self.text_types: dict[int, tuple[Any, np.dtype]] = {}
+        self.gcpl = h5p.create(h5p.GROUP_CREATE)
+        self.gcpl.set_obj_track_times(False)
+        self.gcpl.set_attr_phase_change(_MAX_COMPACT_ATTRS, _MAX_COMPACT_ATTRS - 1)
+        self.dcpl_compact = h5p.create(h5p.DATASET_CREATE)
+        self.dcpl_compact.set_obj_track_times(False)
+        self.dcpl_compact.set_layout(h5d.COMPACT)
+        self.dcpl_contiguous = h5p.create(h5p.DATASET_CREATE)
+        self.dcpl_contiguous.set_obj_track_times(False)
+        # HDF5's dimension-scale attributes (what H5DSattach_scale writes, old-style object references)
+        self.dim_list_dtype = h5py.vlen_dtype(h5py.ref_dtype)
+        self.dim_list_type = h5t.vlen_create(h5t.STD_REF_OBJ)
+        self.ref_list_dtype = np.dtype({"names": ["dataset", "dimension"], "formats": [h5py.ref_dtype, np.uint32],
+                                        "offsets": [0, 8], "itemsize": 16})
+        self.ref_list_type = h5t.create(h5t.COMPOUND, 16)
+        self.ref_list_type.insert(b"dataset", 0, h5t.STD_REF_OBJ)
+        self.ref_list_type.insert(b"dimension", 8, h5t.NATIVE_UINT32)
+        self.dim_list_mtype = h5t.py_create(self.dim_list_dtype)  # what h5py derives per write, made once
+        self.ref_list_mtype = h5t.py_create(self.ref_list_dtype)
 
     def type_of(self, dtype: np.dtype):
         tid = self.types.get(dtype.str)
@@ -385,46 +420,100 @@ class _LowLevel:
             tid = self.types[dtype.str] = self.h5t.py_create(dtype)
         return tid
 
+    def space(self, shape: tuple[int, ...]):
+        """A dataspace of ``shape`` (they are immutable once made: shared by every object of that shape)."""
+        sid = self.spaces.get(shape)
+        if sid is None:
+            if len(self.spaces) > 256:
+                self.spaces = {(): self.scalar}
+            sid = self.spaces[shape] = self.h5s.create_simple(shape)
+        return sid
+
+    def group(self, parent_id, name: str):
+        return self.h5g.create(parent_id, name.encode(), gcpl=self.gcpl)
+
     def attr(self, gid, name: str, value) -> None:
         if isinstance(value, str):
             attr = self.h5a.create(gid, name.encode(), self.str_type, self.scalar)
-            attr.write(np.array(value, dtype=self.str_dtype))
+            attr.write(np.array(value, dtype=self.str_dtype), mtype=self.str_mtype)
         else:
             arr = np.asarray(value)
-            attr = self.h5a.create(gid, name.encode(), self.type_of(arr.dtype), self.scalar)
-            attr.write(np.ascontiguousarray(arr))
+            tid = self.type_of(arr.dtype)
+            self.h5a.create(gid, name.encode(), tid, self.scalar).write(np.ascontiguousarray(arr), mtype=tid)
 
-    def fixed_text_attr(self, gid, name: str, text: str) -> None:
+    def fixed_text_attr(self, gid, name: bytes, text: str) -> None:
         """A fixed-length UTF-8 string attribute: stored in the object header (a variable-length one
         takes global-heap space), read as text by h5py, h5netcdf/xarray and netCDF-C (``NC_CHAR``)."""
         data = text.encode() or b" "
-        tid = self.h5t.C_S1.copy()
-        tid.set_size(len(data))
-        tid.set_cset(self.h5t.CSET_UTF8)
-        attr = self.h5a.create(gid, name.encode(), tid, self.scalar)
-        attr.write(np.array(data, dtype=f"S{len(data)}"), mtype=tid)
+        cached = self.text_types.get(len(data))
+        if cached is None:
+            tid = self.h5t.C_S1.copy()
+            tid.set_size(len(data))
+            tid.set_cset(self.h5t.CSET_UTF8)
+            cached = self.text_types[len(data)] = (tid, np.dtype(f"S{len(data)}"))
+        tid, dtype = cached
+        attr = self.h5a.create(gid, name, tid, self.scalar)
+        attr.write(np.frombuffer(data, dtype=dtype).reshape(()), mtype=tid)
 
     def dataset(self, gid, name: str, data: np.ndarray):
-        """Create and fill a dataset; chunked, compressed and fletcher32-checked if big."""
+        """Create and fill a dataset: compact if small, else chunked, compressed and fletcher32-checked."""
+        space = self.space(data.shape)
+        small = data.nbytes < COMPRESS_BYTES or not data.ndim
+        mtype = None
         if data.dtype == object:
-            dsid = self.h5d.create(
-                gid, name.encode(), self.str_type,
-                self.h5s.create_simple(data.shape) if data.ndim else self.scalar,
-            )
-            if data.size:
-                dsid.write(self.h5s.ALL, self.h5s.ALL, np.asarray(data, dtype=self.str_dtype))
-            return dsid
-        space = self.h5s.create_simple(data.shape) if data.ndim else self.scalar
-        dcpl = None
-        if data.ndim and data.nbytes >= COMPRESS_BYTES:
-            dcpl = self.h5p.create(self.h5p.DATASET_CREATE)
-            dcpl.set_chunk(_chunks(data.shape, data.dtype.itemsize))
-            dcpl.set_shuffle()
-            dcpl.set_deflate(_GZIP_LEVEL)
-            dcpl.set_fletcher32()
-        dsid = self.h5d.create(gid, name.encode(), self.type_of(data.dtype), space, dcpl=dcpl)
+            tid, mtype = self.str_type, self.str_mtype
+            dcpl = self.dcpl_compact if data.size and small else self.dcpl_contiguous
+        else:
+            tid = self.type_of(data.dtype)
+            if not data.size:
+                dcpl = self.dcpl_contiguous
+            elif small:
+                dcpl = self.dcpl_compact
+            else:
+                dcpl = self.h5p.create(self.h5p.DATASET_CREATE)
+                dcpl.set_obj_track_times(False)
+                dcpl.set_chunk(_chunks(data.shape, data.dtype.itemsize))
+                dcpl.set_shuffle()
+                dcpl.set_deflate(_GZIP_LEVEL)
+                dcpl.set_fletcher32()
+        dsid = self.h5d.create(gid, name.encode(), tid, space, dcpl=dcpl)
         if data.size:
-            dsid.write(self.h5s.ALL, self.h5s.ALL, data)
+            if data.dtype == object:
+                data = np.asarray(data, dtype=self.str_dtype)
+            dsid.write(self.h5s.ALL, self.h5s.ALL, data, mtype=mtype or tid)  # given: no type lookup per write
+        return dsid
+
+    def attach_scales(self, dsid, scales: list) -> list:
+        """Attach one dimension scale per axis of ``dsid`` as ``H5DSattach_scale`` does, in one write:
+        the dataset's ``DIMENSION_LIST``; returns the ``(scale, reference, axis)`` entries of the
+        scales' ``REFERENCE_LIST`` (:meth:`write_reference_lists` writes them once all are known)."""
+        from h5py import h5r
+
+        dim_list = np.empty(len(scales), dtype=self.dim_list_dtype)
+        for axis, scale in enumerate(scales):
+            dim_list[axis] = np.array([h5r.create(scale, b".", h5r.OBJECT)], dtype=self.h5py.ref_dtype)
+        attr = self.h5a.create(dsid, b"DIMENSION_LIST", self.dim_list_type, self.space((len(scales),)))
+        attr.write(dim_list, mtype=self.dim_list_mtype)
+        ref = h5r.create(dsid, b".", h5r.OBJECT)
+        return [(scale, ref, axis) for axis, scale in enumerate(scales)]
+
+    def write_reference_lists(self, entries: list) -> None:
+        """Each dimension scale's ``REFERENCE_LIST``: which dataset axes it is attached to."""
+        by_scale: dict[Any, list] = {}
+        for scale, ref, axis in entries:
+            by_scale.setdefault(scale, []).append((ref, axis))
+        for scale, refs in by_scale.items():
+            data = np.empty(len(refs), dtype=self.ref_list_dtype)
+            for k, (ref, axis) in enumerate(refs):
+                data[k] = (ref, axis)
+            attr = self.h5a.create(scale, b"REFERENCE_LIST", self.ref_list_type, self.space((len(refs),)))
+            attr.write(data, mtype=self.ref_list_mtype)
+
+    def dimension_only(self, gid, dim: str, size: int):
+        """netCDF-4's dimension without values: an empty (never allocated) scale marked as such."""
+        dsid = self.h5d.create(gid, dim.encode(), self.type_of(np.dtype("<f4")), self.space((size,)),
+                               dcpl=self.dcpl_contiguous)
+        self.h5ds.set_scale(dsid, f"{_NC_DIM_ONLY}{size:10d}".encode())
         return dsid
 
 
@@ -447,34 +536,45 @@ def _chunks(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
     return tuple(chunk)
 
 
-def encode_layout(result: ExperimentResult | None) -> dict:
-    """``layout_json`` of a result: arrays with dims, coordinates, bool arrays, dim sizes, scalar
-    datasets, and the label ``[label, symbol, unit]`` of every coordinate, array and scalar."""
-    if result is None:
-        return {}
+def _quantities(result: ExperimentResult) -> dict[str, Quantity]:
+    """The quantity of every coordinate, array and scalar of ``result``, in storage order."""
     coords = [dim for dim in result.dims() if dim in result.coords]
-    names = [*coords, *result.arrays, *result.scalars]
-    return {
+    return {name: result.quantity(name) for name in (*coords, *result.arrays, *result.scalars)}
+
+
+def encode_layout(result: ExperimentResult | None, quantities: Mapping[str, Quantity]) -> dict:
+    """``layout_json`` of a result (schema 4): arrays with dims, coordinates, dim sizes, bool arrays,
+    and what the CF attributes do not hold of the labels: the symbols, and the units that
+    :func:`~statmech.runs.quantities.cf_units` does not give back exactly (a unit spelled ``"1"``)."""
+    if result is None:
+        return {"schema": 4}
+    layout = {
+        "schema": 4,
         "arrays": {name: list(dims) for name, (dims, _) in result.arrays.items()},
-        "coords": coords,
+        "coords": [dim for dim in result.dims() if dim in result.coords],
         "dims": result.dims(),
         "bool": [name for name, (_, arr) in result.arrays.items() if np.asarray(arr).dtype == np.bool_],
-        "scalars": list(result.scalars),
-        "labels": {name: [q.label, q.symbol, q.unit] for name in names for q in [result.quantity(name)]},
     }
-
-
-def _labelled(gid, dsid, name: str, layout: dict, cf: list) -> None:
-    """Write a dataset's CF attributes from the layout's label (and note them for the checksum)."""
-    long_name, units = _cf_values(Quantity(*layout["labels"][name]))
-    _low().fixed_text_attr(dsid, "long_name", long_name)
+    symbols = {name: q.symbol for name, q in quantities.items() if q.symbol}
+    units = {name: q.unit for name, q in quantities.items() if unit_from_cf(_cf_values(q)[1]) != q.unit}
+    if symbols:
+        layout["symbols"] = symbols
     if units:
-        _low().fixed_text_attr(dsid, "units", units)
+        layout["units"] = units
+    return layout
+
+
+def _write_cf(dsid, name: str, quantity: Quantity, cf: list) -> None:
+    """Write a dataset's CF attributes (and note them for the checksum)."""
+    long_name, units = _cf_values(quantity)
+    _low().fixed_text_attr(dsid, b"long_name", long_name)
+    if units:
+        _low().fixed_text_attr(dsid, b"units", units)
     cf.append((name, long_name, units))
 
 
 def write_run(parent, record: RunRecord):
-    """Write ``record`` as the group ``parent/<run_id>`` (schema 2). Returns the group."""
+    """Write ``record`` as the group ``parent/<run_id>`` (schema 4). Returns the group."""
     low = _low()
     result = record.result
     scalars = (
@@ -482,7 +582,7 @@ def write_run(parent, record: RunRecord):
         if result is None
         else {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.scalars.items()}
     )
-    layout = encode_layout(result)
+    quantities = {} if result is None else _quantities(result)
     meta = {
         "experiment": record.experiment,
         "status": record.status,
@@ -495,38 +595,37 @@ def write_run(parent, record: RunRecord):
         "provenance_json": _json(dict(record.provenance)),
         "scalars_json": _json(scalars),
         "attrs_json": _json({} if result is None else dict(result.attrs)),
-        "layout_json": json.dumps(layout),
+        "layout_json": json.dumps(encode_layout(result, quantities)),
     }
     derived = {name: _attr_value(value) for name, value in record.params.items()}
     derived.update({SCALAR_PREFIX + name: _attr_value(value) for name, value in scalars.items()})
     datasets: list[tuple[str, np.ndarray]] = []
     cf: list[tuple[str, str, str]] = []
-    gid = low.h5g.create(parent.id, record.run_id.encode())
+    gid = low.group(parent.id, record.run_id)
     try:
         if result is not None:
-            ids = {}
+            ids, attached = {}, []
             for dim, size in result.dims().items():
                 if dim in result.coords:
                     data, _ = _stored_array(result.coords[dim])
                     dsid = low.dataset(gid, dim, data)
                     low.h5ds.set_scale(dsid, dim.encode())
-                    _labelled(gid, dsid, dim, layout, cf)
+                    _write_cf(dsid, dim, quantities[dim], cf)
                     datasets.append((dim, data))
                 else:
-                    dsid = low.h5d.create(gid, dim.encode(), low.type_of(np.dtype("<f4")),
-                                          low.h5s.create_simple((size,)))
-                    low.h5ds.set_scale(dsid, f"{_NC_DIM_ONLY}{size:10d}".encode())
+                    dsid = low.dimension_only(gid, dim, size)
                 ids[dim] = dsid
             for name, (dims, arr) in result.arrays.items():
                 data, _ = _stored_array(arr)
                 dsid = low.dataset(gid, name, data)
-                for axis, dim in enumerate(dims):
-                    low.h5ds.attach_scale(dsid, ids[dim], axis)
-                _labelled(gid, dsid, name, layout, cf)
+                if dims:
+                    attached += low.attach_scales(dsid, [ids[dim] for dim in dims])
+                _write_cf(dsid, name, quantities[name], cf)
                 datasets.append((name, data))
+            low.write_reference_lists(attached)
             for name, value in scalars.items():
                 data = _stored_scalar(value)
-                _labelled(gid, low.dataset(gid, name, data), name, layout, cf)
+                _write_cf(low.dataset(gid, name, data), name, quantities[name], cf)
                 datasets.append((name, data))
         for name, value in meta.items():
             if name == "error" and not value:
@@ -631,6 +730,16 @@ def _load_dataset(ds) -> np.ndarray:
     return np.asarray(ds[()])
 
 
+def _layout_schema(layout: Mapping[str, Any]) -> int:
+    """The schema of a run from its ``layout_json`` (schema 2 and 3 did not write theirs)."""
+    return int(layout.get("schema", 3 if "labels" in layout else 2))
+
+
+def _cf_attrs(ds) -> tuple[str, str]:
+    attrs = ds.attrs
+    return tuple(_decode(attrs.get(key, "")) for key in CF_ATTRS)
+
+
 def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
     """The :class:`ExperimentResult` stored in a run group (``None`` for a failed run).
 
@@ -645,28 +754,36 @@ def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
         if "layout_json" not in attrs:
             return _read_result_v1(group, info)
         layout = json.loads(_decode(attrs["layout_json"]))
-        coords = {dim: _load_dataset(group[dim]) for dim in layout["coords"]}
-        arrays = {name: (tuple(dims), _load_dataset(group[name])) for name, dims in layout["arrays"].items()}
-        labelled = "labels" in layout  # schema 3
+        schema = _layout_schema(layout)
+        coords = {dim: group[dim] for dim in layout["coords"]}
+        arrays = {name: group[name] for name in layout["arrays"]}
+        scalar_names = list(layout["scalars"] if schema == 3 else info.scalars) if schema >= 3 else []
+        scalars = {name: group[name] for name in scalar_names}
+        cf = {name: _cf_attrs(ds) for name, ds in (*coords.items(), *arrays.items(), *scalars.items())} \
+            if schema >= 3 else {}
+        coords = {dim: _load_dataset(ds) for dim, ds in coords.items()}
+        arrays = {name: (tuple(layout["arrays"][name]), _load_dataset(ds)) for name, ds in arrays.items()}
         if verify:
             derived = {name: _decode(attrs[name]) for name in info.params}
             derived.update({SCALAR_PREFIX + name: _decode(attrs[SCALAR_PREFIX + name]) for name in info.scalars})
             datasets = [(dim, coords[dim]) for dim in layout["coords"]]
             datasets += [(name, arrays[name][1]) for name in layout["arrays"]]
-            cf = None
-            if labelled:
-                datasets += [(name, _load_dataset(group[name])) for name in layout["scalars"]]
-                cf = [(name, *(_decode(group[name].attrs.get(key, "")) for key in CF_ATTRS))
-                      for name, _ in datasets]
+            datasets += [(name, _load_dataset(ds)) for name, ds in scalars.items()]
             stored = _decode(attrs.get("checksum_data", ""))
-            if _checksum_data(derived, datasets, cf) != stored:
+            if _checksum_data(derived, datasets, [(name, *cf[name]) for name, _ in datasets] if cf else None) \
+                    != stored:
                 raise DamagedRunError(info.run_id, "its data fail their checksum (checksum_data)",
                                       _filename(group))
         for name in layout["bool"]:
             dims, arr = arrays[name]
             arrays[name] = (dims, arr.astype(bool))
         coords = {dim: (values.astype(str) if values.dtype == object else values) for dim, values in coords.items()}
-        labels = {name: Quantity(*value) for name, value in layout.get("labels", {}).items()}
+        if schema == 3:
+            labels = {name: Quantity(*value) for name, value in layout["labels"].items()}
+        else:
+            symbols, units = layout.get("symbols", {}), layout.get("units", {})
+            labels = {name: Quantity(long_name, symbols.get(name, ""), units.get(name, unit_from_cf(cf_unit)))
+                      for name, (long_name, cf_unit) in cf.items()}
         return ExperimentResult(arrays=arrays, coords=coords, scalars=dict(info.scalars), attrs=dict(info.attrs),
                                 labels=labels)
 
@@ -707,11 +824,11 @@ def _dim_name_v1(ds, axis: int) -> str:
 
 
 def run_schema(group) -> int:
-    """The schema a run group was written with: 1, 2 or 3."""
+    """The schema a run group was written with: 1, 2, 3 or 4."""
     attrs = group.attrs
     if "layout_json" not in attrs:
         return 1
-    return 3 if "labels" in json.loads(_decode(attrs["layout_json"])) else 2
+    return _layout_schema(json.loads(_decode(attrs["layout_json"])))
 
 
 def read_record(group, *, verify: bool = True) -> RunRecord:

@@ -49,6 +49,7 @@ import numpy as np
 from statmech.runs.errors import ArchiveBusyError, ArchiveError, DiskFullError, NotAnArchiveError, is_disk_full
 from statmech.runs.reader import open_h5, staging_dir
 from statmech.runs.schema import (
+    FILE_LIBVER,
     SCHEMA_VERSION,
     STATUS_COMPLETE,
     RunRecord,
@@ -287,7 +288,7 @@ class ArchiveWriter:
 
         if not self.path.exists():
             self._buffer = io.BytesIO()
-            self._file = h5py.File(self._buffer, "w")
+            self._file = h5py.File(self._buffer, "w", libver=FILE_LIBVER)
             init_root(self._file)
             self._root_version = SCHEMA_VERSION
             return
@@ -296,13 +297,13 @@ class ArchiveWriter:
         size = self.path.stat().st_size
         if size <= self.IN_MEMORY_LIMIT:
             self._buffer = io.BytesIO(self.path.read_bytes())
-            self._file = h5py.File(self._buffer, "r+")
+            self._file = h5py.File(self._buffer, "r+", libver=FILE_LIBVER)
         else:
             work = self._work_file()
             _check_free_space(self.path.parent, 2 * size + (16 << 20), f"a working copy of {self.path}")
             shutil.copyfile(self.path, work)
             self._work_path = work
-            self._file = h5py.File(work, "r+")
+            self._file = h5py.File(work, "r+", libver=FILE_LIBVER)
         self._root_version = check_root(self._file, self.path)
         for run_id, group in self._file["runs"].items():
             try:
@@ -339,7 +340,7 @@ class ArchiveWriter:
         self._file.close()
         self._buffer = None
         self._work_path = work
-        self._file = h5py.File(work, "r+")
+        self._file = h5py.File(work, "r+", libver=FILE_LIBVER)
 
     def _encode(self, record: RunRecord) -> bool:
         """Put ``record`` into the working copy; False if a complete run of that id is already there."""
