@@ -106,7 +106,8 @@ def _breakdown(title: str, report, compute_alone: float | None, n: int, archive:
     if compute_alone is not None:
         print(f"  reference: the points computed alone: {compute_alone / n * 1e3:.3f} ms per run")
     if bare is not None:
-        print(f"  reference: a bare in-memory h5py write of the same arrays: {bare * 1e3:.3f} ms per run")
+        print(f"  reference: a bare in-memory h5py write of the same arrays: {bare * 1e3:.3f} ms per run "
+              f"(encoding costs {s.encode_seconds / n / bare:.1f}x that)")
     print(f"  archive: {size / n / 1e3:.1f} kB per run for {data_bytes / 1e3:.1f} kB of arrays "
           f"(overhead {(size / n - data_bytes) / 1e3:.1f} kB per run; {size / 1e6:.1f} MB in all)")
     return {"wall": wall, "publishing_share": publishing / wall, "archive_ms": archive_total / n * 1e3,

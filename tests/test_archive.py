@@ -192,12 +192,13 @@ def test_string_coordinates_and_unusual_dtypes_round_trip(tmp_path):
         assert arc.info(rec.run_id).spawn_key == (1, 2)
 
 
-def test_xarray_reads_named_dimensions_and_coordinates(tmp_path):
+@pytest.mark.parametrize("engine, module", [("h5netcdf", "h5netcdf"), ("netcdf4", "netCDF4")])
+def test_xarray_reads_named_dimensions_and_coordinates(tmp_path, engine, module):
     xr = pytest.importorskip("xarray")
-    pytest.importorskip("h5netcdf")
+    pytest.importorskip(module)  # netcdf4: netCDF-C's reader, as ncdump
     rec = _record(n=5)
     path = _write(tmp_path / "a.h5", [rec])
-    ds = xr.open_dataset(path, engine="h5netcdf", group=f"runs/{rec.run_id}")
+    ds = xr.open_dataset(path, engine=engine, group=f"runs/{rec.run_id}")
     try:
         assert ds["y"].dims == ("k", "sample")
         np.testing.assert_array_equal(ds["k"].values, [1, 2, 3])
