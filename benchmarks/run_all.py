@@ -9,6 +9,15 @@
 Each row compares our hot path with its NumPy/SciPy reference or with its
 hardware bound (BLAS products, exp), timed in the same run: quote the
 ratios, not the seconds; the machine is shared and noisy.
+
+The peer comparison with JAX (issue 13: the backward sampler, excess
+entropy, sampled REM, retrieval, per-update retrieval and the empirical
+posterior, with agreement checks and the statmech/JAX ratio table) is a
+separate script, since JAX is an optional dependency (the ``bench`` extra,
+``pip install -e ".[bench]"``)::
+
+    python benchmarks/bench_jax.py --both-blas   # users' and pinned OpenBLAS, both tables
+    python benchmarks/bench_jax.py --quick       # small smoke run
 """
 
 from __future__ import annotations
