@@ -49,6 +49,9 @@ SMALL = {
     "bridge": {"n_patterns": 50, "dimension": 8, "n_states": 4, "n_times": 5},
     "retrieval": {"patterns": "spherical", "n_patterns": 50, "dimension": 8,
                   "noise_levels": "0.5,1.0,2.0", "n_cues": 8, "n_steps": 20},
+    # two bandwidths (memorising and generalising) and four clone times: every curve has a shape
+    "model-regimes": {"bandwidths": "0.05,0.3", "n_trajectories": 24, "n_clone_times": 4, "n_steps": 20,
+                      "n_samples": 40, "n_times": 6, "n_boot": 50},
 }
 
 #: Its theory curves cost ~15 s even with warm kernels.
