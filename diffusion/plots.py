@@ -248,15 +248,16 @@ def plot_model_regimes(result, fig):
     grid = fig.add_gridspec(2, 2)
     ax1, ax2 = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
     fraction, low, high = (_arr(result, k) for k in ("mem_fraction", "mem_low", "mem_high"))
-    labels = [f"{name}: memorised {fraction[i]:.2f} [{low[i]:.2f}, {high[i]:.2f}]"
+    labels = [f"{name}: memorised {fraction[i]:.3f} [{low[i]:.3f}, {high[i]:.3f}]"
               for i, name in enumerate(names)]
+    on_top = {i: 2.0 + len(names) - i for i in range(len(names))}  # the exact model over the rest
     for key, ax, y in (
             ("phi", ax1, ("same-class probability", r"$\phi(t)$", fg.DIMENSIONLESS)),
             ("phi_c", ax2, ("same-point probability", r"$\phi_C(t)$", fg.DIMENSIONLESS))):
         values, low, high = (_arr(result, k) for k in (key, key + "_low", key + "_high"))
         for i, name in enumerate(names):
             ax.plot(tcl, values[i], marker=_MARKERS[i % len(_MARKERS)], ms=3, lw=1.2,
-                    color=colours[i], label=labels[i])
+                    color=colours[i], label=labels[i], zorder=on_top[i])
             fg.explain(ax.fill_between(tcl, low[i], high[i], color=colours[i],
                                        alpha=fg.BAND_ALPHA, lw=0), band)
         fg.mark(ax, sc["t_s"], t_s_label, color="k", ls="--")
@@ -275,7 +276,7 @@ def plot_model_regimes(result, fig):
     edges = np.geomspace(lo, hi * 1.01, 31)
     for i, name in enumerate(names):
         counts, _ = np.histogram(t_hat[i], bins=edges)
-        ax3.stairs(counts, edges, color=colours[i], lw=1.4, label=labels[i])
+        ax3.stairs(counts, edges, color=colours[i], lw=1.4, label=labels[i], zorder=on_top[i])
     if has_t_c:
         fg.mark(ax3, sc["t_c"], t_c_label, color="0.45")
     fg.log_axis(ax3, "x")
@@ -287,7 +288,7 @@ def plot_model_regimes(result, fig):
     ratio_edges = np.append(centres - 0.5 * width, centres[-1] + 0.5 * width)
     hist = _arr(result, "ratio_hist")
     for i in range(len(names)):
-        ax4.stairs(hist[i], ratio_edges, color=colours[i], lw=1.4, label=labels[i])
+        ax4.stairs(hist[i], ratio_edges, color=colours[i], lw=1.4, label=labels[i], zorder=on_top[i])
     threshold_label = (rf"memorised: $d_1/d_2$ < {sc['threshold']:.3g}; $d_1$ ($d_2$): distance to the "
                        "nearest (second-nearest)\ntraining point; fractions with 95% Clopper–Pearson "
                        "intervals")
