@@ -15,7 +15,8 @@ same way, as figures in a paper:
   :func:`power_law_fit`), and labelled vertical markers for critical points
   (:func:`mark`);
 - a legend for every mark, line and colour map, placed off the data
-  (:func:`legend`). Per-series colours name the series (``d = 64``); line
+  (:func:`legend`; entries shared by several panels in one :func:`figure_legend`).
+  Per-series colours name the series (``d = 64``); line
   styles are named once (``legend(ax, styles=...)`` or :func:`style_legend`)
   and each styled curve points at its entry with :func:`explain`. Straight
   guide lines (zero, identity) are tagged with :func:`guide`;
@@ -58,6 +59,7 @@ __all__ = [
     "explain",
     "style_legend",
     "legend",
+    "figure_legend",
     "fit_band",
     "power_law_fit",
     "render",
@@ -297,6 +299,17 @@ def legend(ax, styles=(), *, outside: bool = False, **kwargs):
     handles += _style_handles(styles)
     where = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if outside else {"loc": "best"}
     return ax.legend(handles=handles, **{**where, **LEGEND, **kwargs})
+
+
+def figure_legend(fig, styles, **kwargs):
+    """A legend of the whole figure, right of its panels, half-way up (constrained layout makes
+    room; the title above and the footer below stay clear of it), naming
+    line styles and series shared by several panels: ``styles`` as in :func:`style_legend`.
+
+    Each panel's curves point at its entries with :func:`explain`; the panels'
+    own legends then hold only what is particular to each (values, theories).
+    """
+    return fig.legend(handles=_style_handles(styles), **{"loc": "outside center right", **LEGEND, **kwargs})
 
 
 def fit_band(ax, x, y, lo, hi, *, label: str, color="C0", **style):
