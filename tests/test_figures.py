@@ -50,6 +50,9 @@ SMALL = {
     "bridge": {"n_patterns": 50, "dimension": 8, "n_states": 4, "n_times": 5},
     "retrieval": {"patterns": "spherical", "n_patterns": 50, "dimension": 8,
                   "noise_levels": "0.5,1.0,2.0", "n_cues": 8, "n_steps": 20},
+    # two bandwidths (memorising and generalising) and four clone times: every curve has a shape
+    "model-regimes": {"bandwidths": "0.05,0.3", "n_trajectories": 24, "n_clone_times": 4, "n_steps": 20,
+                      "n_samples": 40, "n_times": 6, "n_boot": 50},
 }
 
 #: Its theory curves cost ~15 s even with warm kernels.
@@ -104,6 +107,25 @@ def test_every_output_is_declared_with_a_unit(name):
             assert np.isfinite(summary.theory_value(result.scalars, params)), (name, n)
         if summary.error:
             assert summary.error in result.scalars, f"{name}: {n}'s error {summary.error!r} is no scalar"
+
+
+def test_memorisation_command_figure_meets_the_rules(tmp_path):
+    """`statmech memorisation --plot` draws its histogram by the same rules."""
+    from diffusion.datasets import load_digits
+    from diffusion.memorisation import memorisation_command
+
+    train = load_digits().data
+    rng = np.random.default_rng(0)
+    samples = np.concatenate([train[:40] + 0.01 * rng.standard_normal((40, train.shape[1])),
+                              rng.uniform(-1.0, 1.0, (40, train.shape[1]))])
+    np.save(tmp_path / "samples.npy", samples)
+    np.save(tmp_path / "train.npy", train)
+    lines, fig = memorisation_command(tmp_path / "samples.npy", tmp_path / "train.npy", plot=True)
+    assert "40 of 80 samples memorised" in lines[2]
+    violations = check_figure(fig)
+    assert not violations, "memorisation figure breaks the rules:\n  " + "\n  ".join(violations)
+    footers = [t.get_text() for t in fig.texts if t.get_gid() == "footer"]
+    assert len(footers) == 1 and footers[0].startswith("statmech memorisation")
 
 
 # -- the checker fires on each defect ------------------------------------------------------
