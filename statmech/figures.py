@@ -301,15 +301,30 @@ def legend(ax, styles=(), *, outside: bool = False, **kwargs):
     return ax.legend(handles=handles, **{**where, **LEGEND, **kwargs})
 
 
-def figure_legend(fig, styles, **kwargs):
-    """A legend of the whole figure, right of its panels, half-way up (constrained layout makes
-    room; the title above and the footer below stay clear of it), naming
-    line styles and series shared by several panels: ``styles`` as in :func:`style_legend`.
+def figure_legend(fig, styles=(), *, handles=(), below: bool = False, **kwargs):
+    """A legend of the whole figure for entries shared by several panels (constrained layout makes room).
 
     Each panel's curves point at its entries with :func:`explain`; the panels'
     own legends then hold only what is particular to each (values, theories).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    styles : sequence of (str, dict)
+        Line-style entries as in :func:`style_legend`, listed after ``handles``.
+    handles : sequence of matplotlib artists
+        Labelled artists (or proxies) to name.
+    below : bool
+        Under the panels, above the footer's strip (:data:`FOOTER_HEIGHT`);
+        otherwise right of the panels, half-way up, clear of the title and the footer.
     """
-    return fig.legend(handles=_style_handles(styles), **{"loc": "outside center right", **LEGEND, **kwargs})
+    entries = [*handles, *_style_handles(styles)]
+    if below:
+        pad = FOOTER_HEIGHT * 72 / LEGEND["fontsize"] + 0.3  # legend units: font sizes; the strip plus a gap
+        where = {"loc": "outside lower center", "borderaxespad": pad}
+    else:
+        where = {"loc": "outside center right"}
+    return fig.legend(handles=entries, **{**where, **LEGEND, **kwargs})
 
 
 def fit_band(ax, x, y, lo, hi, *, label: str, color="C0", **style):
