@@ -225,14 +225,6 @@ def plot_pitchfork(result, fig):
     return fig
 
 
-def _legend_below(fig, handles, ncols=2):
-    """A figure legend under the panels, above the footer's strip (constrained layout makes room)."""
-    size = fg.LEGEND["fontsize"]
-    pad = fg.FOOTER_HEIGHT * 72 / size + 0.3  # legend units: font sizes; the strip plus a gap
-    return fig.legend(handles=handles, loc="outside lower center", ncols=ncols, borderaxespad=pad,
-                      **fg.LEGEND)
-
-
 def plot_model_regimes(result, fig):
     """Score models (issue 11): ``phi`` and ``phi_C`` with 95 % bootstrap bands against the clone
     time, with ``t_S`` and ``t_C``; ``t^_C`` histograms; ``d1/d2`` histograms of the end points with
@@ -301,7 +293,7 @@ def plot_model_regimes(result, fig):
     handles = ax1.get_legend_handles_labels()[0]  # models (colour), then t_S, t_C, the phi level
     handles.insert(len(names), Patch(color="0.5", alpha=fg.BAND_ALPHA, label=band))
     handles += [line for line in ax4.get_lines() if line.get_label() == threshold_label]
-    _legend_below(fig, handles)
+    fg.figure_legend(fig, handles=handles, below=True, ncols=2)
     fg.title(fig, f"Exact, smoothed and Gaussian score models on the {result.attrs.get('data', '')}: "
                   f"n = {sc['n']}, d = {sc['d']}, $\\Lambda$ = {sc['lambda_top']:.2f}")
     return fig

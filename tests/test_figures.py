@@ -40,8 +40,9 @@ SMALL = {
     "dataset-regimes": {"n_trajectories": 16, "n_clone_times": 4, "n_steps": 30, "n_samples": 40,
                         "n_times": 8, "method": "euler_maruyama"},
     "pitchfork": {"n_points": 60, "n_grid": 21, "landscape_times": "0.3,1.0"},
-    "hopfield-capacity": {"sizes": "8,10,12", "ensembles": "spherical", "n_targets": 8,
-                          "n_sets": 1, "step": 0.02},
+    # two ensembles, four sizes per method (fits of both simulations) and one limit beta: every panel
+    "hopfield-capacity": {"ensembles": "spherical,binary", "full_sizes": "8,10,12,14", "rem_sizes": "8,10,12,16",
+                          "n_targets": 8, "n_sets": 1, "n_samples": 40, "limit_betas": "2", "limit_samples": 20},
     # three sizes with a threshold inside the load grid: the extrapolation panel and its band
     "classical-capacity": {"sizes": "100,200,400", "alpha_min": 0.06, "alpha_max": 0.3,
                            "n_alpha": 7, "n_sets": 2, "n_targets": 4, "modern_size": 10},
@@ -59,10 +60,7 @@ SLOW = {"capacity-collapse"}
 
 #: Figures another open issue redraws; each must still FAIL the rules (if it passes,
 #: the entry is stale and the test says so).
-PENDING = {
-    "hopfield-capacity": "issue 14 redraws it (thresholds against 1/N with the fitted curve and "
-                         "its band down to 1/N = 0)",
-}
+PENDING = {}
 
 
 def _experiments():
