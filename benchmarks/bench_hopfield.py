@@ -39,12 +39,13 @@ BETA = 0.1
 TOL = 1e-8
 
 
-def _problem(dtype):
-    xi = random_patterns("spherical", P, N, seed=1).astype(dtype)
+def retrieval_problem(dtype, n_patterns=P, n_features=N, n_queries=B):
+    """Spherical patterns and cues: stored patterns plus Gaussian noise growing across the batch."""
+    xi = random_patterns("spherical", n_patterns, n_features, seed=1).astype(dtype)
     rng = np.random.default_rng(2)
-    targets = rng.integers(0, P, B)
-    noise = np.linspace(0.2, 5.0, B)[:, None]  # retrieve in 3 updates up to ~13 (and fail) across the batch
-    cues = (xi[targets] + noise * rng.standard_normal((B, N))).astype(dtype)
+    targets = rng.integers(0, n_patterns, n_queries)
+    noise = np.linspace(0.2, 5.0, n_queries)[:, None]  # retrieve in 3 updates up to ~13 (and fail) across the batch
+    cues = (xi[targets] + noise * rng.standard_normal((n_queries, n_features))).astype(dtype)
     return xi, cues
 
 
@@ -64,7 +65,7 @@ def _products(xi, counts, dtype):
 
 def run(table: Table, repeats: int = 5) -> Table:
     for dtype in (np.float64, np.float32):
-        xi, cues = _problem(dtype)
+        xi, cues = retrieval_problem(dtype)
         res = retrieve(xi, cues, BETA, tol=TOL)  # also compiles
         counts = res.active_counts
         ref_x, ref_row_iters = naive.hopfield_retrieve(xi, cues, BETA, TOL, 1000)

@@ -88,18 +88,12 @@ def modern(out, figures):
         _seconds(runs, ens_list, out)
         summary[f"{beta:g}"] = {k: (float(v) if not isinstance(v, str) else v) for k, v in result.scalars.items()}
         if figures:
-            import matplotlib
+            from statmech import figures as fg
+            from statmech.registry import get_experiment
 
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-
-            from hopfield.plots import plot_capacity
-
-            fig = plt.figure(figsize=(13.0, 7.5))
-            plot_capacity(result, fig)
+            fig = fg.render(get_experiment("hopfield-capacity"), result, note="production runs, data/capacity/*.npz")
             path = os.path.join(figures, f"capacity-production-b{beta:g}.png")
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
+            fg.save(fig, path, dpi=110)
             print(f"figure written to {path}", file=out)
         print(file=out)
     return summary

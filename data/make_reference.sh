@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=data/reference.h5
-all=(rem curie-weiss pitchfork collapse rem-condensation bridge hopfield-capacity speciation)
+all=(rem curie-weiss pitchfork collapse rem-condensation bridge hopfield-capacity speciation model-regimes)
 
 mode=run
 case "${1:-}" in
@@ -31,6 +31,7 @@ params() {  # the reference point of each experiment (defaults unless set here)
       # beta -> inf panel; the production thresholds (full dynamics to N = 40, classical to N = 8000)
       # are data/capacity/*.npz, reported by data/capacity_analysis.py.
       echo "-p full_sizes=12,16,20,24 -p rem_sizes=16,24,32,48,64,80,112,160 -p n_sets=2 -p n_targets=32 -p n_samples=600 -p limit_samples=200" ;;
+    model-regimes) echo "" ;;  # the defaults: 1000 trajectories, 200 steps, six models (~2 min)
     curie-weiss|pitchfork|rem-condensation|bridge|speciation) echo "" ;;
     *) echo "make_reference.sh: no reference point for experiment '$1'; known: ${all[*]}" >&2; exit 2 ;;
   esac

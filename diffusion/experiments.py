@@ -697,6 +697,59 @@ def report_model_regimes(result) -> str:
     return "\n".join(lines)
 
 
+_MODEL_REGIMES_VARIABLES = {
+    "model": Quantity("score model", "", _1),
+    "t_clone": Quantity("clone time", "$t$", "OU time"),
+    "trajectory": Quantity("backward trajectory", "", _1),
+    "ratio_bin": Quantity("centre of a bin of nearest-neighbour distance ratios", "$d_1/d_2$", _1),
+    "phi": Quantity("probability that clones end in the same class", r"$\phi$", _1),
+    "phi_low": Quantity("same-class probability, lower end of the 95% bootstrap interval", r"$\phi$", _1),
+    "phi_high": Quantity("same-class probability, upper end of the 95% bootstrap interval", r"$\phi$", _1),
+    "phi_c": Quantity("probability that clones end at the same training point", r"$\phi_C$", _1),
+    "phi_c_low": Quantity("same-point probability, lower end of the 95% bootstrap interval", r"$\phi_C$", _1),
+    "phi_c_high": Quantity("same-point probability, upper end of the 95% bootstrap interval", r"$\phi_C$", _1),
+    "t_s_phi": Quantity("clone time where φ reaches 0.775 (speciation time from φ)", "$t_S$", "OU time"),
+    "t_s_phi_low": Quantity("speciation time from φ, lower end of the 95% bootstrap interval", "$t_S$",
+                            "OU time"),
+    "t_s_phi_high": Quantity("speciation time from φ, upper end of the 95% bootstrap interval", "$t_S$",
+                             "OU time"),
+    "t_hat_c": Quantity("last change of a trajectory's nearest training point", r"$\hat t_C$", "OU time"),
+    "t_hat_c_median": Quantity("median nearest-neighbour collapse time", r"$\hat t_C$", "OU time"),
+    "t_hat_c_low": Quantity("median nearest-neighbour collapse time, lower end of the 95% bootstrap "
+                            "interval", r"$\hat t_C$", "OU time"),
+    "t_hat_c_high": Quantity("median nearest-neighbour collapse time, upper end of the 95% bootstrap "
+                             "interval", r"$\hat t_C$", "OU time"),
+    "ratio": Quantity("nearest over second-nearest training-point distance of an end point", "$d_1/d_2$", _1),
+    "ratio_hist": Quantity("end points per bin of d1/d2", "", "count"),
+    "mem_fraction": Quantity("fraction of end points memorised (d1/d2 below the threshold)", "", _1),
+    "mem_low": Quantity("memorised fraction, lower end of the 95% Clopper–Pearson interval", "", _1),
+    "mem_high": Quantity("memorised fraction, upper end of the 95% Clopper–Pearson interval", "", _1),
+}
+
+_MODEL_REGIMES_SUMMARIES = {
+    "lambda_top": Summary("top eigenvalue of the data covariance", r"$\Lambda$", _1),
+    "t_s": Summary("speciation time 1/2 log Λ", "$t_S$", "OU time"),
+    "t_c": Summary("collapse time of the exact score, from f^e", "$t_C$", "OU time", error="t_c_se"),
+    "n": Summary("training points", "$n$", "count"),
+    "d": Summary("dimension", "$d$", _1),
+    "t_min": Summary("end of the backward dynamics before the final step to t = 0", r"$t_{\min}$",
+                     "OU time"),
+    "n_trajectories": Summary("backward trajectories (= clone pairs) per model", "", "count"),
+    "threshold": Summary("memorisation threshold on d1/d2", "$d_1/d_2$", _1),
+    "phi_level": Summary("level of φ that defines the speciation time from φ", r"$\phi$", _1),
+    "t_s_phi_exact": Summary("speciation time of the exact model, where its φ reaches 0.775", "$t_S$",
+                             "OU time", theory="t_s", theory_label="1/2 log Λ"),
+    "t_hat_c_median_exact": Summary("median nearest-neighbour collapse time of the exact model",
+                                    r"$\hat t_C$", "OU time", theory="t_c", theory_label="t_C from f^e"),
+    "check_exact": Summary("exact model memorises when run below t_C (1 yes, 0 no)", "", _1, theory=1.0,
+                           theory_label="PHYSICS.md §8: collapse below t_C"),
+    "check_gaussian": Summary("Gaussian model never memorises (1 yes, 0 no)", "", _1, theory=1.0,
+                              theory_label="optimal linear denoiser generalises"),
+    "check_smoothed": Summary("smoothed model's memorised fraction falls as h grows (1 yes, 0 no)", "", _1,
+                              theory=1.0, theory_label="smoothing interpolates exact → Gaussian"),
+}
+
+
 @experiment(
     name="model-regimes",
     description="Exact, smoothed and Gaussian score models on the digits: t_S, t^_C, memorisation",
@@ -725,6 +778,8 @@ def report_model_regimes(result) -> str:
     figsize=(11.0, 8.0),
     warmup={"bandwidths": "0.1", "n_trajectories": 8, "n_clone_times": 2, "n_steps": 8,
             "n_samples": 20, "n_times": 4, "n_boot": 10},
+    variables=_MODEL_REGIMES_VARIABLES,
+    summaries=_MODEL_REGIMES_SUMMARIES,
 )
 def model_regimes(*, seed, data, classes, labels, bandwidths, n_trajectories, n_clone_times, n_steps,
                   t_min, t_end, n_samples, n_times, threshold, n_boot, method, progress=None):
@@ -817,6 +872,8 @@ def model_regimes(*, seed, data, classes, labels, bandwidths, n_trajectories, n_
         scalars={"lambda_top": top.value, "t_s": t_s, "t_c": t_c, "t_c_se": t_c_se,
                  "n": points.shape[0], "d": points.shape[1], "t_min": t_min,
                  "n_trajectories": n_trajectories, "threshold": threshold, "phi_level": PHI_CROSSING,
+                 "t_s_phi_exact": float(per_model["t_s_phi"][0]),
+                 "t_hat_c_median_exact": float(per_model["t_hat_c_median"][0]),
                  **{key: int(value) for key, value in checks.items()}},
         attrs={"data": description, "process": process.describe(), "bandwidths": bandwidths,
                "models": "; ".join(model.describe() for _, model in models)},

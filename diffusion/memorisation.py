@@ -165,32 +165,53 @@ def memorisation(samples, train, *, threshold=DEFAULT_THRESHOLD, confidence=0.95
                         n_train=int(n_train))
 
 
-def plot_memorisation(result: Memorisation, fig=None, *, label=None, bins=50):
+def plot_memorisation(result: Memorisation, fig=None, *, label=None, bins=50, title=None):
     """Histogram of ``d_1/d_2`` with the threshold and the memorised fraction (matplotlib Figure).
 
     ``result`` may be one :class:`Memorisation` or a dict ``{label: result}``
-    drawn on the same axes. Returns the figure (never calls ``pyplot.show``).
+    drawn on the same axes. Drawn in the conventions of :mod:`statmech.figures`
+    (title, axis units, legend); ``title`` replaces the default title.
+    Returns the figure (never calls ``pyplot.show``).
     """
+    from statmech import figures as fg
+
     if fig is None:
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=(6, 4), layout="constrained")
+        fig = Figure(figsize=(6.5, 4.2), layout="constrained")
     results = result if isinstance(result, dict) else {label or "samples": result}
-    ax = fig.add_subplot(1, 1, 1)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    for i, (name, res) in enumerate(results.items()):
+    for res in results.values():
         if not isinstance(res, Memorisation):
             raise TypeError(f"result must be a Memorisation, got {type(res).__name__}")
+    ax = fig.add_subplot(1, 1, 1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    tallest = 1
+    for i, (name, res) in enumerate(results.items()):
         f = res.fraction
-        ax.hist(res.ratio, bins=edges, histtype="step", lw=1.5, color=f"C{i}",
-                label=f"{name}: {f.estimate:.3f} [{f.low:.3f}, {f.high:.3f}] memorised")
-    threshold = next(iter(results.values())).threshold
-    ax.axvline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:.3g}")
-    ax.set_xlabel(r"$d_1 / d_2$ (nearest / second-nearest training point)")
-    ax.set_ylabel("samples")
+        counts, _ = np.histogram(np.clip(res.ratio, 0.0, 1.0), bins=edges)
+        tallest = max(tallest, int(counts.max()))
+        ax.stairs(counts, edges, color=f"C{i}", lw=1.5,
+                  label=f"{name}: memorised {f.estimate:.3f} [{f.low:.3f}, {f.high:.3f}]")
+    first = next(iter(results.values()))
+    fg.mark(ax, first.threshold, rf"threshold $d_1/d_2$ = {first.threshold:.3g} "
+            f"(fractions with {first.fraction.confidence:.0%} Clopper–Pearson intervals)",
+            color="k", ls="--")
     ax.set_xlim(0.0, 1.0)
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylim(0.0, tallest * (1.15 + 0.1 * (len(results) + 1)))  # room for the legend above the bars
+    fg.label_axes(ax, ("distance ratio, nearest over second-nearest training point", "$d_1/d_2$",
+                       fg.DIMENSIONLESS), ("samples per bin", "", "count"))
+    fg.legend(ax, loc="upper center")
+    fg.title(fig, title or f"Memorisation of generated samples against {first.n_train} training "
+                           "points: nearest-neighbour distance ratio")
     return fig
+
+
+def _source_name(source) -> str:
+    """A file's name without its folders (``samples.npy``, ``file.h5:/key``), an array as its shape."""
+    if isinstance(source, (str, Path)):
+        path, sep, key = str(source).partition(":/")
+        return Path(path).name + sep + key
+    return "array " + " x ".join(str(n) for n in np.shape(source))
 
 
 def memorisation_command(samples, train, *, threshold=DEFAULT_THRESHOLD, confidence=0.95,
@@ -212,8 +233,8 @@ def memorisation_command(samples, train, *, threshold=DEFAULT_THRESHOLD, confide
     ]
     fig = None
     if plot:
-        from matplotlib.figure import Figure
+        from statmech import figures as fg
 
-        fig = plot_memorisation(result, Figure(figsize=(6.5, 4.2), layout="constrained"),
-                                label=str(Path(str(samples)).name))
+        fig = plot_memorisation(result, label=str(Path(str(samples)).name))
+        fg.footer(fig, f"statmech memorisation {_source_name(samples)} --train {_source_name(train)}")
     return lines, fig

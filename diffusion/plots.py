@@ -226,53 +226,74 @@ def plot_pitchfork(result, fig):
 
 
 def plot_model_regimes(result, fig):
-    """Score models: ``phi``, ``phi_C`` with bands, ``t^_C`` histograms, ``d1/d2`` histograms (issue 11)."""
+    """Score models (issue 11): ``phi`` and ``phi_C`` with 95 % bootstrap bands against the clone
+    time, with ``t_S`` and ``t_C``; ``t^_C`` histograms; ``d1/d2`` histograms of the end points with
+    the threshold and each model's memorised fraction (Clopper–Pearson interval)."""
     sc = result.scalars
     names = [str(m) for m in result.coords["model"]]
-    tcl = np.asarray(result.coords["t_clone"])
     colours = [f"C{i}" for i in range(len(names))]
-    ax1 = fig.add_subplot(2, 2, 1)
-    ax2 = fig.add_subplot(2, 2, 2)
-    for key, ax, label in (("phi", ax1, r"$\phi(t)$ (same class)"),
-                           ("phi_c", ax2, r"$\phi_C(t)$ (same training point)")):
+    tcl = np.asarray(result.coords["t_clone"])
+    has_t_c = bool(np.isfinite(sc["t_c"]))
+    t_s_label = rf"$t_S = \frac{{1}}{{2}}\log\Lambda$ = {sc['t_s']:.2f}"
+    t_c_label = rf"$t_C$ of the exact score (from $f^e$) = {sc['t_c']:.2f}"
+    band = "band: 95% bootstrap interval"
+    grid = fig.add_gridspec(2, 2)
+    ax1, ax2 = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    fraction, low, high = (_arr(result, k) for k in ("mem_fraction", "mem_low", "mem_high"))
+    labels = [f"{name}: memorised {fraction[i]:.3f} [{low[i]:.3f}, {high[i]:.3f}]"
+              for i, name in enumerate(names)]
+    on_top = {i: 2.0 + len(names) - i for i in range(len(names))}  # the exact model over the rest
+    for key, ax, y in (
+            ("phi", ax1, ("same-class probability", r"$\phi(t)$", fg.DIMENSIONLESS)),
+            ("phi_c", ax2, ("same-point probability", r"$\phi_C(t)$", fg.DIMENSIONLESS))):
         values, low, high = (_arr(result, k) for k in (key, key + "_low", key + "_high"))
         for i, name in enumerate(names):
-            ax.plot(tcl, values[i], "o-", ms=3, color=colours[i], label=name)
-            ax.fill_between(tcl, low[i], high[i], color=colours[i], alpha=0.2, lw=0)
-        ax.axvline(sc["t_s"], color="k", ls="--", lw=1)
-        if np.isfinite(sc["t_c"]):
-            ax.axvline(sc["t_c"], color="grey", ls=":", lw=1)
-        ax.set_xscale("log")
-        ax.set_xlabel("clone time t")
-        ax.set_ylabel(label)
-        ax.set_ylim(-0.02, 1.02)
-    ax1.axhline(sc["phi_level"], color="k", lw=0.6)
-    ax1.set_title(rf"dashed: $t_S=\frac{{1}}{{2}}\log\Lambda$ = {sc['t_s']:.2f}; "
-                  rf"dotted: $t_C$ = {sc['t_c']:.2f}", fontsize=8)
-    ax1.legend(frameon=False, fontsize=7)
-    ax3 = fig.add_subplot(2, 2, 3)
+            ax.plot(tcl, values[i], marker=_MARKERS[i % len(_MARKERS)], ms=3, lw=1.2,
+                    color=colours[i], label=labels[i], zorder=on_top[i])
+            fg.explain(ax.fill_between(tcl, low[i], high[i], color=colours[i],
+                                       alpha=fg.BAND_ALPHA, lw=0), band)
+        fg.mark(ax, sc["t_s"], t_s_label, color="k", ls="--")
+        if has_t_c:
+            fg.mark(ax, sc["t_c"], t_c_label, color="0.45")
+        fg.log_axis(ax, "x")
+        fg.label_axes(ax, ("clone time", "$t$", "OU time units"), y)
+        ax.set_ylim(-0.03, 1.03)
+    level_label = rf"$\phi$ = {sc['phi_level']:.3f}: the models' $t_S$ read off here"
+    fg.mark(ax1, sc["phi_level"], level_label, axis="y", color="0.6", ls="-.")
+    ax3 = fig.add_subplot(grid[1, 0])
     t_hat = _arr(result, "t_hat_c")
-    finite = t_hat[np.isfinite(t_hat)]
-    bins = np.geomspace(max(finite.min(), 1e-4), finite.max() * 1.01, 30) if finite.size else 10
+    positive = t_hat[np.isfinite(t_hat) & (t_hat > 0)]
+    lo = positive.min() if positive.size else 1e-3
+    hi = max(positive.max() if positive.size else 1.0, 1.5 * lo)
+    edges = np.geomspace(lo, hi * 1.01, 31)
     for i, name in enumerate(names):
-        ax3.hist(t_hat[i], bins=bins, histtype="step", lw=1.4, color=colours[i], label=name)
-    if np.isfinite(sc["t_c"]):
-        ax3.axvline(sc["t_c"], color="grey", ls=":", lw=1)
-    ax3.set_xscale("log")
-    ax3.set_xlabel(r"$\hat t_C$ (last change of the nearest training point)")
-    ax3.set_ylabel("trajectories")
-    ax4 = fig.add_subplot(2, 2, 4)
+        counts, _ = np.histogram(t_hat[i], bins=edges)
+        ax3.stairs(counts, edges, color=colours[i], lw=1.4, label=labels[i], zorder=on_top[i])
+    if has_t_c:
+        fg.mark(ax3, sc["t_c"], t_c_label, color="0.45")
+    fg.log_axis(ax3, "x")
+    fg.label_axes(ax3, ("last change of the nearest point", r"$\hat t_C$", "OU time units"),
+                  ("trajectories per bin", "", "count"))
+    ax4 = fig.add_subplot(grid[1, 1])
     centres = np.asarray(result.coords["ratio_bin"])
     width = centres[1] - centres[0]
+    ratio_edges = np.append(centres - 0.5 * width, centres[-1] + 0.5 * width)
     hist = _arr(result, "ratio_hist")
-    fraction, low, high = (_arr(result, k) for k in ("mem_fraction", "mem_low", "mem_high"))
-    for i, name in enumerate(names):
-        ax4.step(centres, hist[i], where="mid", color=colours[i],
-                 label=f"{name}: {fraction[i]:.2f} [{low[i]:.2f}, {high[i]:.2f}]")
-    ax4.axvline(sc["threshold"], color="k", ls="--", lw=1)
-    ax4.set_xlim(0.0, 1.0 + 0.5 * width)
-    ax4.set_xlabel(r"$d_1/d_2$ of the end points (memorised left of the dashed line)")
-    ax4.set_ylabel("samples")
-    ax4.legend(frameon=False, fontsize=7, title="memorised [95% CI]", title_fontsize=7)
-    fig.suptitle(f"Score models: {result.attrs.get('data', '')}; n={sc['n']}, d={sc['d']}", fontsize=9)
+    for i in range(len(names)):
+        ax4.stairs(hist[i], ratio_edges, color=colours[i], lw=1.4, label=labels[i], zorder=on_top[i])
+    threshold_label = (rf"memorised: $d_1/d_2$ < {sc['threshold']:.3g}; $d_1$ ($d_2$): distance to the "
+                       "nearest (second-nearest)\ntraining point; fractions with 95% Clopper–Pearson "
+                       "intervals")
+    fg.mark(ax4, sc["threshold"], threshold_label, color="k", ls="-", lw=1.0)
+    ax4.set_xlim(0.0, 1.0)
+    fg.label_axes(ax4, ("distance ratio of the end points", "$d_1/d_2$", fg.DIMENSIONLESS),
+                  ("end points per bin", "", "count"))
+    from matplotlib.patches import Patch
+
+    handles = ax1.get_legend_handles_labels()[0]  # models (colour), then t_S, t_C, the phi level
+    handles.insert(len(names), Patch(color="0.5", alpha=fg.BAND_ALPHA, label=band))
+    handles += [line for line in ax4.get_lines() if line.get_label() == threshold_label]
+    fg.figure_legend(fig, handles=handles, below=True, ncols=2)
+    fg.title(fig, f"Exact, smoothed and Gaussian score models on the {result.attrs.get('data', '')}: "
+                  f"n = {sc['n']}, d = {sc['d']}, $\\Lambda$ = {sc['lambda_top']:.2f}")
     return fig

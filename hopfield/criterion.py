@@ -71,7 +71,8 @@ at most ``4 tail_levels`` every level is drawn (no bulk). Binary overlaps
 take ``N + 1`` values: their counts are drawn exactly, whatever ``P``.
 Counts of more than ``2^62`` levels (``alpha N > 43``) are drawn category by
 category (:func:`_multinomial`), with errors far below anything a criterion
-sees.
+sees; smaller counts by exact conditional binomials (:func:`_conditional_binomials`:
+NumPy's multinomial would put ~1e-16 of the levels on the node next to the cut).
 
 Gaussian targets' norms may be drawn in strata (``stratify=True``): sample
 ``s`` takes ``r_1`` in the ``s``-th equal-probability stratum of its law,
@@ -87,6 +88,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.special
@@ -748,10 +750,10 @@ def _interval_sizes(alphas, n_features):
     return sizes, [p - q for p, q in zip(sizes, previous)]
 
 
-def _multinomial(rng, n, probabilities):
+def _multinomial(rng, n, probabilities, numpy_draw=False):
     """Multinomial counts (float64) for an integer ``n`` of any size.
 
-    Exact (NumPy's multinomial) for ``n <= 2^62``. Beyond, each category
+    Exact for ``n <= 2^62`` (:func:`_conditional_binomials`). Beyond, each category
     independently: Poisson with the category's mean when that is below
     :data:`_POISSON_MEAN` (total-variation distance to the binomial below
     ``mean^2 / n < 1e-11``), otherwise a rounded normal with the binomial's
@@ -761,18 +763,26 @@ def _multinomial(rng, n, probabilities):
     counts' errors are far below anything a criterion can see. (A
     sequential draw would leave the float64 round-off of ``n``, ~``1e-16 n``
     levels, in its last category.)
+
+    ``numpy_draw=True`` takes NumPy's ``Generator.multinomial`` for ``n <=
+    2^62`` instead: its last categories get round-off counts (see
+    :func:`_conditional_binomials`), harmless only when they carry no weight.
+    The binary law uses it (its categories run from ``q = 1`` down to ``q =
+    -1``: the leftover sits at weight ``e^{-2 kappa}``), which keeps the
+    random stream of its published runs.
     """
-    return _multinomial_rows(rng, [n], probabilities)[0]
+    return _multinomial_rows(rng, [n], probabilities, numpy_draw)[0]
 
 
-def _multinomial_rows(rng, sizes, probabilities):
-    """:func:`_multinomial` for each integer of ``sizes`` (one row each), drawn in two vectorised calls."""
+def _multinomial_rows(rng, sizes, probabilities, numpy_draw=False):
+    """:func:`_multinomial` for each integer of ``sizes`` (one row each), drawn in vectorised calls."""
     sizes = list(sizes)
     counts = np.zeros((len(sizes), probabilities.shape[0]))
     exact = [i for i, n in enumerate(sizes) if n <= _MAX_DRAW]
     huge = [i for i, n in enumerate(sizes) if n > _MAX_DRAW]
     if exact:
-        counts[exact] = rng.multinomial(np.array([sizes[i] for i in exact], dtype=np.int64), probabilities)
+        draw = rng.multinomial if numpy_draw else partial(_conditional_binomials, rng)
+        counts[exact] = draw(np.array([sizes[i] for i in exact], dtype=np.int64), probabilities)
     if huge:
         mean = np.array([float(sizes[i]) for i in huge])[:, None] * probabilities[None, :]
         small = mean < _POISSON_MEAN
@@ -783,6 +793,35 @@ def _multinomial_rows(rng, sizes, probabilities):
         sd = np.sqrt(mean[big] * (1.0 - share))
         rows[big] = np.maximum(np.rint(mean[big] + sd * rng.standard_normal(int(big.sum()))), 0.0)
         counts[huge] = rows
+    return counts
+
+
+def _conditional_binomials(rng, sizes, probabilities):
+    """Exact multinomial counts, shape (len(sizes), C), for int64 ``sizes``, whatever the categories' masses.
+
+    Category ``j`` takes ``Binomial(n_left, p_j / S_j)`` of the ``n_left``
+    levels not yet placed, with ``S_j = sum_{i >= j} p_i`` summed from the
+    end (accurate relative to ``p_j`` however small); the last category with
+    ``p > 0`` has ratio exactly 1 and takes the rest. NumPy's
+    ``Generator.multinomial`` instead conditions on ``1 - sum_{i < j} p_i``,
+    whose round-off (~1e-16) swamps the mass of trailing categories below
+    ~1e-16, and gives its last category the leftover: ~1e-16 n levels where
+    ``n p`` may be 1e-11. Here the categories end with the bulk node next to
+    the cut, the heaviest level of the bulk, so that leftover decided the
+    criteria (Gaussian patterns, ``beta = 0.8``, ``N = 80, 112``).
+    """
+    survival = np.cumsum(probabilities[::-1])[::-1]
+    ratio = np.zeros_like(probabilities)
+    np.divide(probabilities, survival, out=ratio, where=survival > 0)
+    np.minimum(ratio, 1.0, out=ratio)
+    left = sizes.astype(np.int64).copy()
+    counts = np.zeros((left.shape[0], probabilities.shape[0]))
+    for j in range(probabilities.shape[0]):
+        if not left.any():
+            break
+        drawn = rng.binomial(left, ratio[j])
+        counts[:, j] = drawn
+        left -= drawn
     return counts
 
 
@@ -839,7 +878,7 @@ class _SampleRunner:
         n_k = len(self.steps)
         n_g = self.m.shape[0]
         u = np.zeros((3, n_k, n_g))
-        counts = _multinomial_rows(rng, self.steps, self.categories)
+        counts = _multinomial_rows(rng, self.steps, self.categories, numpy_draw=law.discrete)
         n_tail = counts[:, 0].astype(np.int64)
         node_counts = counts[:, 1:]
         total = int(n_tail.sum())

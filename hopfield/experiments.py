@@ -186,31 +186,71 @@ def report_capacity(result) -> str:
 
 
 _CAPACITY_VARIABLES = {
+    # coordinates
     "ensemble": Quantity("pattern ensemble", "", _1),
-    "size": Quantity("dimension", "$N$", _1),
-    "point": Quantity("point of the load grid", "", _1),
-    "alpha": Quantity("load ln(P)/N", r"$\alpha$", _1),
-    "probability": Quantity("fraction of queries retrieved", "", _1),
-    "mean_overlap": Quantity("mean overlap with the target", "$m$", _1),
-    "mean_iterations": Quantity("mean iterations to converge", "", "count"),
-    "alpha_half": Quantity("load where half the queries are retrieved", r"$\alpha_{1/2}$", _1),
-    "alpha_finite_theory": Quantity("threshold load, finite-N mean-field theory", r"$\alpha_{1/2}$", _1),
+    "method": Quantity("simulation: streamed full dynamics or REM level", "", _1),
+    "criterion": Quantity("retrieval criterion: fixed point or signal", "", _1),
+    "curve_point": Quantity("point of a retrieval curve (long format)", "", _1),
+    "threshold": Quantity("threshold of one size, method and criterion (long format)", "", _1),
+    "series": Quantity("fitted threshold series (ensemble, method, criterion)", "", _1),
+    "inv_n": Quantity("finite size", "$1/N$", _1),
+    "limit_beta": Quantity("inverse temperature of the binary beta -> inf series", r"$\beta$", _1),
+    "infinite_beta_size": Quantity("dimension of the exact beta = inf thresholds", "$N$", _1),
+    # retrieval curves, one row per (ensemble, method, N, alpha)
+    "curve_ensemble": Quantity("pattern ensemble of the curve point (index into ensemble)", "", _1),
+    "curve_method": Quantity("simulation of the curve point (index into method)", "", _1),
+    "curve_size": Quantity("dimension of the curve point", "$N$", _1),
+    "curve_alpha": Quantity("load ln(P)/N", r"$\alpha$", _1),
+    "curve_probability": Quantity("fraction of targets retrieved (fixed-point criterion)", "", _1),
+    "curve_signal_probability": Quantity("fraction of targets retrieved (signal criterion)", "", _1),
+    # thresholds, one row per (ensemble, method, criterion, N)
+    "threshold_ensemble": Quantity("pattern ensemble of the threshold (index into ensemble)", "", _1),
+    "threshold_method": Quantity("simulation of the threshold (index into method)", "", _1),
+    "threshold_criterion": Quantity("criterion of the threshold (index into criterion)", "", _1),
+    "threshold_size": Quantity("dimension of the threshold", "$N$", _1),
+    "alpha_half": Quantity("load where half the targets are retrieved", r"$\alpha_{1/2}(N)$", _1),
+    "alpha_half_theory": Quantity("threshold load, annealed finite-N theory", r"$\alpha_{1/2}(N)$", _1),
+    # extrapolations to 1/N = 0, one row per fitted series
+    "series_ensemble": Quantity("pattern ensemble of the series (index into ensemble)", "", _1),
+    "series_method": Quantity("simulation of the series (index into method)", "", _1),
+    "series_criterion": Quantity("criterion of the series (index into criterion)", "", _1),
+    "alpha_1_fit": Quantity("capacity extrapolated to N -> inf (Akaike average of the forms)", r"$\alpha_1$", _1),
+    "alpha_1_fit_err": Quantity("total error of the extrapolated capacity (statistics + spread of forms)", "", _1),
+    "alpha_1_fit_stat": Quantity("statistical error of the extrapolated capacity", "", _1),
+    "alpha_1_fit_spread": Quantity("spread of the extrapolated capacity between finite-size forms", "", _1),
+    "fit_chi2": Quantity("chi-square of the best finite-size form", r"$\chi^2$", _1),
+    "fit_dof": Quantity("degrees of freedom of the best finite-size form", "", "count"),
+    "fit_z": Quantity("(extrapolated - REM theory) / total error", "$z$", _1),
+    "fit_curve": Quantity("best finite-size form through alpha_1/2(N) (alpha_1 at 1/N = 0)", r"$\alpha_{1/2}$", _1),
+    "fit_band": Quantity("standard error of the fitted form (total error at 1/N = 0)", "", _1),
+    # binary, beta -> inf
+    "limit_alpha": Quantity("binary REM-level signal threshold extrapolated to N -> inf", r"$\alpha_1$", _1),
+    "limit_alpha_err": Quantity("total error of the binary REM-level signal threshold", "", _1),
+    "limit_theory": Quantity("binary capacity, REM theory beta - ln cosh beta", r"$\alpha_1$", _1),
+    "infinite_beta_typical": Quantity("exact beta = inf threshold, typical pattern (-> ln 2)", r"$\alpha_{1/2}$", _1),
+    "infinite_beta_all": Quantity("exact beta = inf threshold, all patterns (-> ln 2 / 2, Demircigil et al.)",
+                                  r"$\alpha_{1/2}$", _1),
 }
 
+_CAPACITY_SERIES = "{method} simulation, {criterion} criterion, {ensemble}"
 _CAPACITY_SUMMARIES = {
     "alpha_1_theory_{ensemble}": Summary("capacity, REM theory ({ensemble})", r"$\alpha_1$", _1),
-    "alpha_1_sim_{ensemble}": Summary("capacity extrapolated from the simulations ({ensemble})", r"$\alpha_1$",
-                                      _1, theory="alpha_1_theory_{ensemble}", theory_label="REM theory",
-                                      error="alpha_1_sim_err_{ensemble}"),
-    "alpha_1_sim_err_{ensemble}": Summary("statistical error of the extrapolated capacity ({ensemble})", "", _1),
-    "alpha_1_sys_err_{ensemble}": Summary("extrapolation bias of the capacity ({ensemble})", "", _1),
-    "alpha_1_z_{ensemble}": Summary("z of the extrapolated capacity against theory ({ensemble})", "$z$", _1,
-                                    theory=0.0, theory_label="agreement"),
-    "fit_chi2_{ensemble}": Summary("chi-square of the extrapolation fit ({ensemble})", r"$\chi^2$", _1),
-    "fraction_low_end_{ensemble}": Summary("smallest retrieved fraction at the low end of the grid ({ensemble})",
-                                           "", _1),
-    "fraction_high_end_{ensemble}": Summary("largest retrieved fraction at the high end of the grid ({ensemble})",
-                                            "", _1),
+    "alpha_1_{method}_{criterion}_{ensemble}": Summary(
+        f"capacity extrapolated to N -> inf ({_CAPACITY_SERIES})", r"$\alpha_1$", _1,
+        theory="alpha_1_theory_{ensemble}", theory_label="REM theory",
+        error="alpha_1_{method}_{criterion}_{ensemble}_err"),
+    "alpha_1_{method}_{criterion}_{ensemble}_err": Summary(
+        f"total error of the extrapolated capacity, statistics + spread of forms ({_CAPACITY_SERIES})", "", _1),
+    "chi2_{method}_{criterion}_{ensemble}": Summary(f"chi-square of the best finite-size form ({_CAPACITY_SERIES})",
+                                                    r"$\chi^2$", _1),
+    "dof_{method}_{criterion}_{ensemble}": Summary(
+        f"degrees of freedom of the best finite-size form ({_CAPACITY_SERIES})", "", "count"),
+    "form_{method}_{criterion}_{ensemble}": Summary(f"best finite-size form, Akaike ({_CAPACITY_SERIES})", "", _1),
+    "z_{method}_{criterion}_{ensemble}": Summary(
+        f"(extrapolated - REM theory) / total error ({_CAPACITY_SERIES})", "$z$", _1, theory=0.0,
+        theory_label="agreement"),
+    "ln2": Summary("binary capacity at beta = inf, typical pattern", r"$\ln 2$", _1),
+    "ln2_half": Summary("binary capacity at beta = inf, all patterns (Demircigil et al.)", r"$\ln 2 / 2$", _1),
 }
 
 
@@ -229,7 +269,7 @@ _CAPACITY_SUMMARIES = {
         Parameter("limit_samples", int, 400, "", "REM-level samples per size at each limit beta"),
     ],
     plot=plots.plot_capacity,
-    figsize=(13.0, 7.5),
+    figsize=(17.0, 9.5),
     warmup={"ensembles": "spherical", "full_sizes": "8,10", "rem_sizes": "8,10,12", "n_targets": 4, "n_sets": 1,
             "n_samples": 20, "limit_betas": ""},
     report=report_capacity,

@@ -9,6 +9,8 @@ import numpy as np
 
 from statmech import figures as fg
 
+from hopfield.capacity import alpha_1_closed_form
+
 __all__ = [
     "plot_capacity",
     "plot_classical",
@@ -29,98 +31,154 @@ _SERIES_STYLE = {  # (method, criterion) -> marker, colour, label
     (0, 1): ("^", "C2", "full dynamics, signal"),
     (1, 1): ("D", "C3", "REM level, signal"),
 }
+_SHORT = {(0, 0): "full, fixed point", (1, 0): "REM, fixed point", (0, 1): "full, signal", (1, 1): "REM, signal"}
+_INV_N_AXIS = ("finite size", "$1/N$", fg.DIMENSIONLESS)
+_ALPHA_AXIS = ("load", r"$\alpha = \ln P / N$", fg.DIMENSIONLESS)
+_FINITE_ENTRY = "dotted: annealed\nfinite-$N$ theory"
+_FIT_ENTRY = "line and band: best finite-size\n" r"form, $\pm$ 2 s.e., to $1/N = 0$"
+_FULL_ENTRY = "markers: full dynamics"
+_REM_ENTRY = "lines: REM level"
+
+
+def _ln2_marks(ax, sc):
+    """Horizontal marks at ln 2 (typical pattern) and ln 2 / 2 (all patterns) at beta = inf, N -> inf."""
+    fg.mark(ax, sc["ln2"], rf"$\ln 2$ = {sc['ln2']:.4f}: typical pattern, $\beta = \infty$", axis="y", **fg.LIMIT)
+    fg.mark(ax, sc["ln2_half"], rf"$\ln 2 / 2$ = {sc['ln2_half']:.4f}: all patterns (Demircigil et al.)",
+            axis="y", **{**fg.LIMIT, "color": "C2"})
+
+
+def _capacity_curves(ax, a, e, norm, cmap, theory):
+    """Retrieved fraction (fixed-point criterion) against alpha per N: full dynamics markers, REM lines."""
+    rows = a["curve_ensemble"] == e
+    for m, entry in ((1, _REM_ENTRY), (0, _FULL_ENTRY)):
+        for n in np.unique(a["curve_size"][rows & (a["curve_method"] == m)]):
+            sel = rows & (a["curve_method"] == m) & (a["curve_size"] == n)
+            order = np.argsort(a["curve_alpha"][sel])
+            style = {"ls": "-", "lw": 1.0} if m else {"marker": "o", "ls": "none", "ms": 2.5}
+            fg.explain(ax.plot(a["curve_alpha"][sel][order], a["curve_probability"][sel][order],
+                               color=cmap(norm(n)), **style), entry)
+    fg.mark(ax, theory, rf"$\alpha_1$ = {theory:.4f}, REM theory ($N \to \infty$)", **fg.LIMIT)
+    fg.label_axes(ax, _ALPHA_AXIS, ("fraction retrieved", "", fg.DIMENSIONLESS))
+    ax.set_ylim(-0.04, 1.4)  # room on top for the legend
+
+
+def _threshold_panel(ax, a, e, inv_n, theory):
+    """alpha_{1/2}(N) against 1/N: both simulations and criteria, finite-N theory, fits to 1/N = 0."""
+    for (m, c), (marker, color, label) in _SERIES_STYLE.items():
+        sel = (a["threshold_ensemble"] == e) & (a["threshold_method"] == m) & (a["threshold_criterion"] == c)
+        if not sel.any():
+            continue
+        x = 1.0 / a["threshold_size"][sel]
+        order = np.argsort(x)
+        fg.explain(ax.errorbar(x, a["alpha_half"][sel], yerr=2 * a["alpha_half_err"][sel], fmt=marker,
+                               color=color, **fg.DATA), label)
+        fg.explain(ax.plot(x[order], a["alpha_half_theory"][sel][order], color=color, **fg.FINITE), _FINITE_ENTRY)
+        for j in np.flatnonzero((a["series_ensemble"] == e) & (a["series_method"] == m)
+                                & (a["series_criterion"] == c)):
+            curve, band = a["fit_curve"][j], a["fit_band"][j]
+            line, shade = fg.fit_band(ax, inv_n, curve, curve - 2 * band, curve + 2 * band, color=color,
+                                      label="_fit")
+            fg.explain([line, shade], _FIT_ENTRY)
+            ax.errorbar([0.0], [a["alpha_1_fit"][j]], yerr=[2 * a["alpha_1_fit_err"][j]], fmt=marker, color=color,
+                        mec="k", label=rf"{_SHORT[m, c]}: {a['alpha_1_fit'][j]:.4f} $\pm$ "
+                        rf"{a['alpha_1_fit_err'][j]:.4f}, $\chi^2$ = {a['fit_chi2'][j]:.1f}/{int(a['fit_dof'][j])}",
+                        **{**fg.DATA, "ms": 5, "capsize": 0})  # a loose one's bar runs off: no cap to mislead
+    fg.mark(ax, theory, rf"$\alpha_1$ = {theory:.4f}, REM theory", axis="y", **fg.LIMIT)
+    fg.label_axes(ax, _INV_N_AXIS, ("threshold load", r"$\alpha_{1/2}(N)$", fg.DIMENSIONLESS))
+
+
+def _limit_panels(ax_beta, ax_inf, result, a, beta):
+    """Binary beta -> inf: alpha_1(beta) towards ln 2, alpha_1/2 towards ln 2 / 2; exact beta = inf at finite N."""
+    sc = result.scalars
+    limits = np.asarray(result.coords["limit_beta"])
+    betas, alphas, errs = list(limits), list(a["limit_alpha"]), list(a["limit_alpha_err"])
+    if "alpha_1_rem_signal_binary" in sc:  # the run's own beta
+        betas.insert(0, beta)
+        alphas.insert(0, sc["alpha_1_rem_signal_binary"])
+        errs.insert(0, sc["alpha_1_rem_signal_binary_err"])
+    fine = np.geomspace(0.1, 50.0, 160)
+    typical = np.array([alpha_1_closed_form("binary", b) for b in fine])
+    ax_beta.plot(fine, typical, color="C0", label=r"typical pattern: $\alpha_1 = \beta - \ln\cosh\beta$",
+                 **fg.THEORY)
+    ax_beta.plot(fine, typical / 2, color="C2", label=r"all patterns: $\alpha_1 / 2$", **fg.THEORY)
+    ax_beta.errorbar(betas, alphas, yerr=2 * np.asarray(errs), fmt="D", color="C3",
+                     label=r"REM level (signal), extrapolated to $N \to \infty$, $\pm$ 2 s.e.", **fg.DATA)
+    _ln2_marks(ax_beta, sc)
+    fg.log_axis(ax_beta, "x")
+    fg.label_axes(ax_beta, ("inverse temperature", r"$\beta$", fg.DIMENSIONLESS), _ALPHA_AXIS)
+    ax_beta.set_ylim(0.0, 1.3)  # the curves stay below ln 2: room on top for the legend
+    ax_beta.set_title(r"binary patterns: $\beta \to \infty$", fontsize=9)
+    fg.legend(ax_beta, loc="upper left", fontsize=7)
+    x = 1.0 / np.asarray(result.coords["infinite_beta_size"], dtype=float)
+    ax_inf.plot(x, a["infinite_beta_typical"], "o-", color="C0", ms=4, lw=1,
+                label=r"typical pattern retrieved (exact, $\beta = \infty$)")
+    ax_inf.plot(x, a["infinite_beta_all"], "s-", color="C2", ms=4, lw=1,
+                label=r"all patterns retrieved (exact, $\beta = \infty$)")
+    _ln2_marks(ax_inf, sc)
+    fg.label_axes(ax_inf, _INV_N_AXIS, ("threshold load", r"$\alpha_{1/2}(N)$", fg.DIMENSIONLESS))
+    ax_inf.set_ylim(0.2, 0.85)
+    ax_inf.set_title(r"binary, $\beta = \infty$: exact thresholds at finite $N$", fontsize=9)
+    fg.legend(ax_inf, loc="center", fontsize=7)
 
 
 def plot_capacity(result, fig):
     """Thresholds against 1/N down to 0: both simulations, their fits and bands, finite-N and REM theory.
 
-    One column per ensemble. Top: the retrieved fraction against ``alpha``
-    per N (full dynamics: markers; REM level: lines; fixed-point criterion).
-    Bottom: ``alpha_{1/2}(N)`` against ``1/N`` for each simulation and
-    criterion (2 s.e.), the annealed finite-N theory (dotted), each series'
-    Akaike-best fit with its 2 s.e. band continued to ``1/N = 0``, where the
-    extrapolation carries its total error, and ``alpha_1`` of the REM theory.
-    Binary runs with ``limit_betas`` add a panel of ``alpha_1(beta)`` towards
-    ``ln 2`` (typical pattern) and ``alpha_1/2 -> ln 2 / 2`` (all patterns,
-    Demircigil et al.), with the exact ``beta = inf`` thresholds at finite N.
+    One column per ensemble. Top: the retrieved fraction (fixed-point
+    criterion) against ``alpha`` per N (colour bar; full dynamics: markers;
+    REM level: lines). Bottom: ``alpha_{1/2}(N)`` against ``1/N`` for each
+    simulation and criterion (2 s.e.), the annealed finite-N theory (dotted),
+    each series' Akaike-best fit with its 2 s.e. band continued to
+    ``1/N = 0``, where the extrapolation carries its total error (legend:
+    ``alpha_1``, error, chi^2/dof), and ``alpha_1`` of the REM theory. Binary
+    runs with ``limit_betas`` add a column: ``alpha_1(beta)`` towards ``ln 2``
+    (typical pattern) and ``alpha_1 / 2`` towards ``ln 2 / 2`` (all patterns,
+    Demircigil et al.) with the REM-level thresholds; below, the exact
+    ``beta = inf`` thresholds at finite N against ``1/N``.
     """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import BoundaryNorm
+
     ens = [str(e) for e in result.coords["ensemble"]]
     inv_n = np.asarray(result.coords["inv_n"])
-    limits = np.asarray(result.coords["limit_beta"])
-    n_cols = len(ens) + (1 if limits.shape[0] else 0)
-    grid = fig.add_gridspec(2, n_cols, height_ratios=[1.0, 1.4])
+    beta = result.attrs.get("beta")
     a = {name: _arr(result, name) for name in result.arrays}
+    has_limits = np.asarray(result.coords["limit_beta"]).shape[0] > 0
+    grid = fig.add_gridspec(2, len(ens) + has_limits, height_ratios=[1.0, 1.5])
+    sizes = np.unique(np.concatenate([a["curve_size"], a["threshold_size"]])).astype(int)
+    edges = np.concatenate([[sizes[0] - 1], 0.5 * (sizes[1:] + sizes[:-1]), [sizes[-1] + 1]])
+    cmap, norm = colormaps["viridis"], BoundaryNorm(edges, 256)
+    top, inv_max = [], 1.05 * max(inv_n[-1], 1.0 / sizes.min())
     for e, name in enumerate(ens):
         theory = result.scalars[f"alpha_1_theory_{name}"]
         ax = fig.add_subplot(grid[0, e])
-        rows = a["curve_ensemble"] == e
-        sizes = np.unique(a["curve_size"][rows])
-        for i, n in enumerate(sizes):
-            for m, style in ((0, "o"), (1, "-")):
-                sel = rows & (a["curve_size"] == n) & (a["curve_method"] == m)
-                if sel.any():
-                    ax.plot(a["curve_alpha"][sel], a["curve_probability"][sel], style, ms=2.5, lw=1,
-                            color=f"C{i % 10}", label=f"N = {int(n)}" if m == int(np.max(a["curve_method"][rows
-                                & (a["curve_size"] == n)])) else None)
-        ax.axvline(theory, color="k", ls="--", lw=1)
-        ax.set_xlabel(r"$\alpha = \ln P / N$")
-        ax.set_ylabel("fraction retrieved")
-        ax.set_title(f"{name}, beta = {result.attrs.get('beta')} (markers: full, lines: REM)", fontsize=8)
-        ax.legend(frameon=False, fontsize=5, ncol=2)
+        _capacity_curves(ax, a, e, norm, cmap, theory)
+        ax.set_title(rf"{name} patterns, $\beta$ = {beta}: fixed point retrieved", fontsize=9)
+        fg.legend(ax, styles=[(_FULL_ENTRY, {"marker": "o", "ls": "none", "color": "0.3"}),
+                              (_REM_ENTRY, {"ls": "-", "color": "0.3"})], loc="upper right", fontsize=7)
+        top.append(ax)
         ax = fig.add_subplot(grid[1, e])
-        for (m, c), (marker, color, label) in _SERIES_STYLE.items():
-            sel = (a["threshold_ensemble"] == e) & (a["threshold_method"] == m) & (a["threshold_criterion"] == c)
-            if not sel.any():
-                continue
-            x = 1.0 / a["threshold_size"][sel]
-            ax.errorbar(x, a["alpha_half"][sel], yerr=2 * a["alpha_half_err"][sel], fmt=marker, ms=3, capsize=2,
-                        color=color, label=label)
-            order = np.argsort(x)
-            ax.plot(x[order], a["alpha_half_theory"][sel][order], ":", color=color, lw=1)
-            fit = np.flatnonzero((a["series_ensemble"] == e) & (a["series_method"] == m)
-                                 & (a["series_criterion"] == c))
-            for j in fit:
-                curve, band = a["fit_curve"][j], a["fit_band"][j]
-                ax.plot(inv_n[1:], curve[1:], "-", color=color, lw=1)
-                ax.fill_between(inv_n[1:], curve[1:] - 2 * band[1:], curve[1:] + 2 * band[1:], color=color,
-                                alpha=0.15, lw=0)
-                ax.errorbar([0.0], [curve[0]], yerr=[2 * band[0]], fmt=marker, ms=5, capsize=3, color=color,
-                            mec="k")
-        ax.axhline(theory, color="k", ls="--", lw=1.2, label=rf"$\alpha_1$ = {theory:.4f} (REM theory)")
+        _threshold_panel(ax, a, e, inv_n, theory)
+        ax.set_xlim(-0.04 * inv_max, inv_max)
         shown = a["threshold_ensemble"] == e
-        if shown.any():  # the data and the theory set the range; a very loose extrapolation runs off it
-            lo = min(np.min(a["alpha_half"][shown] - 2 * a["alpha_half_err"][shown]), theory)
-            hi = max(np.max(a["alpha_half"][shown] + 2 * a["alpha_half_err"][shown]), theory)
-            pad = 0.08 * (hi - lo) + 0.005
-            ax.set_ylim(lo - pad, hi + pad)
-        ax.set_xlim(-0.003, inv_n[-1])
-        ax.set_xlabel("1/N")
-        ax.set_ylabel(r"$\alpha_{1/2}(N)$")
-        ax.set_title("dotted: finite-N theory; band: fit, 2 s.e.", fontsize=7)
-        ax.legend(frameon=False, fontsize=5.5, loc="lower left")
-    if limits.shape[0]:
-        ax = fig.add_subplot(grid[:, -1])
-        fine = np.geomspace(0.1, 50.0, 120)
-        typical = np.log(2.0) - np.log1p(np.exp(-2.0 * fine))  # beta - ln cosh beta
-        ln2 = result.scalars["ln2"]
-        ax.semilogx(fine, typical, "k-", lw=1, label=r"typical: $\alpha_1 = \beta - \ln\cosh\beta$")
-        ax.semilogx(fine, typical / 2, "k:", lw=1, label=r"all patterns: $\alpha_1 / 2$")
-        ax.errorbar(limits, a["limit_alpha"], yerr=2 * a["limit_alpha_err"], fmt="D", ms=4, capsize=2, color="C3",
-                    label="REM level (signal), extrapolated")
-        ax.axhline(ln2, color="C0", ls="--", lw=1, label=r"$\ln 2$: typical pattern at $\beta = \infty$")
-        ax.axhline(ln2 / 2, color="C2", ls="--", lw=1, label=r"$\ln 2 / 2$: all patterns (Demircigil et al.)")
-        sizes = np.asarray(result.coords["infinite_beta_size"])
-        ax.plot(np.full(sizes.shape, 40.0), a["infinite_beta_typical"], "_", color="C0", ms=8)
-        ax.plot(np.full(sizes.shape, 40.0), a["infinite_beta_all"], "_", color="C2", ms=8,
-                label=r"$\beta = \infty$ at finite N (exact; N = %d..%d)" % (sizes.min(), sizes.max()))
-        ax.set_xlabel(r"$\beta$")
-        ax.set_ylabel(r"$\alpha = \ln P / N$")
-        ax.set_title(r"binary patterns: $\beta \to \infty$", fontsize=9)
-        ax.legend(frameon=False, fontsize=5.5, loc="lower right")
-    fig.suptitle("Modern Hopfield exponential capacity: streamed full dynamics and REM-level criteria against "
-                 "the REM theory", fontsize=10)
-    if fig.get_layout_engine() is None:  # the CLI draws into a constrained-layout figure
-        fig.tight_layout()
+        lo = min(np.min(a["alpha_half"][shown] - 2 * a["alpha_half_err"][shown]), theory) if shown.any() else theory
+        hi = max(np.max(a["alpha_half"][shown] + 2 * a["alpha_half_err"][shown]), theory) if shown.any() else theory
+        pad = 0.05 * (hi - lo) + 0.005  # data and theory set the range (a loose extrapolation runs off it);
+        ax.set_ylim(lo - pad - 0.4 * (hi - lo), hi + pad)  # room below, at small 1/N, for the legend
+        ax.set_title(rf"{name}: threshold against $1/N$; at $1/N = 0$: $\alpha_1$", fontsize=9)
+        fg.legend(ax, loc="lower left", fontsize=7)
+    bar = fig.colorbar(ScalarMappable(norm, cmap), ax=top, ticks=sizes, pad=0.01, aspect=30)
+    bar.set_label(fg.axis_label("dimension", "$N$"), fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    if has_limits:
+        _limit_panels(fig.add_subplot(grid[0, -1]), fig.add_subplot(grid[1, -1]), result, a, beta)
+        fig.axes[-1].set_xlim(-0.04 * inv_max, inv_max)
+    fg.figure_legend(fig, [(label, {"fmt": marker, "color": color}) for marker, color, label in _SERIES_STYLE.values()]
+                     + [(_FINITE_ENTRY, {**fg.FINITE, "color": "0.3"}), (_FIT_ENTRY, {"band": True, "color": "0.3"})])
+    fg.title(fig, rf"Modern Hopfield exponential capacity at $\beta$ = {beta}: thresholds $\alpha_{{1/2}}(N)$ of the "
+                  "streamed full dynamics and the REM-level criteria against $1/N$, extrapolated to $N \\to \\infty$ "
+                  "and compared with the REM theory")
     return fig
 
 

@@ -15,7 +15,8 @@ same way, as figures in a paper:
   :func:`power_law_fit`), and labelled vertical markers for critical points
   (:func:`mark`);
 - a legend for every mark, line and colour map, placed off the data
-  (:func:`legend`). Per-series colours name the series (``d = 64``); line
+  (:func:`legend`; entries shared by several panels in one :func:`figure_legend`).
+  Per-series colours name the series (``d = 64``); line
   styles are named once (``legend(ax, styles=...)`` or :func:`style_legend`)
   and each styled curve points at its entry with :func:`explain`. Straight
   guide lines (zero, identity) are tagged with :func:`guide`;
@@ -58,6 +59,7 @@ __all__ = [
     "explain",
     "style_legend",
     "legend",
+    "figure_legend",
     "fit_band",
     "power_law_fit",
     "render",
@@ -297,6 +299,32 @@ def legend(ax, styles=(), *, outside: bool = False, **kwargs):
     handles += _style_handles(styles)
     where = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if outside else {"loc": "best"}
     return ax.legend(handles=handles, **{**where, **LEGEND, **kwargs})
+
+
+def figure_legend(fig, styles=(), *, handles=(), below: bool = False, **kwargs):
+    """A legend of the whole figure for entries shared by several panels (constrained layout makes room).
+
+    Each panel's curves point at its entries with :func:`explain`; the panels'
+    own legends then hold only what is particular to each (values, theories).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    styles : sequence of (str, dict)
+        Line-style entries as in :func:`style_legend`, listed after ``handles``.
+    handles : sequence of matplotlib artists
+        Labelled artists (or proxies) to name.
+    below : bool
+        Under the panels, above the footer's strip (:data:`FOOTER_HEIGHT`);
+        otherwise right of the panels, half-way up, clear of the title and the footer.
+    """
+    entries = [*handles, *_style_handles(styles)]
+    if below:
+        pad = FOOTER_HEIGHT * 72 / LEGEND["fontsize"] + 0.3  # legend units: font sizes; the strip plus a gap
+        where = {"loc": "outside lower center", "borderaxespad": pad}
+    else:
+        where = {"loc": "outside center right"}
+    return fig.legend(handles=entries, **{**where, **LEGEND, **kwargs})
 
 
 def fit_band(ax, x, y, lo, hi, *, label: str, color="C0", **style):

@@ -40,8 +40,9 @@ SMALL = {
     "dataset-regimes": {"n_trajectories": 16, "n_clone_times": 4, "n_steps": 30, "n_samples": 40,
                         "n_times": 8, "method": "euler_maruyama"},
     "pitchfork": {"n_points": 60, "n_grid": 21, "landscape_times": "0.3,1.0"},
-    "hopfield-capacity": {"sizes": "8,10,12", "ensembles": "spherical", "n_targets": 8,
-                          "n_sets": 1, "step": 0.02},
+    # two ensembles, four sizes per method (fits of both simulations) and one limit beta: every panel
+    "hopfield-capacity": {"ensembles": "spherical,binary", "full_sizes": "8,10,12,14", "rem_sizes": "8,10,12,16",
+                          "n_targets": 8, "n_sets": 1, "n_samples": 40, "limit_betas": "2", "limit_samples": 20},
     # three sizes with a threshold inside the load grid: the extrapolation panel and its band
     "classical-capacity": {"sizes": "100,200,400", "alpha_min": 0.06, "alpha_max": 0.3,
                            "n_alpha": 7, "n_sets": 2, "n_targets": 4, "modern_size": 10},
@@ -49,6 +50,9 @@ SMALL = {
     "bridge": {"n_patterns": 50, "dimension": 8, "n_states": 4, "n_times": 5},
     "retrieval": {"patterns": "spherical", "n_patterns": 50, "dimension": 8,
                   "noise_levels": "0.5,1.0,2.0", "n_cues": 8, "n_steps": 20},
+    # two bandwidths (memorising and generalising) and four clone times: every curve has a shape
+    "model-regimes": {"bandwidths": "0.05,0.3", "n_trajectories": 24, "n_clone_times": 4, "n_steps": 20,
+                      "n_samples": 40, "n_times": 6, "n_boot": 50},
 }
 
 #: Its theory curves cost ~15 s even with warm kernels.
@@ -56,10 +60,7 @@ SLOW = {"capacity-collapse"}
 
 #: Figures another open issue redraws; each must still FAIL the rules (if it passes,
 #: the entry is stale and the test says so).
-PENDING = {
-    "hopfield-capacity": "issue 14 redraws it (thresholds against 1/N with the fitted curve and "
-                         "its band down to 1/N = 0)",
-}
+PENDING = {}
 
 
 def _experiments():
@@ -106,6 +107,25 @@ def test_every_output_is_declared_with_a_unit(name):
             assert np.isfinite(summary.theory_value(result.scalars, params)), (name, n)
         if summary.error:
             assert summary.error in result.scalars, f"{name}: {n}'s error {summary.error!r} is no scalar"
+
+
+def test_memorisation_command_figure_meets_the_rules(tmp_path):
+    """`statmech memorisation --plot` draws its histogram by the same rules."""
+    from diffusion.datasets import load_digits
+    from diffusion.memorisation import memorisation_command
+
+    train = load_digits().data
+    rng = np.random.default_rng(0)
+    samples = np.concatenate([train[:40] + 0.01 * rng.standard_normal((40, train.shape[1])),
+                              rng.uniform(-1.0, 1.0, (40, train.shape[1]))])
+    np.save(tmp_path / "samples.npy", samples)
+    np.save(tmp_path / "train.npy", train)
+    lines, fig = memorisation_command(tmp_path / "samples.npy", tmp_path / "train.npy", plot=True)
+    assert "40 of 80 samples memorised" in lines[2]
+    violations = check_figure(fig)
+    assert not violations, "memorisation figure breaks the rules:\n  " + "\n  ".join(violations)
+    footers = [t.get_text() for t in fig.texts if t.get_gid() == "footer"]
+    assert len(footers) == 1 and footers[0].startswith("statmech memorisation")
 
 
 # -- the checker fires on each defect ------------------------------------------------------
