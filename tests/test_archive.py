@@ -29,7 +29,7 @@ from statmech.archive import (
     open_archive,
 )
 from statmech.provenance import provenance
-from statmech.registry import ExperimentResult, get_experiment
+from statmech.registry import ExperimentResult
 from statmech.runs.quantities import Quantity
 from statmech.runs import staging as st
 from statmech.runs import writer as wr
@@ -281,16 +281,16 @@ def test_older_archives_open_verify_and_take_labelled_runs(tmp_path, fixture, ve
 
 
 def test_schema_4_stores_what_schema_3_stored(tmp_path):
-    """The same points as the schema-3 fixture, computed again and written now: every array,
-    coordinate, scalar, attribute and label reads back the same (schema 4 holds the labels in the
-    CF attributes and ``layout_json`` holds only what those lack)."""
+    """The results of the schema-3 fixture, written again now: every array, coordinate, scalar,
+    attribute and label reads back the same (schema 4 holds the labels in the CF attributes and
+    ``layout_json`` holds only what those lack). The results are the fixture's own, not recomputed:
+    a recomputation may differ in the last bit under another OpenBLAS kernel (Haswell against
+    SkylakeX), which is not what this test is about."""
     with open_archive(SCHEMA_3) as arc:
         old = {rid: (arc.info(rid), arc.load(rid)) for rid in arc.run_ids}
-    spec = get_experiment("rem")
     records = [RunRecord(rid, info.experiment, info.params, info.seed, info.spawn_key, "complete", info.started,
-                         info.finished, info.provenance,
-                         spec.run(info.params, np.random.SeedSequence(info.seed, spawn_key=info.spawn_key)))
-               for rid, (info, _) in old.items()]
+                         info.finished, info.provenance, result)
+               for rid, (info, result) in old.items()]
     path = _write(tmp_path / "a.h5", records)
     with open_archive(path) as arc:
         assert {arc.run_schema(rid) for rid in arc.run_ids} == {4}

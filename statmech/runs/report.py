@@ -289,7 +289,7 @@ def build_report(path, *, experiment: str | None = None,
 <h1>statmech archive report: <code>{_e(name)}</code></h1>
 <p>{len(infos)} run{"s" if len(infos) != 1 else ""} of {len(experiments)} experiment{"s" if len(experiments) != 1 else ""};
 archive schema {schema}; report written by statmech
-{_e(getattr(statmech, "__version__", "?"))} from <code>{_e(os.path.abspath(path))}</code>.</p>
+{_e(getattr(statmech, "__version__", "?"))} from <code>{_e(os.fspath(path))}</code>.</p>
 {counts}
 <nav><label>experiment <select id="experiment-filter"><option value="">all</option>{options}</select></label>
 <span id="shown-count" class="muted"></span> · <a href="#runs">runs</a> · <a href="#summaries">summaries</a>
