@@ -105,6 +105,26 @@ class RetrievalMeasures:
 
 
 @kernel
+def row_converged(x, x_new, a, tol):
+    """Retrieve's stopping rule for row ``a``: ``max_k |x_new - x| <= tol[0] + tol[1] max_k |x_new_k|``.
+
+    Both maxima are taken in float64 whatever the states' precision; shared
+    by :func:`retrieve` and the streamed capacity pass
+    (:mod:`hopfield.streaming`) so that the same rows stay active.
+    """
+    change = 0.0
+    scale = 0.0
+    for k in range(x.shape[1]):
+        diff = abs(np.float64(x_new[a, k]) - np.float64(x[a, k]))
+        if diff > change:
+            change = diff
+        size = abs(np.float64(x_new[a, k]))
+        if size > scale:
+            scale = size
+    return change <= tol[0] + tol[1] * scale
+
+
+@kernel
 def _retrieve_kernel(
     patterns,
     offsets,
@@ -145,22 +165,13 @@ def _retrieve_kernel(
         it += 1
         kept = 0
         for a in range(n_active):
-            change = 0.0
-            scale = 0.0
-            for k in range(n_features):
-                diff = abs(np.float64(x_new[a, k]) - np.float64(x[a, k]))
-                if diff > change:
-                    change = diff
-                size = abs(np.float64(x_new[a, k]))
-                if size > scale:
-                    scale = size
-            limit = tol[0] + tol[1] * scale
+            converged = row_converged(x, x_new, a, tol)
             row = index[a]
-            if change <= limit or it == max_iter:
+            if converged or it == max_iter:
                 for k in range(n_features):
                     out_states[row, k] = x_new[a, k]
                 out_iterations[row] = it
-                out_converged[row] = change <= limit
+                out_converged[row] = converged
                 out_top[row] = argmax[a]
                 out_participation[row] = participation[a]
             else:

@@ -48,6 +48,7 @@ from statmech._numba import kernel
 from statmech._validation import as_float, as_float_dtype, as_int, as_seed_sequence
 from statmech.gibbs import GibbsAccumulator, check_log_z, gibbs_finish, gibbs_fold, gibbs_start, gibbs_workspace
 
+from hopfield.modern import row_converged
 from hopfield.patterns import BLOCK_ROWS, check_ensemble, fill_pattern_block
 
 
@@ -163,30 +164,21 @@ def _sort_out_converged(x, x_new, index, beta_active, tol, it, max_iter, n_activ
                         out_iterations, out_converged):
     """After an update: store converged rows, move the others to the front (order kept).
 
-    The stopping rule and the compaction of :func:`hopfield.modern.retrieve`,
-    written the same way so that the same rows stay active: a row stops when
-    ``max_k |x_new - x|_k <= tol[0] + tol[1] max_k |x_new_k|`` or at
-    ``max_iter``. Returns the number of rows still active.
+    The stopping rule of :func:`hopfield.modern.retrieve`
+    (:func:`hopfield.modern.row_converged`) and its compaction, so that the
+    same rows stay active: a row stops when it converged or at ``max_iter``.
+    Returns the number of rows still active.
     """
     n_features = x.shape[1]
     kept = 0
     for a in range(n_active):
-        change = 0.0
-        scale = 0.0
-        for k in range(n_features):
-            diff = abs(np.float64(x_new[a, k]) - np.float64(x[a, k]))
-            if diff > change:
-                change = diff
-            size = abs(np.float64(x_new[a, k]))
-            if size > scale:
-                scale = size
-        limit = tol[0] + tol[1] * scale
+        converged = row_converged(x, x_new, a, tol)
         row = index[a]
-        if change <= limit or it == max_iter:
+        if converged or it == max_iter:
             for k in range(n_features):
                 out_states[row, k] = x_new[a, k]
             out_iterations[row] = it
-            out_converged[row] = change <= limit
+            out_converged[row] = converged
         else:
             for k in range(n_features):
                 x[kept, k] = x_new[a, k]
