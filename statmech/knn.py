@@ -56,12 +56,15 @@ for :func:`knn` (which reads the training set only once).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from statmech._fastexp import cast_like
 from statmech._numba import kernel, ordered_kernel
@@ -80,7 +83,7 @@ TRAIN_BLOCK = 2048
 #: product synchronises its threads; measured on 2 cores: 10^4 queries in blocks of 512 rows
 #: took 1.5-2x the time of whole-query products), and the scan after each reads G at
 #: memory speed, a few per cent of the product's time.
-PRODUCT_ENTRIES = 1 << 24
+PRODUCT_ENTRIES = 1 << 21
 
 #: Columns of a row of G counted together (vectorised) before any is looked at alone.
 _SCAN_GROUP = 256
@@ -276,17 +279,20 @@ def _scan_block(products, half, half_max, unit, cand_sqnorm, block_norm, query_s
             any_hits = any_hits or hits > 0
         if not any_hits:
             continue
-        for j in range(n_cols):
-            if group_hits[j // _SCAN_GROUP] == 0 or half[j] - level > row[j]:
+        for g in range(n_groups):
+            if group_hits[g] == 0:
                 continue
-            dist = squared_distance(queries[b], train[j])
-            index = index_start + j
-            if dist < tau or (dist == tau and index < best_index[b, k - 1]):
-                _insert(best_dist[b], best_index[b], dist, index)
-                tau = best_dist[b, k - 1]
-                if tau < bound:
-                    bound = tau
-                    level = cast_like(_candidate_level(bound + shift, half_max, unit), row[0])
+            for j in range(g * _SCAN_GROUP, min((g + 1) * _SCAN_GROUP, n_cols)):
+                if half[j] - level > row[j]:
+                    continue
+                dist = squared_distance(queries[b], train[j])
+                index = index_start + j
+                if dist < tau or (dist == tau and index < best_index[b, k - 1]):
+                    _insert(best_dist[b], best_index[b], dist, index)
+                    tau = best_dist[b, k - 1]
+                    if tau < bound:
+                        bound = tau
+                        level = cast_like(_candidate_level(bound + shift, half_max, unit), row[0])
 
 
 # --------------------------------------------------------------------------
@@ -313,8 +319,30 @@ def candidate_margin(d: int, dtype) -> tuple[float, float]:
     return coef, absolute
 
 
+def query_tasks(n_queries: int) -> tuple[int, list[tuple[int, int]]]:
+    """Threads of a search over ``n_queries`` queries and its tasks, ``(start, stop)`` rows.
+
+    Equal tasks of at most ``PRODUCT_ENTRIES / TRAIN_BLOCK`` rows, at least
+    one per thread while each keeps :data:`_MIN_SCAN_ROWS` rows; the threads
+    are the Numba threads, fewer for few queries.
+    """
+    threads = max(1, min(numba.get_num_threads(), n_queries // _MIN_SCAN_ROWS))
+    n_tasks = max(-(-n_queries // max(1, PRODUCT_ENTRIES // TRAIN_BLOCK)), threads)
+    rows = -(-n_queries // n_tasks)
+    tasks = [(q0, min(q0 + rows, n_queries)) for q0 in range(0, n_queries, rows)]
+    return min(threads, len(tasks)), tasks
+
+
 class _Search:
-    """Top-k lists of a set of queries, fed blocks of training rows in any order."""
+    """Top-k lists of a set of queries, fed blocks of training rows in any order.
+
+    The queries are cut into tasks of at most :data:`PRODUCT_ENTRIES` /
+    :data:`TRAIN_BLOCK` rows. Each task, on one of the search's threads,
+    multiplies its rows by a training block on one BLAS thread and scans the
+    product right away, while it is still in cache. The threads share no
+    product, so they never wait for each other within a chunk of training
+    rows; rows are independent, so the result does not depend on the split.
+    """
 
     def __init__(self, queries, k, centre, cand_dtype):
         self.queries = queries
@@ -327,68 +355,106 @@ class _Search:
         _check_magnitude(float(self.query_norm.max()), cand_dtype, "the queries")
         self.coef, self.absolute = candidate_margin(self.d, cand_dtype)
         self.unit = float(np.finfo(cand_dtype).eps) / 2.0
-        # Equal query blocks of at most PRODUCT_ENTRIES / TRAIN_BLOCK rows.
-        n_blocks = -(-self.n_queries // max(1, PRODUCT_ENTRIES // TRAIN_BLOCK))
-        self.query_block = -(-self.n_queries // n_blocks)
-        check_memory(self.query_block * TRAIN_BLOCK * cand_dtype.itemsize, "knn: one block of products",
-                     hint="query fewer points at once")
+        self._threads, self._tasks = query_tasks(self.n_queries)
+        self.query_block = self._tasks[0][1] - self._tasks[0][0]
+        check_memory(self._threads * self.query_block * TRAIN_BLOCK * cand_dtype.itemsize,
+                     "knn: the blocks of products", hint="query fewer points at once")
         self.best_dist = np.full((self.n_queries, k), np.inf)
         self.best_index = np.full((self.n_queries, k), -1, dtype=np.int64)
-        self._products = np.empty(self.query_block * TRAIN_BLOCK, dtype=cand_dtype)
+        self._buffers = [np.empty(self.query_block * TRAIN_BLOCK, dtype=cand_dtype)
+                         for _ in range(self._threads)]
         self._cand = None  # centring buffers of fold_rows, made on first use
-        # The scan between two products runs on every Numba thread (rows are
-        # independent, so the result does not depend on the split); small
-        # blocks stay serial.
-        threads = min(numba.get_num_threads(), self.query_block // _MIN_SCAN_ROWS)
-        self._pool = ThreadPoolExecutor(threads - 1) if threads > 1 else None
-        self._threads = max(threads, 1)
+        self._pool = ThreadPoolExecutor(self._threads) if self._threads > 1 else None
+        # Several threads each run BLAS on one thread: their products need no
+        # hand-off, and no BLAS thread spins next to a scan.
+        self._blas = _single_threaded_blas() if self._pool is not None else contextlib.nullcontext()
 
     def __enter__(self):
+        self._blas.__enter__()
         return self
 
     def __exit__(self, *exc):
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        self._blas.__exit__(*exc)
 
     def fold_rows(self, train, index_start):
         """Centre, round and fold training rows (any number) starting at global ``index_start``."""
-        if self._cand is None:
-            self._cand = np.empty((TRAIN_BLOCK, self.d), dtype=self.cand_dtype)
-            self._cand_sqnorm = np.empty(TRAIN_BLOCK)
-        for b0 in range(0, train.shape[0], TRAIN_BLOCK):
-            block = train[b0:b0 + TRAIN_BLOCK]
-            rows = block.shape[0]
-            cand, sqnorm = self._cand[:rows], self._cand_sqnorm[:rows]
-            _centre_rows(block, self.centre, cand, sqnorm)
+        n_rows = train.shape[0]
+        if self._cand is None or self._cand.shape[0] < n_rows:
+            self._cand = np.empty((n_rows, self.d), dtype=self.cand_dtype)
+            self._cand_sqnorm = np.empty(n_rows)
+        cand, sqnorm = self._cand[:n_rows], self._cand_sqnorm[:n_rows]
+        starts = range(0, n_rows, TRAIN_BLOCK)
+        self._run(lambda start: _centre_rows(train[start:start + TRAIN_BLOCK], self.centre,
+                                             cand[start:start + TRAIN_BLOCK],
+                                             sqnorm[start:start + TRAIN_BLOCK]), starts)
+        if n_rows:
             _check_magnitude(math.sqrt(float(sqnorm.max())), self.cand_dtype, "the training points")
-            self.fold(block, cand, sqnorm, index_start + b0)
+        self.fold(train, cand, sqnorm, index_start)
 
     def fold(self, train, cand, cand_sqnorm, index_start):
-        """Fold one block (at most :data:`TRAIN_BLOCK` rows) with its centred copy and norms."""
-        n_rows = train.shape[0]
-        block_norm = math.sqrt(float(cand_sqnorm.max()))
-        half = (0.5 * cand_sqnorm).astype(self.cand_dtype)
-        half_max = float(half.max())
-        for q0 in range(0, self.n_queries, self.query_block):
-            q1 = min(q0 + self.query_block, self.n_queries)
-            products = self._products[: (q1 - q0) * n_rows].reshape(q1 - q0, n_rows)
-            np.matmul(self.cand_queries[q0:q1], cand.T, out=products)
+        """Fold training rows (any number) with their centred copy and its squared norms."""
+        blocks = []
+        for b0 in range(0, train.shape[0], TRAIN_BLOCK):
+            sqnorm = cand_sqnorm[b0:b0 + TRAIN_BLOCK]
+            half = (0.5 * sqnorm).astype(self.cand_dtype)
+            blocks.append((train[b0:b0 + TRAIN_BLOCK], cand[b0:b0 + TRAIN_BLOCK], sqnorm,
+                           index_start + b0, half, float(half.max()), math.sqrt(float(sqnorm.max()))))
+        buffers = list(self._buffers)
 
-            def scan(r0, r1):
-                _scan_block(products[r0 - q0:r1 - q0], half, half_max, self.unit, cand_sqnorm,
-                            block_norm, self.query_sqnorm[r0:r1], self.query_norm[r0:r1], self.coef,
-                            self.absolute, self.queries[r0:r1], train, index_start,
-                            self.best_dist[r0:r1], self.best_index[r0:r1])
+        def task(rows):
+            q0, q1 = rows
+            products = buffers.pop()
+            try:
+                for train_rows, cand_rows, sqnorm, start, half, half_max, block_norm in blocks:
+                    out = products[: (q1 - q0) * train_rows.shape[0]].reshape(q1 - q0, -1)
+                    np.matmul(self.cand_queries[q0:q1], cand_rows.T, out=out)
+                    _scan_block(out, half, half_max, self.unit, sqnorm, block_norm,
+                                self.query_sqnorm[q0:q1], self.query_norm[q0:q1], self.coef,
+                                self.absolute, self.queries[q0:q1], train_rows, start,
+                                self.best_dist[q0:q1], self.best_index[q0:q1])
+            finally:
+                buffers.append(products)
 
-            cuts = np.linspace(q0, q1, self._threads + 1).astype(int) if self._pool else (q0, q1)
-            others = [self._pool.submit(scan, cuts[i], cuts[i + 1]) for i in range(1, len(cuts) - 1)]
-            scan(cuts[0], cuts[1])
-            for future in others:
+        if blocks:
+            self._run(task, self._tasks)
+
+    def _run(self, func, items):
+        """``func(item)`` for every item, on the search's threads (in this thread if it has one)."""
+        if self._pool is None:
+            for item in items:
+                func(item)
+        else:
+            for future in [self._pool.submit(func, item) for item in items]:
                 future.result()
 
     def result(self) -> Neighbours:
         return Neighbours(distances=np.sqrt(self.best_dist), indices=self.best_index)
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMIT = None
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    """BLAS on one thread while at least one search runs (threadpoolctl; nested searches share it)."""
+    global _BLAS_USERS, _BLAS_LIMIT
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _BLAS_LIMIT = threadpool_limits(1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMIT.restore_original_limits()
+                _BLAS_LIMIT = None
 
 
 def centred(rows, centre, dtype):
@@ -474,10 +540,7 @@ class KNNIndex:
         k = _check_k(k, self.n)
         queries = _check_queries(queries, self.d, None)
         with _Search(queries, k, self.centre, self.cand_dtype) as search:
-            for start in range(0, self.n, TRAIN_BLOCK):
-                stop = min(start + TRAIN_BLOCK, self.n)
-                search.fold(self.train[start:stop], self.cand[start:stop],
-                            self.cand_sqnorm[start:stop], start)
+            search.fold(self.train, self.cand, self.cand_sqnorm, 0)
             return search.result()
 
 

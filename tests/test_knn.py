@@ -193,3 +193,23 @@ def test_result_independent_of_blas_threads(tmp_path):
     here = knn(queries, train, 3)
     np.testing.assert_array_equal(np.load(tmp_path / "i.npy"), here.indices)
     np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), here.distances)
+
+
+def test_concurrent_searches_agree_and_restore_the_blas_threads():
+    """Searches run BLAS on one thread each while they last; concurrent ones share that limit.
+
+    After two searches from two threads at once, the BLAS thread counts are
+    what they were before, and each answer is the serial one.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    queries, train = _data(n=3000, q=600, d=40, seed=9, dtype=np.float32)
+    before = [info["num_threads"] for info in threadpool_info()]
+    reference = knn(queries, train, 2)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: knn(queries, train, 2), range(4)))
+    for result in results:
+        _same(result, reference)
+    assert [info["num_threads"] for info in threadpool_info()] == before
