@@ -52,6 +52,13 @@ exactly. Data far from the centre cost more exact sums, never a wrong answer.
 
 The centre is the training mean for a :class:`KNNIndex` and the query mean
 for :func:`knn` (which reads the training set only once).
+
+Threads: the queries are cut into equal tasks (:func:`query_tasks`), as many
+per thread. Each of the search's threads multiplies a task's rows by the
+training blocks on one BLAS thread (threadpoolctl limits BLAS to one thread
+while searches run) and scans each product right after it, while it is in
+cache. No product is handed between threads and no BLAS thread spins next to
+a scan; the threads meet only once per chunk of training rows.
 """
 
 from __future__ import annotations
@@ -78,11 +85,12 @@ __all__ = ["Neighbours", "KNNIndex", "knn", "squared_distance", "candidate_margi
 #: enough that the per-block maximum norm in the error bound stays tight.
 TRAIN_BLOCK = 2048
 
-#: Most entries of one product block ``G`` (queries x TRAIN_BLOCK): 64 MiB in float32. Few
-#: large products run closer to the GEMM's speed than many small ones (each multi-threaded
-#: product synchronises its threads; measured on 2 cores: 10^4 queries in blocks of 512 rows
-#: took 1.5-2x the time of whole-query products), and the scan after each reads G at
-#: memory speed, a few per cent of the product's time.
+#: Most entries of one product (a task's queries x TRAIN_BLOCK): 8 MiB in float32. Each
+#: search thread multiplies its tasks on one BLAS thread and scans each product at once,
+#: from cache. Measured on 2 cores (benchmarks/bench_knn.py, 10^4 x 6 x 10^4, d = 784):
+#: tasks of 1024 rows ran 1.11x the products alone; 512 rows 1.14x, 256 rows 1.24x
+#: (more packing per product); the former products of 2^24 entries on both BLAS threads
+#: with a scan between them, 1.2x.
 PRODUCT_ENTRIES = 1 << 21
 
 #: Columns of a row of G counted together (vectorised) before any is looked at alone.
@@ -322,12 +330,13 @@ def candidate_margin(d: int, dtype) -> tuple[float, float]:
 def query_tasks(n_queries: int) -> tuple[int, list[tuple[int, int]]]:
     """Threads of a search over ``n_queries`` queries and its tasks, ``(start, stop)`` rows.
 
-    Equal tasks of at most ``PRODUCT_ENTRIES / TRAIN_BLOCK`` rows, at least
-    one per thread while each keeps :data:`_MIN_SCAN_ROWS` rows; the threads
-    are the Numba threads, fewer for few queries.
+    Equal tasks of at most ``PRODUCT_ENTRIES / TRAIN_BLOCK`` rows, as many
+    per thread; the threads are the Numba threads, fewer when a thread would
+    get less than :data:`_MIN_SCAN_ROWS` rows.
     """
     threads = max(1, min(numba.get_num_threads(), n_queries // _MIN_SCAN_ROWS))
-    n_tasks = max(-(-n_queries // max(1, PRODUCT_ENTRIES // TRAIN_BLOCK)), threads)
+    n_tasks = -(-n_queries // max(1, PRODUCT_ENTRIES // TRAIN_BLOCK))
+    n_tasks = min(-(-n_tasks // threads) * threads, n_queries)  # no thread left idle at the end
     rows = -(-n_queries // n_tasks)
     tasks = [(q0, min(q0 + rows, n_queries)) for q0 in range(0, n_queries, rows)]
     return min(threads, len(tasks)), tasks
