@@ -43,6 +43,9 @@ shutil_usage = namedtuple("usage", "total used free")
 SCHEMA_1 = Path(__file__).resolve().parent / "archives" / "schema1.h5"
 SCHEMA_2 = Path(__file__).resolve().parent / "archives" / "schema2.h5"
 SCHEMA_3 = Path(__file__).resolve().parent / "archives" / "schema3.h5"
+#: Schema 4 (issue 9's compact headers, before the summary variable of schema 5): the two runs of
+#: the schema-3 fixture written again, a toy run (bool array, text and int scalars) and a failed run.
+SCHEMA_4 = Path(__file__).resolve().parent / "archives" / "schema4.h5"
 
 
 def _record(experiment="toy", seed=1, status="complete", **params):
@@ -251,22 +254,24 @@ def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
         _assert_same_result(arc.load(good.run_id), good.result)
 
 
-@pytest.mark.parametrize("fixture, version, n_runs", [(SCHEMA_1, 1, 8), (SCHEMA_2, 2, 2), (SCHEMA_3, 3, 2)])
+@pytest.mark.parametrize("fixture, version, n_runs",
+                         [(SCHEMA_1, 1, 8), (SCHEMA_2, 2, 2), (SCHEMA_3, 3, 2), (SCHEMA_4, 4, 4)])
 def test_older_archives_open_verify_and_take_labelled_runs(tmp_path, fixture, version, n_runs):
-    """Schema 1 has no checksums (runs are read completely); schemas 2 and 3 verify with their own;
-    schema 3 holds its labels in ``layout_json``."""
+    """Schema 1 has no checksums (runs are read completely); schemas 2 to 4 verify with their own;
+    schema 3 holds its labels in ``layout_json``, schema 4 in CF attributes."""
     old = tmp_path / fixture.name
     shutil.copyfile(fixture, old)
     with open_archive(old) as arc:
         assert arc.schema_version == version and len(arc) == n_runs
         ids = arc.run_ids
-        before = {rid: arc.load(rid) for rid in ids}
+        before = {rid: arc.load(rid) for rid in ids if arc.info(rid).status == "complete"}
         assert arc.verify() == {rid: "" for rid in ids}
+        rem = [r for rid, r in before.items() if arc.info(rid).experiment == "rem"]
         if version < 3:
             assert all(r.labels == {} for r in before.values())
         else:
             assert all(r.labels["beta"] == Quantity("inverse temperature", "$\\beta$", "1/energy")
-                       and r.labels["beta_c_theory"].unit == "1/energy" for r in before.values())
+                       and r.labels["beta_c_theory"].unit == "1/energy" for r in rem)
         assert arc.info(ids[0]).provenance  # schema 1: provenance_json and one attribute per key
     rec = _record(seed=7)
     _write(old, [rec])
@@ -274,10 +279,29 @@ def test_older_archives_open_verify_and_take_labelled_runs(tmp_path, fixture, ve
         assert arc.schema_version == 4 and len(arc) == n_runs + 1
         assert arc.verify() == {rid: "" for rid in arc.run_ids}
         assert {arc.run_schema(rid) for rid in ids} == {version} and arc.run_schema(rec.run_id) == 4
-        for rid in ids:
+        for rid in before:
             _assert_same_result(arc.load(rid), before[rid])
         _assert_same_result(arc.load(rec.run_id), rec.result)
         assert arc.load(rec.run_id).labels["x"].label == "Gaussian draw"
+
+
+def test_the_schema_4_fixture_reads_as_written():
+    """What the schema-4 fixture was written from reads back identically: the schema-3 fixture's
+    results, a toy run (recomputed: NumPy's generator, no BLAS) and a failed run."""
+    with open_archive(SCHEMA_3) as arc3:
+        want = {rid: (arc3.info(rid), arc3.load(rid)) for rid in arc3.run_ids}
+    toy, failed = _record(n=5, label="b"), _record(seed=3, status="failed", fail=True)
+    with open_archive(SCHEMA_4) as arc:
+        assert {arc.run_schema(rid) for rid in arc.run_ids} == {4}
+        for rid, (info, result) in want.items():
+            _assert_same_result(arc.load(rid), result)
+            got = arc.info(rid)
+            assert (got.params, got.scalars, got.seed, got.spawn_key, got.provenance) == \
+                (info.params, info.scalars, info.seed, info.spawn_key, info.provenance)
+        _assert_same_result(arc.load(toy.run_id), toy.result)
+        assert arc.info(toy.run_id).params == toy.params
+        assert arc.info(failed.run_id).status == "failed"
+        assert arc.info(failed.run_id).error == "ValueError: asked to fail"
 
 
 def test_schema_4_stores_what_schema_3_stored(tmp_path):
