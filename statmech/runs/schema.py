@@ -47,10 +47,11 @@ included), without access/modification times, with every attribute and
 group in its object header. What a run costs (``rem``, ``M=6, samples=4,
 n_beta=10``: 1.39 kB of arrays; ``benchmarks/bench_scan.py``): 13.2 kB
 (overhead 11.8 kB), against 14.7 kB in schema 4 and 19.9 kB in schema 3. Most
-of it is one object header per netCDF variable (~320 bytes: dataspace,
-datatype, layout and values, ``long_name``, ``units``, ``DIMENSION_LIST``,
-its link; 16 of them), the JSON text (~2 kB) and the group's other
-attributes.
+of it is one object header per dataset (~320 bytes: dataspace, datatype,
+fill value, layout, ``long_name``, ``units``, ``DIMENSION_LIST``; 17 of
+them), HDF5's global heap (4.1 kB: the JSON text, 2.0 kB, and ~55
+variable-length strings and dimension-list entries with 16 bytes of header
+each) and the run group's header (1.7 kB: 18 attributes and 17 links).
 
 Checksums: ``checksum_meta`` is the BLAKE2b-128 digest of the attributes a
 run's listing is built from (experiment, status, parameters, seed, times,
@@ -325,7 +326,8 @@ def json_default(obj):
 
 
 def _json(value) -> str:
-    return json.dumps(value, default=json_default)  # insertion order: the experiment's order
+    """Compact JSON (schema 5; insertion order: the experiment's order)."""
+    return json.dumps(value, default=json_default, separators=(",", ":"))
 
 
 def _decode(value):
