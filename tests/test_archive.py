@@ -499,7 +499,7 @@ def test_damaged_data_and_attributes_are_named_never_a_traceback(tmp_path):
         victims["chunk"] = (records[1].run_id, ds.id.get_chunk_info(0).byte_offset + 100)
     # an attribute's text: the scalars_json of run 3 (its values are its own)
     raw = path.read_bytes()
-    where = raw.find(json.dumps(records[2].result.scalars).encode()[:40])
+    where = raw.find(json.dumps(records[2].result.scalars, separators=(",", ":")).encode()[:40])
     assert where > 0
     victims["attrs"] = (records[2].run_id, where + 20)
     _damage(path, victims["data"][1], b"\x7f" * 8)
