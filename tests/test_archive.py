@@ -377,6 +377,23 @@ def test_a_run_costs_its_data_plus_under_12_kb_with_its_links_in_its_group_heade
         assert arc.verify() == {r.run_id: "" for r in records}
 
 
+def test_without_hdf5s_c_library_run_groups_keep_dense_links_and_read_the_same(tmp_path, monkeypatch):
+    """Where :mod:`statmech.runs.hdf5_links` cannot reach HDF5 (not Linux), HDF5's default link storage."""
+    import statmech.runs.hdf5_links as hl
+    import statmech.runs.schema as sc
+
+    monkeypatch.setattr(hl, "link_settings", lambda: None)
+    monkeypatch.setattr(sc, "_LOW", None)
+    rec = _record(n=5)
+    path = _write(tmp_path / "a.h5", [rec])
+    with h5py.File(path, "r") as f:
+        assert not h5py.h5o.get_info(f["runs"][rec.run_id].id).hdr.mesg.present & (1 << 6)
+    with open_archive(path) as arc:
+        assert arc.verify() == {rec.run_id: ""}
+        _assert_same_result(arc.load(rec.run_id), rec.result)
+    monkeypatch.setattr(sc, "_LOW", None)  # the next writer finds the library again
+
+
 def test_a_changed_cf_attribute_fails_the_data_checksum(tmp_path):
     rec = _record(n=5)
     path = _write(tmp_path / "a.h5", [rec])

@@ -17,6 +17,7 @@ storage: the archive reads the same, ~1.2 kB bigger per run.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 
@@ -36,12 +37,22 @@ class LinkSettings:
         """Keep up to :data:`MAX_COMPACT_LINKS` links of groups made with ``gcpl`` in their header,
         and size that header for ``n_links`` names of ``name_length`` characters on average."""
         hid = ctypes.c_int64(gcpl.id)
-        if self._lib.H5Pset_link_phase_change(hid, ctypes.c_uint(MAX_COMPACT_LINKS),
-                                              ctypes.c_uint(MAX_COMPACT_LINKS - 1)) < 0:
-            raise RuntimeError("H5Pset_link_phase_change failed")
-        if self._lib.H5Pset_est_link_info(hid, ctypes.c_uint(min(n_links, 65535)),
-                                          ctypes.c_uint(min(name_length, 65535))) < 0:
-            raise RuntimeError("H5Pset_est_link_info failed")
+        with _h5py_lock():  # h5py serialises its own HDF5 calls with this lock
+            if self._lib.H5Pset_link_phase_change(hid, ctypes.c_uint(MAX_COMPACT_LINKS),
+                                                  ctypes.c_uint(MAX_COMPACT_LINKS - 1)) < 0:
+                raise RuntimeError("H5Pset_link_phase_change failed")
+            if self._lib.H5Pset_est_link_info(hid, ctypes.c_uint(min(n_links, 65535)),
+                                              ctypes.c_uint(min(name_length, 65535))) < 0:
+                raise RuntimeError("H5Pset_est_link_info failed")
+
+
+def _h5py_lock():
+    """h5py's global HDF5 lock (``h5py._objects.phil``), or no lock if h5py no longer has it."""
+    try:
+        from h5py._objects import phil
+    except ImportError:
+        return contextlib.nullcontext()
+    return phil
 
 
 def _loaded_hdf5_paths() -> list[str]:
@@ -59,8 +70,9 @@ def _same_library(lib) -> bool:
     from h5py import h5p
 
     probe = h5p.create(h5p.GROUP_CREATE)
-    if lib.H5Pset_attr_phase_change(ctypes.c_int64(probe.id), ctypes.c_uint(13), ctypes.c_uint(7)) < 0:
-        return False
+    with _h5py_lock():
+        if lib.H5Pset_attr_phase_change(ctypes.c_int64(probe.id), ctypes.c_uint(13), ctypes.c_uint(7)) < 0:
+            return False
     return tuple(probe.get_attr_phase_change()) == (13, 7)
 
 

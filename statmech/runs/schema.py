@@ -87,7 +87,7 @@ derive it each time), and writes the dimension-scale attributes
 ``H5DSattach_scale``, which rewrites them per attachment. A ``rem`` run
 creates about 80 HDF5 objects and attributes (schema 4: ~100; a bare write of
 its arrays: 12); measured back to back, schema 4 encodes in 0.74x the time of
-schema 3, and schema 5 in about the time of schema 4.
+schema 3, and schema 5 in ~0.84x the time of schema 4 (300 cheap ``rem`` runs).
 """
 
 from __future__ import annotations
