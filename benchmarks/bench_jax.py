@@ -34,7 +34,12 @@ outputs) are compared directly; the timed JAX runs with their own
 ``jax.random`` numbers are compared statistically (within standard errors).
 Every check prints its deviation, its tolerance and pass/FAIL.
 
-The final table gives statmech / JAX time ratios against the targets of
+The dense cases (``retrieve`` with fixed updates, ``empirical_posterior``)
+also run against plain PyTorch code (``matmul`` + ``softmax`` /
+``logsumexp``, MKL's GEMM) when ``torch`` is installed (``--no-torch`` leaves
+it out), checked the same way.
+
+The final table gives statmech / peer time ratios against the targets of
 issue 13: at most 0.8 with users' BLAS (``OPENBLAS_CORETYPE`` unset), at most
 1.0 with the pinned one (``OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512``).
 The OpenBLAS kernel threadpoolctl reports is printed first.
@@ -137,12 +142,12 @@ class Comparison:
         self.results = []  # (workload, statmech s, JAX s)
         self.checks = []  # (name, deviation, tolerance, passed)
 
-    def timing(self, workload, ours, peer):
+    def timing(self, workload, ours, peer, peer_name="JAX"):
         ratio = ours / peer
         met = "met" if ratio <= self.target else f"MISSED by {ratio / self.target:.2f}x"
-        self.results.append((workload, ours, peer, met))
-        self.table.add(Row("JAX peer", workload, ours, "JAX", peer,
-                           target=f"ours <= {self.target:.1f}x JAX ({self.setting})", met=met))
+        self.results.append((workload, ours, peer_name, peer, met))
+        self.table.add(Row(f"{peer_name} peer", workload, ours, peer_name, peer,
+                           target=f"ours <= {self.target:.1f}x {peer_name} ({self.setting})", met=met))
 
     def check(self, name, deviation, tolerance):
         passed = bool(deviation <= tolerance)
@@ -154,10 +159,10 @@ class Comparison:
         print()
         print(f"{TABLE_MARKER} ({self.setting}; {numpy_blas()}; "
               + ", ".join(f"{name}={os.environ.get(name, '(unset)')}" for name in BLAS_VARIABLES) + ")")
-        print(f"{'workload':<52} {'statmech s':>10} {'JAX s':>9} {'statmech/JAX':>13} "
+        print(f"{'workload':<52} {'statmech s':>10} {'peer':>7} {'peer s':>9} {'statmech/peer':>14} "
               f"{'target':>7}  met")
-        for workload, ours, peer, met in self.results:
-            print(f"{workload:<52} {ours:10.4f} {peer:9.4f} {ours / peer:13.2f} "
+        for workload, ours, peer_name, peer, met in self.results:
+            print(f"{workload:<52} {ours:10.4f} {peer_name:>7} {peer:9.4f} {ours / peer:14.2f} "
                   f"{self.target:6.1f}x  {met}")
         failed = [c[0] for c in self.checks if not c[3]]
         print(f"agreement checks: {len(self.checks) - len(failed)}/{len(self.checks)} passed"
@@ -166,6 +171,15 @@ class Comparison:
 
 def _ready(out):
     return jax.block_until_ready(out)
+
+
+def _torch():
+    """PyTorch if installed (the dense-case peer, issue 13 item 3), else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
 
 
 def _max_dev(a, b):
@@ -365,14 +379,21 @@ def run_w2(cmp, n, d, n_samples, n_times, repeats):
     per = np.asarray(values(jnp.asarray(nu), jnp.asarray(z))) / d
     # Round-off of the expanded squared distance: a few eps of |x|^2 + s^2|a|^2, over 2 Delta, per d.
     s, delta = process.s(times), process.delta(times)
-    size = (s[None, :] ** 2 * 4.0 * (data ** 2).sum(1).max() + delta[None, :] * 4.0 * d)
-    tol = float(np.max(16 * _eps(np.float64) * size / (2.0 * delta[None, :]))) / d
-    cmp.check(f"W2 n={n} d={d} shared draws: per-sample f^e", _max_dev(per, res.per_sample), tol)
+    size = s ** 2 * 4.0 * (data ** 2).sum(1).max() + delta * 4.0 * d
+    roundoff = 16 * _eps(np.float64) * size / (2.0 * delta) / d  # per time
+    cmp.check(f"W2 n={n} d={d} shared draws: per-sample f^e", _max_dev(per, res.per_sample),
+              float(roundoff.max()))
     timed_peer = own(jax.random.PRNGKey(seed), n_samples)
     med = interleaved_medians({"ours": ours, "jax": timed_peer}, repeats=repeats, warmup=1)
     f, f_se = (np.asarray(v) for v in timed_peer())
-    z_scores = np.abs(f - res.f) / np.sqrt(f_se ** 2 + res.f_se ** 2)
-    cmp.check(f"W2 own draws: max over {n_times} times of |df|/se (4 se)", float(z_scores.max()), 4.0)
+    # Independent draws: the two means differ by sampling noise (standard errors) plus
+    # each side's round-off. At the earliest times every sample's value is 0 up to
+    # round-off (the own point carries all the weight), so f and its standard error
+    # are themselves round-off and a bare z-score would compare noise with noise.
+    excess = np.maximum(np.abs(f - res.f) - 2.0 * roundoff, 0.0)
+    z_scores = excess / np.sqrt(f_se ** 2 + res.f_se ** 2)
+    cmp.check(f"W2 own draws: max over {n_times} times of (|df| - round-off)/se (4 se)",
+              float(z_scores.max()), 4.0)
     cmp.timing(f"W2 excess entropy n={n} d={d} M={n_samples} T={n_times}", med["ours"], med["jax"])
 
 
@@ -475,6 +496,20 @@ def _hopfield_peer(patterns, beta):
     return until_converged, fixed
 
 
+def _hopfield_torch_peer(torch, patterns, beta):
+    """PyTorch retrieval with a fixed number of updates: ``softmax(beta x Xi^T) Xi`` (matmul + softmax)."""
+    Xi = torch.from_numpy(patterns)
+
+    def fixed(cues, n_updates):
+        with torch.inference_mode():
+            x = torch.from_numpy(cues)
+            for _ in range(n_updates):
+                x = torch.softmax(beta * (x @ Xi.T), dim=1) @ Xi
+            return x.numpy()
+
+    return fixed
+
+
 def run_w4(cmp, P, N, B, repeats, tol=1e-8, max_iter=30, beta=1.0 / 16.0):
     for dtype in (np.float64, np.float32):
         xi, cues = retrieval_problem(dtype, P, N, B)
@@ -493,15 +528,23 @@ def run_w4(cmp, P, N, B, repeats, tol=1e-8, max_iter=30, beta=1.0 / 16.0):
         # Converged rows differ by at most the stopping tolerance (plus round-off).
         cmp.check(f"{name}: states", _max_dev(x, res.states),
                   2.0 * tol + 64 * _eps(dtype) * float(np.abs(res.states).max()))
-        # In float32 the change of a converging row is compared with a limit of
-        # round-off size (4 eps |x|): a row may stop one update earlier or later.
-        cmp.check(f"{name}: max |iterations difference|", _max_dev(iters, res.iterations),
-                  0.0 if dtype == np.float64 else 1.0)
+        if dtype == np.float64:
+            cmp.check(f"{name}: max |iterations difference|", _max_dev(iters, res.iterations), 0.0)
+        else:
+            # In float32 the stopping test compares a change that has shrunk to
+            # round-off with a limit of round-off size (4 eps |x|), and each side's
+            # change carries its own GEMM's rounding: where a row converges slowly
+            # (contraction rate near 1) the update at which it stops is not fixed by
+            # the mathematics, only by the rounding. The states check above bounds
+            # what that can change; the counts are printed, not tested.
+            differ = np.asarray(iters) != np.asarray(res.iterations)
+            print(f"  info  {name}: iteration counts differ in {int(differ.sum())} of {differ.size} "
+                  f"rows (max {_max_dev(iters, res.iterations):.0f}; float32 stopping at round-off)")
         med = interleaved_medians({"ours": ours, "jax": peer}, repeats=repeats, warmup=1)
         cmp.timing(f"W4 retrieve P={P} N={N} B={B} {_bits(dtype)}", med["ours"], med["jax"])
 
 
-def run_updates(cmp, P, N, B, repeats, n_updates=10):
+def run_updates(cmp, P, N, B, repeats, n_updates=10, torch=None):
     for beta, label in ((0.02, "0.02"), (1.0 / 16.0, "1/16")):
         for dtype in (np.float64, np.float32):
             xi, cues = retrieval_problem(dtype, P, N, B)
@@ -514,16 +557,22 @@ def run_updates(cmp, P, N, B, repeats, n_updates=10):
             def peer():
                 return _ready(fixed(x0, n_updates))
 
+            peers = {"jax": peer}
+            if torch is not None:
+                torch_fixed = _hopfield_torch_peer(torch, xi, beta)
+                peers["torch"] = lambda: torch_fixed(cues, n_updates)
             res = ours()
-            x = np.asarray(peer())
             # tol=0 stops a row early only at an exact fixed point, where the
             # remaining updates change nothing: the same states either way.
             name = f"retrieve {n_updates} updates beta={label} {_bits(dtype)}"
-            cmp.check(f"{name}: states |dx|/max|x|",
-                      _max_dev(x, res.states) / float(np.abs(res.states).max()),
-                      64 * n_updates * _eps(dtype))
-            med = interleaved_medians({"ours": ours, "jax": peer}, repeats=repeats, warmup=1)
+            for peer_name, call in peers.items():
+                cmp.check(f"{name} ({peer_name}): states |dx|/max|x|",
+                          _max_dev(np.asarray(call()), res.states) / float(np.abs(res.states).max()),
+                          64 * n_updates * _eps(dtype))
+            med = interleaved_medians({"ours": ours, **peers}, repeats=repeats, warmup=1)
             cmp.timing(f"{name}", med["ours"], med["jax"])
+            if torch is not None:
+                cmp.timing(f"{name}", med["ours"], med["torch"], "PyTorch")
 
 
 # --------------------------------------------------------------------------
@@ -555,10 +604,36 @@ def _posterior_peer(data):
     return posterior
 
 
-def run_posterior(cmp, n, d, B, repeats):
+def _posterior_torch_peer(torch, data):
+    """PyTorch posterior outputs at ``(s, Delta)``: the same formulas as :func:`_posterior_peer`."""
+    A = torch.from_numpy(data)
+    n, d = data.shape
+    sqnorm = (A * A).sum(dim=1)
+
+    def posterior(x, s_t, delta_t):
+        with torch.inference_mode():
+            x = torch.from_numpy(x)
+            logits = (s_t * (x @ A.T) - (0.5 * s_t * s_t) * sqnorm) / delta_t
+            log_z = torch.logsumexp(logits, dim=1)
+            w = torch.exp(logits - log_z[:, None])
+            denoiser = w @ A
+            xsq = (x * x).sum(dim=1)
+            log_zn = log_z - math.log(n)
+            free = -delta_t * log_zn
+            out = dict(score=(s_t * denoiser - x) / delta_t, denoiser=denoiser,
+                       log_density=log_zn - xsq / (2.0 * delta_t) - 0.5 * d * math.log(2.0 * math.pi * delta_t),
+                       free_energy=free, free_energy_reg=free + 0.5 * xsq,
+                       participation=(w * w).sum(dim=1), nearest=torch.argmax(logits, dim=1))
+            return {key: value.numpy() for key, value in out.items()}
+
+    return posterior
+
+
+def run_posterior(cmp, n, d, B, repeats, torch=None):
     process = ou_process()
     data = gaussian_mixture(n, d, seed=1).data
     posterior = _posterior_peer(data)
+    torch_posterior = _posterior_torch_peer(torch, data) if torch is not None else None
     rng = np.random.default_rng(6)
     nu, z = rng.integers(0, n, B), rng.standard_normal((B, d))
     for t in (0.5, 2.0, 5.0):
@@ -572,18 +647,28 @@ def run_posterior(cmp, n, d, B, repeats):
         def peer():
             return _ready(posterior(xj, s_t, delta_t))
 
+        timed = {"ours": ours, "jax": peer}
+        if torch is not None:
+            timed["torch"] = lambda: torch_posterior(x, s_t, delta_t)
         res = ours()
-        out = {key: np.asarray(v) for key, v in peer().items()}
         name = f"empirical_posterior t={t:g}"
-        for key in ("score", "denoiser", "log_density", "free_energy", "free_energy_reg",
-                    "participation"):
-            ref = getattr(res, key)
-            # Round-off of the logits (a few eps of |x|^2 + s^2 |a|^2, over Delta) carried to each output.
-            scale = float(np.abs(ref).max()) * (1.0 + float((x ** 2).sum(1).max()) / delta_t)
-            cmp.check(f"{name}: {key}", _max_dev(out[key], ref), 64 * _eps(np.float64) * scale)
-        cmp.check(f"{name}: nearest differs (count)", float(np.sum(out["nearest"] != res.nearest)), 0.0)
-        med = interleaved_medians({"ours": ours, "jax": peer}, repeats=repeats, warmup=1)
+        for peer_name, call in timed.items():
+            if peer_name == "ours":
+                continue
+            out = {key: np.asarray(v) for key, v in call().items()}
+            for key in ("score", "denoiser", "log_density", "free_energy", "free_energy_reg",
+                        "participation"):
+                ref = getattr(res, key)
+                # Round-off of the logits (a few eps of |x|^2 + s^2 |a|^2, over Delta) carried to each output.
+                scale = float(np.abs(ref).max()) * (1.0 + float((x ** 2).sum(1).max()) / delta_t)
+                cmp.check(f"{name} ({peer_name}): {key}", _max_dev(out[key], ref),
+                          64 * _eps(np.float64) * scale)
+            cmp.check(f"{name} ({peer_name}): nearest differs (count)",
+                      float(np.sum(out["nearest"] != res.nearest)), 0.0)
+        med = interleaved_medians(timed, repeats=repeats, warmup=1)
         cmp.timing(f"{name} n={n} d={d} B={B}", med["ours"], med["jax"])
+        if torch is not None:
+            cmp.timing(f"{name} n={n} d={d} B={B}", med["ours"], med["torch"], "PyTorch")
 
 
 # --------------------------------------------------------------------------
@@ -592,7 +677,7 @@ def run_posterior(cmp, n, d, B, repeats):
 
 
 def run(table: Table, *, quick: bool = False, repeats: int = 3, sizes: str = "default",
-        only=WORKLOADS) -> Comparison:
+        only=WORKLOADS, torch_peer: bool = True) -> Comparison:
     """Time statmech against its JAX peers, check their agreement, add rows to ``table``.
 
     Parameters
@@ -616,6 +701,7 @@ def run(table: Table, *, quick: bool = False, repeats: int = 3, sizes: str = "de
         raise ImportError("bench_jax needs JAX: pip install 'jax[cpu]' (the bench extra)")
     cfg = QUICK if quick else FULL
     cmp = Comparison(table)
+    torch = _torch() if torch_peer else None
     if "w1" in only:
         n, d, B, K = cfg["w1"]
         run_w1(cmp, gaussian_mixture(n, d, seed=1).data, f"n={n} d={d} B={B} K={K}", B, K, repeats)
@@ -631,10 +717,10 @@ def run(table: Table, *, quick: bool = False, repeats: int = 3, sizes: str = "de
     if "w4" in only:
         run_w4(cmp, *cfg["w4"], repeats)
     if "update" in only:
-        run_updates(cmp, *cfg["w4"], repeats)
+        run_updates(cmp, *cfg["w4"], repeats, torch=torch)
     if "posterior" in only:
         n, d, B = cfg["w4"]
-        run_posterior(cmp, n, d, B, repeats)
+        run_posterior(cmp, n, d, B, repeats, torch=torch)
     return cmp
 
 
@@ -680,6 +766,8 @@ def main(argv=None) -> int:
                         help="mnist: add W1 at n=60000, d=784 (MNIST-shaped synthetic data)")
     parser.add_argument("--only", default=",".join(WORKLOADS),
                         help=f"comma-separated workloads among {','.join(WORKLOADS)}")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave out the PyTorch peer of the dense cases (used when installed)")
     parser.add_argument("--both-blas", action="store_true",
                         help="run twice: environment as it is, and the other OpenBLAS setting")
     args = parser.parse_args(argv)
@@ -697,7 +785,8 @@ def main(argv=None) -> int:
     print(f"jax {jax.__version__} ({jax.devices()[0].platform}), numpy {np.__version__}, "
           f"{os.cpu_count()} cpus", flush=True)
     table = Table()
-    cmp = run(table, quick=args.quick, repeats=args.repeats, sizes=args.sizes, only=only)
+    cmp = run(table, quick=args.quick, repeats=args.repeats, sizes=args.sizes, only=only,
+              torch_peer=not args.no_torch)
     table.print()
     cmp.print()
     return 0 if all(check[3] for check in cmp.checks) else 1

@@ -1,6 +1,6 @@
 """The archive's layout and its codec: one run record to and from one HDF5 group.
 
-Layout (schema version 4)
+Layout (schema version 5)
 -------------------------
 ``/`` attributes ``format = "statmech-archive"``, ``schema_version``,
 ``created`` (ISO-8601 UTC) and ``creator``. Each run is the group
@@ -13,50 +13,59 @@ Layout (schema version 4)
   ``seed_spawn_key`` (JSON list), ``started`` and ``finished`` (ISO-8601 UTC),
   ``provenance_json`` (versions of statmech, numba, numpy, scipy, h5py, HDF5,
   Python, host, git commit: :mod:`statmech.runs.provenance`),
-  ``scalars_json`` (the scalar summaries, typed and in order) and each scalar
-  summary as ``scalar_<name>``, ``attrs_json`` (the result's extra metadata),
-  ``layout_json`` (``"schema": 4``, which datasets are arrays with which
-  dimensions, which are coordinates, and the symbols of the labels), and two
-  checksums (below);
+  ``scalars_json`` (the scalar summaries, typed and in order),
+  ``attrs_json`` (the result's extra metadata), ``layout_json`` (``"schema":
+  5``, which datasets are arrays with which dimensions, which are
+  coordinates, and the symbols of the labels), and two checksums (below);
 - datasets: every named dimension is an HDF5 dimension scale (holding its
   coordinate values, or, for a dimension without coordinates, the netCDF-4
   "dimension but not a variable" marker), every array is a dataset with its
-  dimensions attached, and every scalar summary is also a 0-d dataset.
+  dimensions attached. The scalar summaries are four variables over the
+  dimension ``summary`` (:data:`SUMMARY_VARIABLES`): its coordinate holds
+  their names, ``summary_value`` their values as float64 (NaN for text; the
+  typed values are ``scalars_json``), ``summary_long_name`` and
+  ``summary_units`` the CF ``long_name`` and ``units`` of each (text).
   Datasets under 16 KiB use HDF5's compact layout (their values inside their
   object header, which HDF5 checksums); bigger ones are chunked, shuffled,
   gzip-compressed and carry HDF5's ``fletcher32`` checksum. Every coordinate,
-  array and scalar dataset carries the CF-convention attributes ``long_name``
-  (what it is, in words) and ``units`` (``"1"`` for a pure number; left out
-  when unknown), from the result's labels (:mod:`statmech.runs.quantities`),
-  as fixed-length UTF-8 text (netCDF's ``NC_CHAR``). So
-  ``xarray.open_dataset(path, engine="h5netcdf",
-  group="runs/<run_id>")`` gives named dimensions and coordinates, its
-  ``.plot()`` and netCDF tools (``ncdump -h``) label every variable, and
-  plain h5py reads everything too. A label is stored once: its words and
-  unit in the CF attributes, its symbol (and a unit the CF spelling would
-  not give back, ``"1"``) in ``layout_json``.
+  array and summary variable carries the CF-convention attribute
+  ``long_name`` (what it is, in words) and, where one unit applies,
+  ``units`` (``"1"`` for a pure number; left out when unknown), from the
+  result's labels (:mod:`statmech.runs.quantities`), as fixed-length UTF-8
+  text (netCDF's ``NC_CHAR``). So ``xarray.open_dataset(path,
+  engine="h5netcdf", group="runs/<run_id>")`` gives named dimensions and
+  coordinates (``ds.summary_value.sel(summary="beta_c_theory")``), its
+  ``.plot()`` and netCDF tools (``ncdump``) label every variable, and plain
+  h5py reads everything too. A label is stored once: its words and unit in
+  the CF attributes (or the summary variables), its symbol (and a unit the CF
+  spelling would not give back, ``"1"``) in ``layout_json``.
 
 Files are written with HDF5's 1.8 format bounds (:data:`FILE_LIBVER`:
 version-2 object headers, readable by HDF5 1.8 and later, netCDF-C
-included), without access/modification times, with every attribute of a run
-group in its object header. What a run costs (``rem``, 21 variables, 1.4 kB
-of values; ``benchmarks/bench_scan.py``): ~14.7 kB, against ~19.9 kB in
-schema 3. Most of it is one object header per netCDF variable (~300 bytes:
-dataspace, datatype, layout and values, ``long_name``, ``units``,
-``DIMENSION_LIST``), the group's links (~1.9 kB) and attributes (~1.9 kB),
-and the JSON text (~2.3 kB).
+included), without access/modification times, with every attribute and
+(where :mod:`statmech.runs.hdf5_links` reaches HDF5) every link of a run
+group in its object header. What a run costs (``rem``, ``M=6, samples=4,
+n_beta=10``: 1.39 kB of arrays; ``benchmarks/bench_scan.py``): 13.2 kB
+(overhead 11.8 kB), against 14.7 kB in schema 4 and 19.9 kB in schema 3. Most
+of it is one object header per dataset (~320 bytes: dataspace, datatype,
+fill value, layout, ``long_name``, ``units``, ``DIMENSION_LIST``; 17 of
+them), HDF5's global heap (4.1 kB: the JSON text, 2.0 kB, and ~55
+variable-length strings and dimension-list entries with 16 bytes of header
+each) and the run group's header (1.7 kB: 18 attributes and 17 links).
 
 Checksums: ``checksum_meta`` is the BLAKE2b-128 digest of the attributes a
 run's listing is built from (experiment, status, parameters, seed, times,
 provenance, scalars, metadata, layout), ``checksum_data`` that of every
-dataset's dtype, shape and bytes (schemas 3 and 4: and its ``long_name`` and
-``units``) and of the per-parameter and per-scalar attributes. Readers
+dataset's dtype, shape and bytes (schemas 3 to 5: and its ``long_name`` and
+``units``) and of the per-parameter (schemas 2 to 4: and per-scalar) attributes. Readers
 verify the first whenever they list a run and the second whenever they load
 it; a mismatch, or any HDF5 error while reading a run (a version-2 object
 header failing HDF5's own checksum, a chunk failing ``fletcher32``), raises
 :class:`~statmech.runs.errors.DamagedRunError` naming the run.
 
-Schema 3 (issue 12) is schema 4 with version-1 object headers, contiguous
+Schema 4 is schema 5 with each scalar summary as a 0-d variable (with its
+CF attributes) and as a group attribute ``scalar_<name>``, and run groups'
+links in dense storage. Schema 3 (issue 12) is schema 4 with version-1 object headers, contiguous
 small datasets, times, and each label ``[label, symbol, unit]`` in
 ``layout_json["labels"]`` (which also lists the scalar datasets). Schema 2
 (statmech before issue 12) is schema 3 without the labels: no
@@ -75,9 +84,10 @@ Encoding uses h5py's low-level API, with property lists, dataspaces and
 datatypes made once and the memory type of every write given (h5py would
 derive it each time), and writes the dimension-scale attributes
 (``DIMENSION_LIST``, ``REFERENCE_LIST``) once each instead of through
-``H5DSattach_scale``, which rewrites them per attachment. A run still
-creates about 100 HDF5 objects and attributes (a bare write of its arrays:
-12); measured back to back, schema 4 encodes in 0.74x the time of schema 3.
+``H5DSattach_scale``, which rewrites them per attachment. A ``rem`` run
+creates about 80 HDF5 objects and attributes (schema 4: ~100; a bare write of
+its arrays: 12); measured back to back, schema 4 encodes in 0.74x the time of
+schema 3, and schema 5 in ~0.84x the time of schema 4 (300 cheap ``rem`` runs).
 """
 
 from __future__ import annotations
@@ -116,7 +126,7 @@ __all__ = [
 ]
 
 FORMAT = "statmech-archive"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 STATUS_COMPLETE = "complete"
 STATUS_FAILED = "failed"
@@ -127,9 +137,20 @@ STATUS_DAMAGED = "damaged"
 #: (h5netcdf and netCDF-C recognise the prefix).
 _NC_DIM_ONLY = "This is a netCDF dimension but not a netCDF variable."
 
-#: Scalar summaries are group attributes named ``scalar_<name>`` (and all of them, typed and
-#: in order, are in ``scalars_json``).
+#: Schemas 2 to 4: scalar summaries are also group attributes named ``scalar_<name>``.
 SCALAR_PREFIX = "scalar_"
+#: Schema 5: the scalar summaries as netCDF variables over one dimension (its coordinate holds
+#: their names): values, and the CF ``long_name`` and ``units`` of each.
+SUMMARY_DIM = "summary"
+SUMMARY_VALUE, SUMMARY_LONG_NAME, SUMMARY_UNITS = "summary_value", "summary_long_name", "summary_units"
+SUMMARY_VARIABLES = (SUMMARY_DIM, SUMMARY_VALUE, SUMMARY_LONG_NAME, SUMMARY_UNITS)
+#: The labels of those variables themselves.
+SUMMARY_QUANTITIES = {
+    SUMMARY_DIM: Quantity("scalar summary", "", ""),
+    SUMMARY_VALUE: Quantity("value of the scalar summary (units: summary_units; NaN for text)", "", ""),
+    SUMMARY_LONG_NAME: Quantity("what the scalar summary is (CF long_name)", "", ""),
+    SUMMARY_UNITS: Quantity("units of the scalar summary (CF units; empty when unknown)", "", ""),
+}
 
 #: Arrays at least this big are chunked and compressed (smaller ones would grow).
 COMPRESS_BYTES = 16 * 1024
@@ -305,7 +326,8 @@ def json_default(obj):
 
 
 def _json(value) -> str:
-    return json.dumps(value, default=json_default)  # insertion order: the experiment's order
+    """Compact JSON (schema 5; insertion order: the experiment's order)."""
+    return json.dumps(value, default=json_default, separators=(",", ":"))
 
 
 def _decode(value):
@@ -324,14 +346,6 @@ def _stored_array(arr) -> tuple[np.ndarray, bool]:
     if arr.dtype.kind in "UOS":
         return np.asarray([str(v) for v in arr.reshape(-1)], dtype=object).reshape(arr.shape), False
     return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("=")), False
-
-
-def _stored_scalar(value) -> np.ndarray:
-    """A scalar summary as a 0-d array to store (text as a 0-d object array, bools as uint8)."""
-    if isinstance(value, str):
-        return np.array(value, dtype=object)
-    data = np.asarray(value)
-    return data.astype(np.uint8) if data.dtype == np.bool_ else data.astype(data.dtype.newbyteorder("="))
 
 
 # -- checksums -----------------------------------------------------------------------------------------
@@ -421,6 +435,9 @@ class _LowLevel:
         self.gcpl = h5p.create(h5p.GROUP_CREATE)
         self.gcpl.set_obj_track_times(False)
         self.gcpl.set_attr_phase_change(_MAX_COMPACT_ATTRS, _MAX_COMPACT_ATTRS - 1)
+        from statmech.runs.hdf5_links import link_settings
+
+        self.link_settings = link_settings()
         self.dcpl_compact = h5p.create(h5p.DATASET_CREATE)
         self.dcpl_compact.set_obj_track_times(False)
         self.dcpl_compact.set_layout(h5d.COMPACT)
@@ -452,7 +469,12 @@ class _LowLevel:
             sid = self.spaces[shape] = self.h5s.create_simple(shape)
         return sid
 
-    def group(self, parent_id, name: str):
+    def group(self, parent_id, name: str, links: Iterable[str] = ()):
+        """A group; its ``links`` (the names it will hold) kept in its object header where
+        :mod:`statmech.runs.hdf5_links` reaches HDF5."""
+        links = list(links)
+        if self.link_settings is not None and links:
+            self.link_settings.apply(self.gcpl, len(links), -(-sum(map(len, links)) // len(links)))
         return self.h5g.create(parent_id, name.encode(), gcpl=self.gcpl)
 
     def attr(self, gid, name: str, value) -> None:
@@ -566,16 +588,16 @@ def _quantities(result: ExperimentResult) -> dict[str, Quantity]:
 
 
 def encode_layout(result: ExperimentResult | None, quantities: Mapping[str, Quantity]) -> dict:
-    """``layout_json`` of a result (schema 4): arrays with dims, coordinates, dim sizes, bool arrays,
+    """``layout_json`` of a result (schema 5): arrays with dims, coordinates, bool arrays (schema 4 also
+    the dimension sizes, which the datasets' shapes give),
     and what the CF attributes do not hold of the labels: the symbols, and the units that
     :func:`~statmech.runs.quantities.cf_units` does not give back exactly (a unit spelled ``"1"``)."""
     if result is None:
-        return {"schema": 4}
+        return {"schema": SCHEMA_VERSION}
     layout = {
-        "schema": 4,
+        "schema": SCHEMA_VERSION,
         "arrays": {name: list(dims) for name, (dims, _) in result.arrays.items()},
         "coords": [dim for dim in result.dims() if dim in result.coords],
-        "dims": result.dims(),
         "bool": [name for name, (_, arr) in result.arrays.items() if np.asarray(arr).dtype == np.bool_],
     }
     symbols = {name: q.symbol for name, q in quantities.items() if q.symbol}
@@ -596,8 +618,22 @@ def _write_cf(dsid, name: str, quantity: Quantity, cf: list) -> None:
     cf.append((name, long_name, units))
 
 
+def _summary_data(scalars: Mapping[str, Any], quantities: Mapping[str, Quantity]) -> dict[str, np.ndarray]:
+    """Schema 5's summary variables: the scalars' names, values (float64; NaN for text) and CF labels."""
+    names = list(scalars)
+    values = np.array([float(v) if isinstance(v, (bool, int, float, np.number)) else np.nan
+                       for v in scalars.values()], dtype=np.float64)
+    labels = [_cf_values(quantities[name]) for name in names]
+    return {
+        SUMMARY_DIM: np.array(names, dtype=object),
+        SUMMARY_VALUE: values,
+        SUMMARY_LONG_NAME: np.array([long_name for long_name, _ in labels], dtype=object),
+        SUMMARY_UNITS: np.array([units for _, units in labels], dtype=object),
+    }
+
+
 def write_run(parent, record: RunRecord):
-    """Write ``record`` as the group ``parent/<run_id>`` (schema 4). Returns the group."""
+    """Write ``record`` as the group ``parent/<run_id>`` (schema 5). Returns the group."""
     low = _low()
     result = record.result
     scalars = (
@@ -621,10 +657,16 @@ def write_run(parent, record: RunRecord):
         "layout_json": json.dumps(encode_layout(result, quantities), separators=(",", ":")),
     }
     derived = {name: _attr_value(value) for name, value in record.params.items()}
-    derived.update({SCALAR_PREFIX + name: _attr_value(value) for name, value in scalars.items()})
     datasets: list[tuple[str, np.ndarray]] = []
     cf: list[tuple[str, str, str]] = []
-    gid = low.group(parent.id, record.run_id)
+    links = [] if result is None else [*result.dims(), *result.arrays]
+    if scalars:
+        taken = sorted(set(SUMMARY_VARIABLES) & set(links))
+        if taken:
+            raise ValueError(f"run {record.run_id}: the result names {taken} are the archive's own "
+                             f"(schema {SCHEMA_VERSION} stores the scalar summaries as {list(SUMMARY_VARIABLES)})")
+        links += SUMMARY_VARIABLES
+    gid = low.group(parent.id, record.run_id, links)
     try:
         if result is not None:
             ids, attached = {}, []
@@ -645,11 +687,17 @@ def write_run(parent, record: RunRecord):
                     attached += low.attach_scales(dsid, [ids[dim] for dim in dims])
                 _write_cf(dsid, name, quantities[name], cf)
                 datasets.append((name, data))
+            if scalars:
+                for name, data in _summary_data(scalars, quantities).items():
+                    dsid = low.dataset(gid, name, data)
+                    if name == SUMMARY_DIM:
+                        low.h5ds.set_scale(dsid, name.encode())
+                        ids[name] = dsid
+                    else:
+                        attached += low.attach_scales(dsid, [ids[SUMMARY_DIM]])
+                    _write_cf(dsid, name, SUMMARY_QUANTITIES[name], cf)
+                    datasets.append((name, data))
             low.write_reference_lists(attached)
-            for name, value in scalars.items():
-                data = _stored_scalar(value)
-                _write_cf(low.dataset(gid, name, data), name, quantities[name], cf)
-                datasets.append((name, data))
         for name, value in meta.items():
             if name == "error" and not value:
                 continue
@@ -780,7 +828,10 @@ def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
         schema = _layout_schema(layout)
         coords = {dim: group[dim] for dim in layout["coords"]}
         arrays = {name: group[name] for name in layout["arrays"]}
-        scalar_names = list(layout["scalars"] if schema == 3 else info.scalars) if schema >= 3 else []
+        if schema >= 5:
+            scalar_names = list(SUMMARY_VARIABLES) if info.scalars else []
+        else:
+            scalar_names = list(layout["scalars"] if schema == 3 else info.scalars) if schema >= 3 else []
         scalars = {name: group[name] for name in scalar_names}
         cf = {name: _cf_attrs(ds) for name, ds in (*coords.items(), *arrays.items(), *scalars.items())} \
             if schema >= 3 else {}
@@ -788,7 +839,9 @@ def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
         arrays = {name: (tuple(layout["arrays"][name]), _load_dataset(ds)) for name, ds in arrays.items()}
         if verify:
             derived = {name: _decode(attrs[name]) for name in info.params}
-            derived.update({SCALAR_PREFIX + name: _decode(attrs[SCALAR_PREFIX + name]) for name in info.scalars})
+            if schema < 5:
+                derived.update({SCALAR_PREFIX + name: _decode(attrs[SCALAR_PREFIX + name])
+                                for name in info.scalars})
             datasets = [(dim, coords[dim]) for dim in layout["coords"]]
             datasets += [(name, arrays[name][1]) for name in layout["arrays"]]
             datasets += [(name, _load_dataset(ds)) for name, ds in scalars.items()]
@@ -804,6 +857,11 @@ def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
         if schema == 3:
             labels = {name: Quantity(*value) for name, value in layout["labels"].items()}
         else:
+            if schema >= 5:
+                cf = {name: value for name, value in cf.items() if name not in SUMMARY_VARIABLES}
+                if info.scalars:
+                    entries = zip(_load_dataset(scalars[SUMMARY_LONG_NAME]), _load_dataset(scalars[SUMMARY_UNITS]))
+                    cf.update(zip(info.scalars, entries))
             symbols, units = layout.get("symbols", {}), layout.get("units", {})
             labels = {name: Quantity(long_name, symbols.get(name, ""), units.get(name, unit_from_cf(cf_unit)))
                       for name, (long_name, cf_unit) in cf.items()}
@@ -847,7 +905,7 @@ def _dim_name_v1(ds, axis: int) -> str:
 
 
 def run_schema(group) -> int:
-    """The schema a run group was written with: 1, 2, 3 or 4."""
+    """The schema a run group was written with: 1 to 5."""
     attrs = group.attrs
     if "layout_json" not in attrs:
         return 1
