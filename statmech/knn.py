@@ -55,9 +55,9 @@ for :func:`knn` (which reads the training set only once).
 
 Threads: the queries are cut into equal tasks (:func:`query_tasks`), as many
 per thread. Each of the search's threads multiplies a task's rows by the
-training blocks on one BLAS thread (threadpoolctl limits BLAS to one thread
-while searches run) and scans each product right after it, while it is in
-cache. No product is handed between threads and no BLAS thread spins next to
+training blocks on one BLAS thread (BLAS is held at one thread while searches
+run, by the run system's :func:`statmech.runs.threads.single_threaded_blas`)
+and scans each product right after it, while it is in cache. No product is handed between threads and no BLAS thread spins next to
 a scan; the threads meet only once per chunk of training rows.
 """
 
@@ -65,17 +65,16 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from statmech._fastexp import cast_like
 from statmech._numba import kernel, ordered_kernel
 from statmech.memory import check_memory
+from statmech.runs.threads import single_threaded_blas
 from statmech._validation import as_float_array, as_float_dtype, as_int, check_same
 
 __all__ = ["Neighbours", "KNNIndex", "knn", "squared_distance", "candidate_margin"]
@@ -376,7 +375,7 @@ class _Search:
         self._pool = ThreadPoolExecutor(self._threads) if self._threads > 1 else None
         # Several threads each run BLAS on one thread: their products need no
         # hand-off, and no BLAS thread spins next to a scan.
-        self._blas = _single_threaded_blas() if self._pool is not None else contextlib.nullcontext()
+        self._blas = single_threaded_blas() if self._pool is not None else contextlib.nullcontext()
 
     def __enter__(self):
         self._blas.__enter__()
@@ -441,29 +440,6 @@ class _Search:
 
     def result(self) -> Neighbours:
         return Neighbours(distances=np.sqrt(self.best_dist), indices=self.best_index)
-
-
-_BLAS_LOCK = threading.Lock()
-_BLAS_USERS = 0
-_BLAS_LIMIT = None
-
-
-@contextlib.contextmanager
-def _single_threaded_blas():
-    """BLAS on one thread while at least one search runs (threadpoolctl; nested searches share it)."""
-    global _BLAS_USERS, _BLAS_LIMIT
-    with _BLAS_LOCK:
-        if _BLAS_USERS == 0:
-            _BLAS_LIMIT = threadpool_limits(1, user_api="blas")
-        _BLAS_USERS += 1
-    try:
-        yield
-    finally:
-        with _BLAS_LOCK:
-            _BLAS_USERS -= 1
-            if _BLAS_USERS == 0:
-                _BLAS_LIMIT.restore_original_limits()
-                _BLAS_LIMIT = None
 
 
 def centred(rows, centre, dtype):
