@@ -324,10 +324,10 @@ def test_check_and_verify_find_damaged_runs_and_show_names_them(tmp_path, capsys
     for n in (3, 4, 5):
         assert main(["run", "toy", "-p", f"n={n}", "-o", str(out)]) == 0
     assert main(["check", str(out)]) == 0
-    assert "all 3 runs sound (schema 5)" in capsys.readouterr().out
+    assert "all 3 runs sound (schema 6)" in capsys.readouterr().out
     with open_archive(out) as arc:
         victim = arc.runs(n=4)[0].run_id
-        offset = compact_data_offset(out, arc.file["runs"][victim]["k"])
+        offset = compact_data_offset(out, arc.file["runs"][victim]["x"])  # the run's own draws
     with open(out, "r+b") as handle:  # overwrite the values of one of its datasets (in its object header)
         handle.seek(offset)
         handle.write(b"\xff" * 8)

@@ -111,6 +111,7 @@ class Archive:
             raise
         self._file = f
         self._infos: dict[str, RunInfo] | None = None
+        self._shared_reads: dict = {}  # what runs share (schema 6), read once: see statmech.runs.schema
         return self
 
     def close(self) -> None:
@@ -186,7 +187,7 @@ class Archive:
                                             error=f"its group cannot be opened ({type(exc).__name__}: {exc})")
                     continue
                 try:
-                    infos[run_id] = read_info(group)
+                    infos[run_id] = read_info(group, cache=self._shared_reads)
                 except DamagedRunError as exc:
                     infos[run_id] = _damaged_info(group, run_id, exc.reason)
             self._infos = dict(sorted(infos.items(), key=lambda kv: (kv[1].finished, kv[0])))
@@ -235,17 +236,17 @@ class Archive:
 
     def info(self, run_id: str) -> RunInfo:
         """Attributes of one run (``run_id`` may be a unique prefix); a damaged run raises :class:`DamagedRunError`."""
-        return read_info(self._group(run_id))
+        return read_info(self._group(run_id), cache=self._shared_reads)
 
     def load(self, run_id: str) -> ExperimentResult:
         """The arrays, coordinates, scalars and attrs of one complete run (checksums verified)."""
         group = self._group(run_id)
-        info = read_info(group)
+        info = read_info(group, cache=self._shared_reads)
         if info.status != STATUS_COMPLETE:
             raise ArchiveError(
                 f"run {info.run_id} has status {info.status!r} ({info.error}); it holds no result"
             )
-        return read_result(group)
+        return read_result(group, cache=self._shared_reads)
 
     def run_schema(self, run_id: str) -> int:
         """The schema a run was written with (1, 2 or 3; 0 if its attributes cannot be read)."""
@@ -306,7 +307,7 @@ class Archive:
                 out[run_id] = info.error
             else:
                 try:
-                    out[run_id] = verify_run(self._group(run_id))
+                    out[run_id] = verify_run(self._group(run_id), self._shared_reads)
                 except DamagedRunError as exc:
                     out[run_id] = exc.reason
             if progress is not None:

@@ -86,6 +86,7 @@ RESERVED_NAMES = frozenset(
         "finished",
         "run_id",
         "scalars_json",
+        "nonfloat_scalars_json",
         "attrs_json",
         "provenance_json",
         "schema_version",

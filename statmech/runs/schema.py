@@ -1,29 +1,34 @@
 """The archive's layout and its codec: one run record to and from one HDF5 group.
 
-Layout (schema version 5)
+Layout (schema version 6)
 -------------------------
 ``/`` attributes ``format = "statmech-archive"``, ``schema_version``,
 ``created`` (ISO-8601 UTC) and ``creator``. Each run is the group
-``/runs/<run_id>`` with
+``/runs/<run_id>``; what runs share is stored once in ``/shared`` and
+hard-linked into every run group that uses it (:mod:`statmech.runs.shared`:
+every reader sees each run group whole). A run group holds
 
 - attributes: ``experiment``, ``status`` (``"complete"`` or ``"failed"``),
   ``error`` (failed runs only), every parameter as a scalar attribute
   (booleans as 0/1: HDF5 has no portable bool) plus ``params_json`` (the exact
   typed values), ``seed`` (the seed-sequence entropy, int64),
   ``seed_spawn_key`` (JSON list), ``started`` and ``finished`` (ISO-8601 UTC),
-  ``provenance_json`` (versions of statmech, numba, numpy, scipy, h5py, HDF5,
-  Python, host, git commit: :mod:`statmech.runs.provenance`),
-  ``scalars_json`` (the scalar summaries, typed and in order),
-  ``attrs_json`` (the result's extra metadata), ``layout_json`` (``"schema":
-  5``, which datasets are arrays with which dimensions, which are
-  coordinates, and the symbols of the labels), and two checksums (below);
-- datasets: every named dimension is an HDF5 dimension scale (holding its
-  coordinate values, or, for a dimension without coordinates, the netCDF-4
-  "dimension but not a variable" marker), every array is a dataset with its
-  dimensions attached. The scalar summaries are four variables over the
-  dimension ``summary`` (:data:`SUMMARY_VARIABLES`): its coordinate holds
-  their names, ``summary_value`` their values as float64 (NaN for text; the
-  typed values are ``scalars_json``), ``summary_long_name`` and
+  ``nonfloat_scalars_json`` (the scalar summaries ``summary_value`` cannot
+  hold exactly: ints, bools, text; absent if none) and two checksums (below);
+- ``metadata``, a (shared) group whose attributes are ``provenance_json``
+  (versions of statmech, numba, numpy, scipy, h5py, HDF5, Python, host, git
+  commit: :mod:`statmech.runs.provenance`), ``attrs_json`` (the result's
+  extra metadata) and ``layout_json`` (``"schema": 6``, which datasets are
+  arrays with which dimensions, which are coordinates, which were bools, and
+  the symbols of the labels);
+- datasets: every named dimension is a (shared) HDF5 dimension scale (holding
+  its coordinate values, or, for a dimension without coordinates, the
+  netCDF-4 "dimension but not a variable" marker), every array is a dataset
+  with its dimensions attached (shared with the earlier run of the same
+  writer that wrote the same values, if any). The scalar summaries are four
+  variables over the dimension ``summary`` (:data:`SUMMARY_VARIABLES`): its
+  (shared) coordinate holds their names, ``summary_value`` their values as
+  float64 (NaN for text), the (shared) ``summary_long_name`` and
   ``summary_units`` the CF ``long_name`` and ``units`` of each (text).
   Datasets under 16 KiB use HDF5's compact layout (their values inside their
   object header, which HDF5 checksums); bigger ones are chunked, shuffled,
@@ -44,37 +49,48 @@ Files are written with HDF5's 1.8 format bounds (:data:`FILE_LIBVER`:
 version-2 object headers, readable by HDF5 1.8 and later, netCDF-C
 included), without access/modification times, with every attribute and
 (where :mod:`statmech.runs.hdf5_links` reaches HDF5) every link of a run
-group in its object header. What a run costs (``rem``, ``M=6, samples=4,
-n_beta=10``: 1.39 kB of arrays; ``benchmarks/bench_scan.py``): 13.2 kB
-(overhead 11.8 kB), against 14.7 kB in schema 4 and 19.9 kB in schema 3. Most
-of it is one object header per dataset (~320 bytes: dataspace, datatype,
-fill value, layout, ``long_name``, ``units``, ``DIMENSION_LIST``; 17 of
-them), HDF5's global heap (4.1 kB: the JSON text, 2.0 kB, and ~55
-variable-length strings and dimension-list entries with 16 bytes of header
-each) and the run group's header (1.7 kB: 18 attributes and 17 links).
+group in its object header (:mod:`statmech.runs.hdf5_encoding`). What a run
+costs (``rem``, ``M=6, samples=4, n_beta=10``: 1.39 kB of arrays and
+coordinates, 12 variables, 9 summaries; ``benchmarks/bench_scan.py``): ~5.5
+kB (overhead ~4.1 kB; the test ``test_a_run_costs_its_data_plus_a_few_kb...``),
+against 13.2 kB in schema 5, 14.7 kB in schema 4 and 19.9 kB in schema 3. What
+is left is one object header per own variable (~290 bytes: dataspace,
+datatype, fill value, layout, attribute info, ``long_name``, ``units``,
+``DIMENSION_LIST``; 8 of them, the 4 theory curves being shared), the run
+group's header (~1.4 kB: 13 attributes and 18 links) and HDF5's global heap
+(~0.7 kB: variable-length text and dimension-list entries).
 
-Checksums: ``checksum_meta`` is the BLAKE2b-128 digest of the attributes a
-run's listing is built from (experiment, status, parameters, seed, times,
-provenance, scalars, metadata, layout), ``checksum_data`` that of every
-dataset's dtype, shape and bytes (schemas 3 to 5: and its ``long_name`` and
-``units``) and of the per-parameter (schemas 2 to 4: and per-scalar) attributes. Readers
-verify the first whenever they list a run and the second whenever they load
-it; a mismatch, or any HDF5 error while reading a run (a version-2 object
-header failing HDF5's own checksum, a chunk failing ``fletcher32``), raises
-:class:`~statmech.runs.errors.DamagedRunError` naming the run.
+Checksums: ``checksum_meta`` is the BLAKE2b-128 digest of what a run's
+listing is built from (experiment, status, parameters, seed, times,
+provenance, scalars (schema 6: as read back from the summary variables and
+``nonfloat_scalars_json``, in the JSON form of schemas 2 to 5), metadata,
+layout), ``checksum_data`` that of every dataset's dtype, shape and bytes
+(schemas 3 to 6: and its ``long_name`` and ``units``; schema 6: the shared
+ones it links too) and of the per-parameter (schemas 2 to 4: and per-scalar)
+attributes (:mod:`statmech.runs.checksums`). Readers verify the first
+whenever they list a run and the second whenever they load it; a mismatch,
+or any HDF5 error while reading a run (a version-2 object header failing
+HDF5's own checksum, a chunk failing ``fletcher32``), raises
+:class:`~statmech.runs.errors.DamagedRunError` naming the run. Damage to a
+shared object is damage to every run that links it.
 
-Schema 4 is schema 5 with each scalar summary as a 0-d variable (with its
-CF attributes) and as a group attribute ``scalar_<name>``, and run groups'
-links in dense storage. Schema 3 (issue 12) is schema 4 with version-1 object headers, contiguous
-small datasets, times, and each label ``[label, symbol, unit]`` in
-``layout_json["labels"]`` (which also lists the scalar datasets). Schema 2
-(statmech before issue 12) is schema 3 without the labels: no
-``long_name``/``units``, no scalar datasets, ``layout_json`` without
-``labels``; its checksums cover what it has. Schema 1 (statmech before issue
-9) is read as before: per-dataset ``statmech_kind`` attributes instead of
-``layout_json``, scalars as 0-d datasets, provenance also as one attribute
-per key, no checksums. An archive holds runs of any of these schemas (a run's
-is :func:`run_schema`); its root ``schema_version`` is the newest.
+Schema 5 is schema 6 with nothing shared: every run group holds its own
+dimension scales (listing the run's variables in their ``REFERENCE_LIST``),
+summary variables and arrays, and ``provenance_json``, ``attrs_json``,
+``layout_json`` and ``scalars_json`` (every summary, typed) as its own
+attributes. Schema 4 is schema 5 with each scalar summary as a 0-d variable
+(with its CF attributes) and as a group attribute ``scalar_<name>``, and run
+groups' links in dense storage. Schema 3 (issue 12) is schema 4 with
+version-1 object headers, contiguous small datasets, times, and each label
+``[label, symbol, unit]`` in ``layout_json["labels"]`` (which also lists the
+scalar datasets). Schema 2 (statmech before issue 12) is schema 3 without the
+labels: no ``long_name``/``units``, no scalar datasets, ``layout_json``
+without ``labels``; its checksums cover what it has. Schema 1 (statmech
+before issue 9) is read as before: per-dataset ``statmech_kind`` attributes
+instead of ``layout_json``, scalars as 0-d datasets, provenance also as one
+attribute per key, no checksums. An archive holds runs of any of these
+schemas (a run's is :func:`run_schema`); its root ``schema_version`` is the
+newest.
 
 ``run_id`` is the first 16 hex digits of the BLAKE2b hash of the experiment
 name, its canonical (fully resolved, typed, key-sorted JSON) parameters and its
@@ -82,12 +98,9 @@ seed (entropy and spawn key): the same point computed twice has the same id.
 
 Encoding uses h5py's low-level API, with property lists, dataspaces and
 datatypes made once and the memory type of every write given (h5py would
-derive it each time), and writes the dimension-scale attributes
-(``DIMENSION_LIST``, ``REFERENCE_LIST``) once each instead of through
-``H5DSattach_scale``, which rewrites them per attachment. A ``rem`` run
-creates about 80 HDF5 objects and attributes (schema 4: ~100; a bare write of
-its arrays: 12); measured back to back, schema 4 encodes in 0.74x the time of
-schema 3, and schema 5 in ~0.84x the time of schema 4 (300 cheap ``rem`` runs).
+derive it each time), and writes each dimension-scale attribute
+(``DIMENSION_LIST``, ``REFERENCE_LIST``) once instead of through
+``H5DSattach_scale``, which rewrites them per attachment.
 """
 
 from __future__ import annotations
@@ -100,7 +113,10 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from statmech.runs.checksums import META_ATTRS, checksum_data, checksum_meta
 from statmech.runs.errors import DamagedRunError
+from statmech.runs.hdf5_encoding import FILE_LIBVER, decode, encoder, load_dataset
+from statmech.runs.shared import METADATA_ATTRS, METADATA_GROUP, SHARED_GROUP, SharedObjects
 from statmech.runs.quantities import Quantity, cf_units, unit_from_cf
 from statmech.runs.result import ExperimentResult
 
@@ -126,16 +142,13 @@ __all__ = [
 ]
 
 FORMAT = "statmech-archive"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 STATUS_COMPLETE = "complete"
 STATUS_FAILED = "failed"
 #: Status shown for a run whose metadata cannot be read or fail their checksum.
 STATUS_DAMAGED = "damaged"
 
-#: netCDF-4's marker for a dimension scale that is not a coordinate variable
-#: (h5netcdf and netCDF-C recognise the prefix).
-_NC_DIM_ONLY = "This is a netCDF dimension but not a netCDF variable."
 
 #: Schemas 2 to 4: scalar summaries are also group attributes named ``scalar_<name>``.
 SCALAR_PREFIX = "scalar_"
@@ -152,34 +165,13 @@ SUMMARY_QUANTITIES = {
     SUMMARY_UNITS: Quantity("units of the scalar summary (CF units; empty when unknown)", "", ""),
 }
 
-#: Arrays at least this big are chunked and compressed (smaller ones would grow).
-COMPRESS_BYTES = 16 * 1024
-_GZIP_LEVEL = 4
-#: A run group keeps up to this many attributes in its object header (HDF5's default, 8, would move
-#: a run's ~30 attributes to dense storage: a fractal heap and a B-tree, ~1 kB more per run).
-_MAX_COMPACT_ATTRS = 4096
-#: HDF5 file-format bounds of archives written now: version-2 object headers (smaller, with
-#: compact attribute storage), readable by HDF5 1.8 and later (netCDF-C, h5py, h5netcdf).
-FILE_LIBVER = ("v108", "v108")
-_CHUNK_BYTES = 1 << 20
+#: Schema 6: the scalar summaries ``summary_value`` (float64) cannot hold exactly (ints, bools, text),
+#: as JSON; absent when there are none.
+NONFLOAT_SCALARS = "nonfloat_scalars_json"
+#: Names a result's arrays and dimensions cannot take: the run group's own links (schema 6).
+RUN_GROUP_NAMES = (*SUMMARY_VARIABLES, METADATA_GROUP)
 
-#: Attributes ``checksum_meta`` covers, in this order (schema 2).
-META_ATTRS = (
-    "experiment",
-    "status",
-    "error",
-    "params_json",
-    "seed",
-    "seed_spawn_key",
-    "started",
-    "finished",
-    "provenance_json",
-    "scalars_json",
-    "attrs_json",
-    "layout_json",
-)
-
-#: CF-convention attributes of every coordinate, array and scalar dataset (schemas 3 and 4).
+#: CF-convention attributes of every coordinate, array and scalar dataset (schemas 3 to 6).
 CF_ATTRS = ("long_name", "units")
 
 # schema 1 dataset attributes
@@ -330,14 +322,6 @@ def _json(value) -> str:
     return json.dumps(value, default=json_default, separators=(",", ":"))
 
 
-def _decode(value):
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _stored_array(arr) -> tuple[np.ndarray, bool]:
     """The array as stored (native byte order, bools as uint8, strings as a list) and whether it was bool."""
     arr = np.asarray(arr)
@@ -348,237 +332,12 @@ def _stored_array(arr) -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("=")), False
 
 
-# -- checksums -----------------------------------------------------------------------------------------
-
-
-def _feed_value(h, value) -> None:
-    """Feed one attribute value in a form that does not depend on how HDF5 gives it back."""
-    value = _decode(value)
-    if isinstance(value, str):
-        data = value.encode()
-        h.update(b"s" + len(data).to_bytes(8, "little") + data)
-    elif isinstance(value, (bool, int)):
-        h.update(b"i" + np.int64(value).tobytes())
-    elif isinstance(value, float):
-        h.update(b"f" + np.float64(value).tobytes())
-    else:
-        data = repr(value).encode()
-        h.update(b"r" + len(data).to_bytes(8, "little") + data)
-
-
-def _feed_array(h, name: str, arr: np.ndarray) -> None:
-    h.update(b"n" + name.encode() + b"\0")
-    if arr.dtype == object or arr.dtype.kind in "US":
-        text = json.dumps([str(v) for v in np.asarray(arr).reshape(-1)])
-        h.update(b"t" + repr(arr.shape).encode() + text.encode())
-    else:
-        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
-        h.update(b"a" + arr.dtype.str.encode() + repr(arr.shape).encode())
-        h.update(memoryview(arr.reshape(-1)).cast("B"))
-
-
-def _checksum_meta(values: Mapping[str, Any]) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for key in META_ATTRS:
-        h.update(key.encode() + b"=")
-        _feed_value(h, values.get(key, ""))
-    return h.hexdigest()
-
-
-def _checksum_data(derived: Mapping[str, Any], datasets: Iterable[tuple[str, np.ndarray]],
-                   cf: Iterable[tuple[str, str, str]] | None = None) -> str:
-    """Digest of the derived attributes, the datasets and (schemas 3 and 4) their ``(name, long_name, units)``."""
-    h = hashlib.blake2b(digest_size=16)
-    for key in sorted(derived):
-        h.update(b"p" + key.encode() + b"=")
-        _feed_value(h, derived[key])
-    for name, arr in datasets:
-        _feed_array(h, name, arr)
-    for name, long_name, units in cf or ():
-        h.update(b"c" + name.encode() + b"\0")
-        _feed_value(h, long_name)
-        _feed_value(h, units)
-    return h.hexdigest()
-
-
 def _cf_values(quantity: Quantity) -> tuple[str, str]:
     """``(long_name, units)`` of a quantity (``units`` "" when unknown: not written)."""
     return quantity.label, (cf_units(quantity.unit) if quantity.unit else "")
 
 
 # -- writing ---------------------------------------------------------------------------------------------
-
-
-class _LowLevel:
-    """h5py's low-level objects and creation property lists, made once (h5py is imported on first use).
-
-    Every object is created without access/modification times (16 bytes of
-    header each, and they would make the bytes depend on the clock); groups
-    keep all their attributes in their object header (no dense attribute
-    storage); datasets smaller than :data:`COMPRESS_BYTES` use HDF5's compact
-    layout (the values inside the object header: no separate allocation).
-    """
-
-    def __init__(self):
-        import h5py
-        from h5py import h5a, h5d, h5ds, h5g, h5p, h5s, h5t
-
-        self.h5py, self.h5a, self.h5d, self.h5ds, self.h5g, self.h5p, self.h5s, self.h5t = (
-            h5py, h5a, h5d, h5ds, h5g, h5p, h5s, h5t)
-        self.str_dtype = h5py.string_dtype("utf-8")
-        self.str_type = h5t.py_create(self.str_dtype, logical=True)  # in the file: variable-length UTF-8
-        self.str_mtype = h5t.py_create(self.str_dtype)  # in memory: Python objects (h5py's converter)
-        self.scalar = h5s.create(h5s.SCALAR)
-        self.types: dict[str, Any] = {}
-        self.spaces: dict[tuple[int, ...], Any] = {(): self.scalar}
-        self.text_types: dict[int, tuple[Any, np.dtype]] = {}
-        self.gcpl = h5p.create(h5p.GROUP_CREATE)
-        self.gcpl.set_obj_track_times(False)
-        self.gcpl.set_attr_phase_change(_MAX_COMPACT_ATTRS, _MAX_COMPACT_ATTRS - 1)
-        from statmech.runs.hdf5_links import link_settings
-
-        self.link_settings = link_settings()
-        self.dcpl_compact = h5p.create(h5p.DATASET_CREATE)
-        self.dcpl_compact.set_obj_track_times(False)
-        self.dcpl_compact.set_layout(h5d.COMPACT)
-        self.dcpl_contiguous = h5p.create(h5p.DATASET_CREATE)
-        self.dcpl_contiguous.set_obj_track_times(False)
-        # HDF5's dimension-scale attributes (what H5DSattach_scale writes, old-style object references)
-        self.dim_list_dtype = h5py.vlen_dtype(h5py.ref_dtype)
-        self.dim_list_type = h5t.vlen_create(h5t.STD_REF_OBJ)
-        self.ref_list_dtype = np.dtype({"names": ["dataset", "dimension"], "formats": [h5py.ref_dtype, np.uint32],
-                                        "offsets": [0, 8], "itemsize": 16})
-        self.ref_list_type = h5t.create(h5t.COMPOUND, 16)
-        self.ref_list_type.insert(b"dataset", 0, h5t.STD_REF_OBJ)
-        self.ref_list_type.insert(b"dimension", 8, h5t.NATIVE_UINT32)
-        self.dim_list_mtype = h5t.py_create(self.dim_list_dtype)  # what h5py derives per write, made once
-        self.ref_list_mtype = h5t.py_create(self.ref_list_dtype)
-
-    def type_of(self, dtype: np.dtype):
-        tid = self.types.get(dtype.str)
-        if tid is None:
-            tid = self.types[dtype.str] = self.h5t.py_create(dtype)
-        return tid
-
-    def space(self, shape: tuple[int, ...]):
-        """A dataspace of ``shape`` (they are immutable once made: shared by every object of that shape)."""
-        sid = self.spaces.get(shape)
-        if sid is None:
-            if len(self.spaces) > 256:
-                self.spaces = {(): self.scalar}
-            sid = self.spaces[shape] = self.h5s.create_simple(shape)
-        return sid
-
-    def group(self, parent_id, name: str, links: Iterable[str] = ()):
-        """A group; its ``links`` (the names it will hold) kept in its object header where
-        :mod:`statmech.runs.hdf5_links` reaches HDF5."""
-        links = list(links)
-        if self.link_settings is not None and links:
-            self.link_settings.apply(self.gcpl, len(links), -(-sum(map(len, links)) // len(links)))
-        return self.h5g.create(parent_id, name.encode(), gcpl=self.gcpl)
-
-    def attr(self, gid, name: str, value) -> None:
-        if isinstance(value, str):
-            attr = self.h5a.create(gid, name.encode(), self.str_type, self.scalar)
-            attr.write(np.array(value, dtype=self.str_dtype), mtype=self.str_mtype)
-        else:
-            arr = np.asarray(value)
-            tid = self.type_of(arr.dtype)
-            self.h5a.create(gid, name.encode(), tid, self.scalar).write(np.ascontiguousarray(arr), mtype=tid)
-
-    def fixed_text_attr(self, gid, name: bytes, text: str) -> None:
-        """A fixed-length UTF-8 string attribute: stored in the object header (a variable-length one
-        takes global-heap space), read as text by h5py, h5netcdf/xarray and netCDF-C (``NC_CHAR``)."""
-        data = text.encode() or b" "
-        cached = self.text_types.get(len(data))
-        if cached is None:
-            tid = self.h5t.C_S1.copy()
-            tid.set_size(len(data))
-            tid.set_cset(self.h5t.CSET_UTF8)
-            cached = self.text_types[len(data)] = (tid, np.dtype(f"S{len(data)}"))
-        tid, dtype = cached
-        attr = self.h5a.create(gid, name, tid, self.scalar)
-        attr.write(np.frombuffer(data, dtype=dtype).reshape(()), mtype=tid)
-
-    def dataset(self, gid, name: str, data: np.ndarray):
-        """Create and fill a dataset: compact if small, else chunked, compressed and fletcher32-checked."""
-        space = self.space(data.shape)
-        small = data.nbytes < COMPRESS_BYTES or not data.ndim
-        mtype = None
-        if data.dtype == object:
-            tid, mtype = self.str_type, self.str_mtype
-            dcpl = self.dcpl_compact if data.size and small else self.dcpl_contiguous
-        else:
-            tid = self.type_of(data.dtype)
-            if not data.size:
-                dcpl = self.dcpl_contiguous
-            elif small:
-                dcpl = self.dcpl_compact
-            else:
-                dcpl = self.h5p.create(self.h5p.DATASET_CREATE)
-                dcpl.set_obj_track_times(False)
-                dcpl.set_chunk(_chunks(data.shape, data.dtype.itemsize))
-                dcpl.set_shuffle()
-                dcpl.set_deflate(_GZIP_LEVEL)
-                dcpl.set_fletcher32()
-        dsid = self.h5d.create(gid, name.encode(), tid, space, dcpl=dcpl)
-        if data.size:
-            if data.dtype == object:
-                data = np.asarray(data, dtype=self.str_dtype)
-            dsid.write(self.h5s.ALL, self.h5s.ALL, data, mtype=mtype or tid)  # given: no type lookup per write
-        return dsid
-
-    def attach_scales(self, dsid, scales: list) -> list:
-        """Attach one dimension scale per axis of ``dsid`` as ``H5DSattach_scale`` does, in one write:
-        the dataset's ``DIMENSION_LIST``; returns the ``(scale, reference, axis)`` entries of the
-        scales' ``REFERENCE_LIST`` (:meth:`write_reference_lists` writes them once all are known)."""
-        from h5py import h5r
-
-        dim_list = np.empty(len(scales), dtype=self.dim_list_dtype)
-        for axis, scale in enumerate(scales):
-            dim_list[axis] = np.array([h5r.create(scale, b".", h5r.OBJECT)], dtype=self.h5py.ref_dtype)
-        attr = self.h5a.create(dsid, b"DIMENSION_LIST", self.dim_list_type, self.space((len(scales),)))
-        attr.write(dim_list, mtype=self.dim_list_mtype)
-        ref = h5r.create(dsid, b".", h5r.OBJECT)
-        return [(scale, ref, axis) for axis, scale in enumerate(scales)]
-
-    def write_reference_lists(self, entries: list) -> None:
-        """Each dimension scale's ``REFERENCE_LIST``: which dataset axes it is attached to."""
-        by_scale: dict[Any, list] = {}
-        for scale, ref, axis in entries:
-            by_scale.setdefault(scale, []).append((ref, axis))
-        for scale, refs in by_scale.items():
-            data = np.empty(len(refs), dtype=self.ref_list_dtype)
-            for k, (ref, axis) in enumerate(refs):
-                data[k] = (ref, axis)
-            attr = self.h5a.create(scale, b"REFERENCE_LIST", self.ref_list_type, self.space((len(refs),)))
-            attr.write(data, mtype=self.ref_list_mtype)
-
-    def dimension_only(self, gid, dim: str, size: int):
-        """netCDF-4's dimension without values: an empty (never allocated) scale marked as such."""
-        dsid = self.h5d.create(gid, dim.encode(), self.type_of(np.dtype("<f4")), self.space((size,)),
-                               dcpl=self.dcpl_contiguous)
-        self.h5ds.set_scale(dsid, f"{_NC_DIM_ONLY}{size:10d}".encode())
-        return dsid
-
-
-_LOW: _LowLevel | None = None
-
-
-def _low() -> _LowLevel:
-    global _LOW
-    if _LOW is None:
-        _LOW = _LowLevel()
-    return _LOW
-
-
-def _chunks(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
-    """Chunk shape: the whole array, halving its largest axis until a chunk is <= 1 MiB."""
-    chunk = [max(1, n) for n in shape]
-    while int(np.prod(chunk)) * itemsize > _CHUNK_BYTES and max(chunk) > 1:
-        axis = int(np.argmax(chunk))
-        chunk[axis] = -(-chunk[axis] // 2)
-    return tuple(chunk)
 
 
 def _quantities(result: ExperimentResult) -> dict[str, Quantity]:
@@ -612,14 +371,14 @@ def encode_layout(result: ExperimentResult | None, quantities: Mapping[str, Quan
 def _write_cf(dsid, name: str, quantity: Quantity, cf: list) -> None:
     """Write a dataset's CF attributes (and note them for the checksum)."""
     long_name, units = _cf_values(quantity)
-    _low().fixed_text_attr(dsid, b"long_name", long_name)
+    encoder().fixed_text_attr(dsid, b"long_name", long_name)
     if units:
-        _low().fixed_text_attr(dsid, b"units", units)
+        encoder().fixed_text_attr(dsid, b"units", units)
     cf.append((name, long_name, units))
 
 
 def _summary_data(scalars: Mapping[str, Any], quantities: Mapping[str, Quantity]) -> dict[str, np.ndarray]:
-    """Schema 5's summary variables: the scalars' names, values (float64; NaN for text) and CF labels."""
+    """The summary variables: the scalars' names, values (float64; NaN for text) and CF labels."""
     names = list(scalars)
     values = np.array([float(v) if isinstance(v, (bool, int, float, np.number)) else np.nan
                        for v in scalars.values()], dtype=np.float64)
@@ -632,9 +391,22 @@ def _summary_data(scalars: Mapping[str, Any], quantities: Mapping[str, Quantity]
     }
 
 
-def write_run(parent, record: RunRecord):
-    """Write ``record`` as the group ``parent/<run_id>`` (schema 5). Returns the group."""
-    low = _low()
+def _scalars_of(names, values: np.ndarray, nonfloat: Mapping[str, Any]) -> dict:
+    """Schema 6: the scalar summaries from ``summary``, ``summary_value`` and ``nonfloat_scalars_json``."""
+    return {name: nonfloat[name] if name in nonfloat else float(value) for name, value in zip(names, values)}
+
+
+def write_run(parent, record: RunRecord, shared: SharedObjects | None = None):
+    """Write ``record`` as the group ``parent/<run_id>`` (schema 6). Returns the group.
+
+    ``parent`` is the archive's ``/runs`` group; what the run shares with
+    others (its dimensions, its summaries' names and labels, its metadata) is
+    found or written under ``/shared`` (:mod:`statmech.runs.shared`), through
+    ``shared`` (a writer's, which remembers what it checked) or a new one.
+    """
+    enc = encoder()
+    shared = SharedObjects() if shared is None else shared
+    root = parent.file
     result = record.result
     scalars = (
         {}
@@ -642,6 +414,12 @@ def write_run(parent, record: RunRecord):
         else {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.scalars.items()}
     )
     quantities = {} if result is None else _quantities(result)
+    texts = {
+        "layout_json": json.dumps(encode_layout(result, quantities), separators=(",", ":")),
+        "provenance_json": _json(dict(record.provenance)),
+        "attrs_json": _json({} if result is None else dict(result.attrs)),
+    }
+    nonfloat = {name: value for name, value in scalars.items() if not isinstance(value, float)}
     meta = {
         "experiment": record.experiment,
         "status": record.status,
@@ -651,65 +429,82 @@ def write_run(parent, record: RunRecord):
         "seed_spawn_key": json.dumps([int(k) for k in record.spawn_key]),
         "started": record.started,
         "finished": record.finished,
-        "provenance_json": _json(dict(record.provenance)),
+        **texts,
         "scalars_json": _json(scalars),
-        "attrs_json": _json({} if result is None else dict(result.attrs)),
-        "layout_json": json.dumps(encode_layout(result, quantities), separators=(",", ":")),
     }
     derived = {name: _attr_value(value) for name, value in record.params.items()}
     datasets: list[tuple[str, np.ndarray]] = []
     cf: list[tuple[str, str, str]] = []
     links = [] if result is None else [*result.dims(), *result.arrays]
-    if scalars:
-        taken = sorted(set(SUMMARY_VARIABLES) & set(links))
-        if taken:
-            raise ValueError(f"run {record.run_id}: the result names {taken} are the archive's own "
-                             f"(schema {SCHEMA_VERSION} stores the scalar summaries as {list(SUMMARY_VARIABLES)})")
-        links += SUMMARY_VARIABLES
-    gid = low.group(parent.id, record.run_id, links)
+    taken = sorted(set(RUN_GROUP_NAMES) & set(links))
+    if taken:
+        raise ValueError(f"run {record.run_id}: the result names {taken} are the archive's own (schema "
+                         f"{SCHEMA_VERSION} stores the scalar summaries as {list(SUMMARY_VARIABLES)} and the "
+                         f"run's metadata as {METADATA_GROUP!r})")
+    links += [*(SUMMARY_VARIABLES if scalars else ()), METADATA_GROUP]
+    metadata = shared.metadata(root, texts)  # before the run's group: a failure leaves no half run
+    gid = enc.group(parent.id, record.run_id, links)
     try:
+        written = {}
         if result is not None:
-            ids, attached = {}, []
+            scales, scale_names = {}, {}
             for dim, size in result.dims().items():
                 if dim in result.coords:
                     data, _ = _stored_array(result.coords[dim])
-                    dsid = low.dataset(gid, dim, data)
-                    low.h5ds.set_scale(dsid, dim.encode())
-                    _write_cf(dsid, dim, quantities[dim], cf)
+                    long_name, units = _cf_values(quantities[dim])
+                    scales[dim], scale_names[dim] = shared.dimension(root, dim, size, data, long_name, units)
                     datasets.append((dim, data))
+                    cf.append((dim, long_name, units))
                 else:
-                    dsid = low.dimension_only(gid, dim, size)
-                ids[dim] = dsid
+                    scales[dim], scale_names[dim] = shared.dimension(root, dim, size)
+                enc.link(scales[dim], gid, dim)
             for name, (dims, arr) in result.arrays.items():
                 data, _ = _stored_array(arr)
-                dsid = low.dataset(gid, name, data)
-                if dims:
-                    attached += low.attach_scales(dsid, [ids[dim] for dim in dims])
-                _write_cf(dsid, name, quantities[name], cf)
+                labels = _cf_values(quantities[name])
+                key = shared.array_key(name, data, labels, [scale_names[dim] for dim in dims])
+                same = shared.same_array(root, key)
+                if same is not None:  # the same values as an array of an earlier run: link it
+                    enc.link(same, gid, name)
+                    cf.append((name, *labels))
+                else:
+                    dsid = enc.dataset(gid, name, data)
+                    if dims:  # the shared scales do not list the runs' variables (REFERENCE_LIST)
+                        enc.attach_scales(dsid, [scales[dim] for dim in dims])
+                    _write_cf(dsid, name, quantities[name], cf)
+                    written[key] = f"{parent.name}/{record.run_id}/{name}"
                 datasets.append((name, data))
             if scalars:
-                for name, data in _summary_data(scalars, quantities).items():
-                    dsid = low.dataset(gid, name, data)
-                    if name == SUMMARY_DIM:
-                        low.h5ds.set_scale(dsid, name.encode())
-                        ids[name] = dsid
+                columns = _summary_data(scalars, quantities)
+                labels = {name: _cf_values(SUMMARY_QUANTITIES[name])
+                          for name in (SUMMARY_DIM, SUMMARY_LONG_NAME, SUMMARY_UNITS)}
+                summary = shared.summary(root, columns[SUMMARY_DIM], columns[SUMMARY_LONG_NAME],
+                                         columns[SUMMARY_UNITS], labels)
+                for name, data in columns.items():
+                    if name == SUMMARY_VALUE:
+                        dsid = enc.dataset(gid, name, data)
+                        enc.attach_scales(dsid, [summary[SUMMARY_DIM]])
+                        _write_cf(dsid, name, SUMMARY_QUANTITIES[name], cf)
                     else:
-                        attached += low.attach_scales(dsid, [ids[SUMMARY_DIM]])
-                    _write_cf(dsid, name, SUMMARY_QUANTITIES[name], cf)
+                        enc.link(summary[name], gid, name)
+                        cf.append((name, *labels[name]))
                     datasets.append((name, data))
-            low.write_reference_lists(attached)
-        for name, value in meta.items():
-            if name == "error" and not value:
+        enc.link(metadata, gid, METADATA_GROUP)
+        for name in ("experiment", "status", "error", "params_json", "seed", "seed_spawn_key", "started",
+                     "finished"):
+            if name == "error" and not meta[name]:
                 continue
-            low.attr(gid, name, value)
+            enc.attr(gid, name, meta[name])
+        if nonfloat:
+            enc.attr(gid, NONFLOAT_SCALARS, _json(nonfloat))
         for name, value in derived.items():
-            low.attr(gid, name, value)
-        low.attr(gid, "checksum_meta", _checksum_meta(meta))
-        low.attr(gid, "checksum_data", _checksum_data(derived, datasets, cf))
+            enc.attr(gid, name, value)
+        enc.attr(gid, "checksum_meta", checksum_meta(meta))
+        enc.attr(gid, "checksum_data", checksum_data(derived, datasets, cf))
     except BaseException:
         with contextlib.suppress(Exception):
             parent.id.unlink(record.run_id.encode())  # never leave half a run behind
         raise
+    shared.remember_arrays(written)
     return parent[record.run_id]
 
 
@@ -741,22 +536,66 @@ def _filename(group):
         return None
 
 
-def _meta_values(group) -> dict:
+def _is_schema_1(attrs) -> bool:
+    """Schema 1 wrote neither ``layout_json`` (schemas 2 to 5) nor checksums (schemas 2 to 6)."""
+    return "layout_json" not in attrs and "checksum_meta" not in attrs
+
+
+def _shared(group, name: str, read, cache: dict | None):
+    """``read(group[name])``, for what runs share (schema 6): with ``cache`` (a reader's dict), read
+    once per linked object (keyed by its address) instead of once per run."""
+    if cache is None:
+        return read(group[name])
+    key = (read, group.id.links.get_info(name.encode()).u)
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = read(group[name])
+    return value
+
+
+def _metadata_texts(md) -> dict[str, str]:
+    attrs = md.attrs
+    return {key: decode(attrs[key]) for key in METADATA_ATTRS}
+
+
+def _texts(group, cache: dict | None = None) -> dict[str, str]:
+    """A run's ``layout_json``, ``provenance_json`` and ``attrs_json``: its own attributes (schemas 2
+    to 5) or those of its shared metadata group (schema 6)."""
     attrs = group.attrs
-    return {key: _decode(attrs[key]) for key in META_ATTRS if key in attrs}
+    if "layout_json" not in attrs:
+        return _shared(group, METADATA_GROUP, _metadata_texts, cache)
+    return {key: decode(attrs[key]) for key in METADATA_ATTRS if key in attrs}
 
 
-def read_info(group, *, verify: bool = True) -> RunInfo:
-    """The :class:`RunInfo` of a run group (attributes only; ``verify`` checks ``checksum_meta``)."""
+def _meta_values(group, cache: dict | None = None) -> tuple[dict, dict | None]:
+    """The values ``checksum_meta`` covers, and (schema 6) the scalar summaries they were read from."""
+    attrs = group.attrs
+    meta = {key: decode(attrs[key]) for key in META_ATTRS if key in attrs}
+    if "layout_json" in attrs:  # schemas 2 to 5: all of them are the run's attributes
+        return meta, None
+    meta.update(_texts(group, cache))
+    scalars = {}
+    if SUMMARY_DIM in group:
+        scalars = _scalars_of(_shared(group, SUMMARY_DIM, load_dataset, cache), group[SUMMARY_VALUE][()],
+                              json.loads(decode(attrs.get(NONFLOAT_SCALARS, "{}"))))
+    meta["scalars_json"] = _json(scalars)
+    return meta, scalars
+
+
+def read_info(group, *, verify: bool = True, cache: dict | None = None) -> RunInfo:
+    """The :class:`RunInfo` of a run group (no arrays; ``verify`` checks ``checksum_meta``).
+
+    ``cache``: a reader's dict, through which what runs share is read once per archive.
+    """
     with _guard(group, "its attributes"):
         attrs = group.attrs
         run_id = _run_name(group)
-        if "layout_json" not in attrs:  # schema 1
+        if _is_schema_1(attrs):
             return _read_info_v1(group, run_id)
-        meta = _meta_values(group)
+        meta, scalars = _meta_values(group, cache)
         if verify:
-            stored = _decode(attrs.get("checksum_meta", ""))
-            if _checksum_meta(meta) != stored:
+            stored = decode(attrs.get("checksum_meta", ""))
+            if checksum_meta(meta) != stored:
                 raise DamagedRunError(run_id, "its attributes fail their checksum (checksum_meta)",
                                       _filename(group))
         return RunInfo(
@@ -768,7 +607,7 @@ def read_info(group, *, verify: bool = True) -> RunInfo:
             spawn_key=tuple(json.loads(meta["seed_spawn_key"])),
             started=meta["started"],
             finished=meta["finished"],
-            scalars=json.loads(meta["scalars_json"]),
+            scalars=json.loads(meta["scalars_json"]) if scalars is None else scalars,
             provenance=json.loads(meta["provenance_json"]),
             attrs=json.loads(meta["attrs_json"]),
             error=meta.get("error", ""),
@@ -778,27 +617,19 @@ def read_info(group, *, verify: bool = True) -> RunInfo:
 def _read_info_v1(group, run_id: str) -> RunInfo:
     attrs = group.attrs
     return RunInfo(
-        run_id=_decode(attrs.get("run_id", run_id)),
-        experiment=_decode(attrs["experiment"]),
-        status=_decode(attrs.get("status", "")),
-        params=json.loads(_decode(attrs["params_json"])),
-        seed=int(_decode(attrs.get("seed_entropy", attrs.get("seed", 0)))),
-        spawn_key=tuple(json.loads(_decode(attrs.get("seed_spawn_key", "[]")))),
-        started=_decode(attrs.get("started", "")),
-        finished=_decode(attrs.get("finished", "")),
-        scalars=json.loads(_decode(attrs.get("scalars_json", "{}"))),
-        provenance=json.loads(_decode(attrs.get("provenance_json", "{}"))),
-        attrs=json.loads(_decode(attrs.get("attrs_json", "{}"))),
-        error=_decode(attrs.get("error", "")),
+        run_id=decode(attrs.get("run_id", run_id)),
+        experiment=decode(attrs["experiment"]),
+        status=decode(attrs.get("status", "")),
+        params=json.loads(decode(attrs["params_json"])),
+        seed=int(decode(attrs.get("seed_entropy", attrs.get("seed", 0)))),
+        spawn_key=tuple(json.loads(decode(attrs.get("seed_spawn_key", "[]")))),
+        started=decode(attrs.get("started", "")),
+        finished=decode(attrs.get("finished", "")),
+        scalars=json.loads(decode(attrs.get("scalars_json", "{}"))),
+        provenance=json.loads(decode(attrs.get("provenance_json", "{}"))),
+        attrs=json.loads(decode(attrs.get("attrs_json", "{}"))),
+        error=decode(attrs.get("error", "")),
     )
-
-
-def _load_dataset(ds) -> np.ndarray:
-    import h5py
-
-    if h5py.check_string_dtype(ds.dtype) is not None:
-        return np.asarray(ds.asstr()[()], dtype=object)
-    return np.asarray(ds[()])
 
 
 def _layout_schema(layout: Mapping[str, Any]) -> int:
@@ -808,45 +639,53 @@ def _layout_schema(layout: Mapping[str, Any]) -> int:
 
 def _cf_attrs(ds) -> tuple[str, str]:
     attrs = ds.attrs
-    return tuple(_decode(attrs.get(key, "")) for key in CF_ATTRS)
+    return tuple(decode(attrs.get(key, "")) for key in CF_ATTRS)
 
 
-def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
+def _variable(ds) -> tuple[np.ndarray, tuple[str, str]]:
+    """A dataset's values and its CF ``(long_name, units)``."""
+    return load_dataset(ds), _cf_attrs(ds)
+
+
+def _copy(variable):
+    """A cached variable given out: its own values (a caller may change them in place)."""
+    values, labels = variable
+    return values.copy(), labels
+
+
+def read_result(group, *, verify: bool = True, cache: dict | None = None) -> ExperimentResult | None:
     """The :class:`ExperimentResult` stored in a run group (``None`` for a failed run).
 
     ``verify`` checks ``checksum_data`` (and ``checksum_meta``): a damaged run
-    raises :class:`DamagedRunError`.
+    raises :class:`DamagedRunError`. ``cache``: as for :func:`read_info`.
     """
-    info = read_info(group, verify=verify)
+    info = read_info(group, verify=verify, cache=cache)
     if info.status != STATUS_COMPLETE:
         return None
     with _guard(group, "its datasets"):
         attrs = group.attrs
-        if "layout_json" not in attrs:
+        if _is_schema_1(attrs):
             return _read_result_v1(group, info)
-        layout = json.loads(_decode(attrs["layout_json"]))
+        layout = json.loads(_texts(group, cache)["layout_json"])
         schema = _layout_schema(layout)
-        coords = {dim: group[dim] for dim in layout["coords"]}
-        arrays = {name: group[name] for name in layout["arrays"]}
         if schema >= 5:
             scalar_names = list(SUMMARY_VARIABLES) if info.scalars else []
         else:
             scalar_names = list(layout["scalars"] if schema == 3 else info.scalars) if schema >= 3 else []
-        scalars = {name: group[name] for name in scalar_names}
-        cf = {name: _cf_attrs(ds) for name, ds in (*coords.items(), *arrays.items(), *scalars.items())} \
-            if schema >= 3 else {}
-        coords = {dim: _load_dataset(ds) for dim, ds in coords.items()}
-        arrays = {name: (tuple(layout["arrays"][name]), _load_dataset(ds)) for name, ds in arrays.items()}
+        shared = set(layout["coords"]) | set(SUMMARY_VARIABLES) - {SUMMARY_VALUE} if schema >= 6 else set()
+        read = {name: _copy(_shared(group, name, _variable, cache)) if name in shared else _variable(group[name])
+                for name in (*layout["coords"], *layout["arrays"], *scalar_names)}
+        cf = {name: labels for name, (_, labels) in read.items()} if schema >= 3 else {}
+        coords = {dim: read[dim][0] for dim in layout["coords"]}
+        arrays = {name: (tuple(layout["arrays"][name]), read[name][0]) for name in layout["arrays"]}
         if verify:
-            derived = {name: _decode(attrs[name]) for name in info.params}
+            derived = {name: decode(attrs[name]) for name in info.params}
             if schema < 5:
-                derived.update({SCALAR_PREFIX + name: _decode(attrs[SCALAR_PREFIX + name])
+                derived.update({SCALAR_PREFIX + name: decode(attrs[SCALAR_PREFIX + name])
                                 for name in info.scalars})
-            datasets = [(dim, coords[dim]) for dim in layout["coords"]]
-            datasets += [(name, arrays[name][1]) for name in layout["arrays"]]
-            datasets += [(name, _load_dataset(ds)) for name, ds in scalars.items()]
-            stored = _decode(attrs.get("checksum_data", ""))
-            if _checksum_data(derived, datasets, [(name, *cf[name]) for name, _ in datasets] if cf else None) \
+            datasets = [(name, read[name][0]) for name in (*layout["coords"], *layout["arrays"], *scalar_names)]
+            stored = decode(attrs.get("checksum_data", ""))
+            if checksum_data(derived, datasets, [(name, *cf[name]) for name, _ in datasets] if cf else None) \
                     != stored:
                 raise DamagedRunError(info.run_id, "its data fail their checksum (checksum_data)",
                                       _filename(group))
@@ -860,7 +699,7 @@ def read_result(group, *, verify: bool = True) -> ExperimentResult | None:
             if schema >= 5:
                 cf = {name: value for name, value in cf.items() if name not in SUMMARY_VARIABLES}
                 if info.scalars:
-                    entries = zip(_load_dataset(scalars[SUMMARY_LONG_NAME]), _load_dataset(scalars[SUMMARY_UNITS]))
+                    entries = zip(read[SUMMARY_LONG_NAME][0], read[SUMMARY_UNITS][0])
                     cf.update(zip(info.scalars, entries))
             symbols, units = layout.get("symbols", {}), layout.get("units", {})
             labels = {name: Quantity(long_name, symbols.get(name, ""), units.get(name, unit_from_cf(cf_unit)))
@@ -876,19 +715,19 @@ def _read_result_v1(group, info: RunInfo) -> ExperimentResult:
     for name, ds in group.items():
         if not isinstance(ds, h5py.Dataset):
             continue
-        kind = _decode(ds.attrs.get(_KIND_ATTR, ""))
+        kind = decode(ds.attrs.get(_KIND_ATTR, ""))
         if kind == "coordinate":
-            coords[name] = _load_dataset(ds)
+            coords[name] = load_dataset(ds)
             if coords[name].dtype == object:
                 coords[name] = coords[name].astype(str)
         elif kind == "array":
             dims = tuple(_dim_name_v1(ds, axis) for axis in range(ds.ndim))
-            data = _load_dataset(ds)
-            if _decode(ds.attrs.get(_BOOL_ATTR, "")) == "bool":
+            data = load_dataset(ds)
+            if decode(ds.attrs.get(_BOOL_ATTR, "")) == "bool":
                 data = data.astype(bool)
             arrays[name] = (dims, data)
         elif kind == "scalar":
-            scalars[name] = _decode(ds[()])
+            scalars[name] = decode(ds[()])
     ordered = {k: scalars[k] for k in info.scalars if k in scalars}
     ordered.update({k: v for k, v in scalars.items() if k not in ordered})
     return ExperimentResult(arrays=arrays, coords=coords, scalars=ordered, attrs=dict(info.attrs))
@@ -905,16 +744,15 @@ def _dim_name_v1(ds, axis: int) -> str:
 
 
 def run_schema(group) -> int:
-    """The schema a run group was written with: 1 to 5."""
-    attrs = group.attrs
-    if "layout_json" not in attrs:
+    """The schema a run group was written with: 1 to 6."""
+    if _is_schema_1(group.attrs):
         return 1
-    return _layout_schema(json.loads(_decode(attrs["layout_json"])))
+    return _layout_schema(json.loads(_texts(group)["layout_json"]))
 
 
-def read_record(group, *, verify: bool = True) -> RunRecord:
+def read_record(group, *, verify: bool = True, cache: dict | None = None) -> RunRecord:
     """The full :class:`RunRecord` of a run group (round-trips :func:`write_run`)."""
-    info = read_info(group, verify=verify)
+    info = read_info(group, verify=verify, cache=cache)
     return RunRecord(
         run_id=info.run_id,
         experiment=info.experiment,
@@ -925,22 +763,22 @@ def read_record(group, *, verify: bool = True) -> RunRecord:
         started=info.started,
         finished=info.finished,
         provenance=info.provenance,
-        result=read_result(group, verify=verify),
+        result=read_result(group, verify=verify, cache=cache),
         error=info.error,
     )
 
 
-def verify_run(group) -> str:
+def verify_run(group, cache: dict | None = None) -> str:
     """Read and check one run completely; return ``""`` if sound, else what is wrong.
 
     Schema-1 runs carry no checksums: they are read completely (every
     attribute and dataset), which finds damage HDF5 itself detects.
     """
     try:
-        info = read_info(group)
+        info = read_info(group, cache=cache)
         if info.status == STATUS_COMPLETE:
-            read_result(group)
-        if "layout_json" not in group.attrs:
+            read_result(group, cache=cache)
+        if _is_schema_1(group.attrs):
             for ds in group.values():
                 ds[()]
             return ""
@@ -972,8 +810,8 @@ def check_root(f, path) -> int:
     from statmech.runs.errors import ArchiveSchemaError, NotAnArchiveError
 
     try:
-        fmt = _decode(f.attrs.get("format", ""))
-        version = int(_decode(f.attrs.get("schema_version", -1)))
+        fmt = decode(f.attrs.get("format", ""))
+        version = int(decode(f.attrs.get("schema_version", -1)))
         has_runs = "runs" in f
     except Exception as exc:  # noqa: BLE001 - a damaged superblock or root group
         raise NotAnArchiveError(f"{path}: the archive's root cannot be read ({type(exc).__name__}: {exc})") from None

@@ -58,6 +58,7 @@ from statmech.runs.schema import (
     read_record,
     write_run,
 )
+from statmech.runs.shared import SharedObjects
 from statmech.runs.staging import StagingLog, legacy_files, log_files, read_log
 
 __all__ = ["ArchiveWriter", "WriterStats"]
@@ -215,6 +216,7 @@ class ArchiveWriter:
         self._buffer: io.BytesIO | None = None
         self._work_path: Path | None = None
         self._broken = ""
+        self._shared = SharedObjects()  # what runs share, checked once per writer
         self._last_publish_end = -math.inf
         self._last_publish_cost = 0.0
         self._last_publish_size = 1
@@ -358,7 +360,7 @@ class ArchiveWriter:
             if self._root_version < SCHEMA_VERSION:
                 self._file.attrs["schema_version"] = np.int64(SCHEMA_VERSION)
                 self._root_version = SCHEMA_VERSION
-            write_run(runs, record)
+            write_run(runs, record, self._shared)
         except Exception as exc:
             if is_disk_full(exc):
                 self._broken = (
