@@ -128,6 +128,8 @@ def test_round_trip_and_layout(tmp_path):
         assert info.params == rec.params and info.seed == 1 and info.spawn_key == ()
         assert info.status == "complete" and info.provenance == dict(rec.provenance)
         assert arc.verify() == {rec.run_id: "", big.run_id: ""}
+        attributes = arc.attributes(rec.run_id)  # the run group's and its metadata group's
+        assert attributes["experiment"] == "toy" and json.loads(attributes["provenance_json"]) == rec.provenance
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "statmech-archive" and f.attrs["schema_version"] == 6
         g = f["runs"][rec.run_id]

@@ -32,6 +32,7 @@ from statmech.runs.schema import (
     run_schema,
     verify_run,
 )
+from statmech.runs.shared import METADATA_GROUP
 from statmech.runs.staging import legacy_files, staged_records
 from statmech.runs.summaries import RunTable, ScalarSummary, collect_scalar, select
 
@@ -256,10 +257,14 @@ class Archive:
             return 0
 
     def attributes(self, run_id: str) -> dict:
-        """Every HDF5 attribute of the run group, decoded."""
+        """Every HDF5 attribute of the run group (schema 6: and of its shared ``metadata`` group:
+        ``provenance_json``, ``attrs_json``, ``layout_json``), decoded."""
         group = self._group(run_id)
         try:
-            return {k: _text(v) for k, v in group.attrs.items()}
+            out = {k: _text(v) for k, v in group.attrs.items()}
+            if "layout_json" not in out and METADATA_GROUP in group:
+                out.update({k: _text(v) for k, v in group[METADATA_GROUP].attrs.items() if k != "kind"})
+            return out
         except Exception as exc:  # noqa: BLE001
             raise DamagedRunError(group.name.rsplit("/", 1)[-1],
                                   f"its attributes cannot be read ({type(exc).__name__}: {exc})", self.path) from None

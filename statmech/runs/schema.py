@@ -57,7 +57,7 @@ against 13.2 kB in schema 5, 14.7 kB in schema 4 and 19.9 kB in schema 3. What
 is left is one object header per own variable (~290 bytes: dataspace,
 datatype, fill value, layout, attribute info, ``long_name``, ``units``,
 ``DIMENSION_LIST``; 8 of them, the 4 theory curves being shared), the run
-group's header (~1.4 kB: 13 attributes and 18 links) and HDF5's global heap
+group's header (~1.4 kB: 14 attributes and 18 links) and HDF5's global heap
 (~0.7 kB: variable-length text and dimension-list entries).
 
 Checksums: ``checksum_meta`` is the BLAKE2b-128 digest of what a run's

@@ -4,8 +4,10 @@ Most of what a run group holds besides its own arrays repeats from run to
 run of a scan: its dimensions and coordinates (the same β grid for every
 seed), the names and CF labels of its scalar summaries, the layout and figure
 symbols of the experiment's result, the software provenance. Schema 6 stores
-each such object once, as ``/shared/<key>`` where ``key`` is the BLAKE2b-128
-digest of its content (:func:`statmech.runs.checksums.content_key`), and puts
+each such object once, as ``/shared/<label>_<key>`` where ``key`` is the
+BLAKE2b-128 digest of its content (:func:`statmech.runs.checksums.content_key`)
+and ``label`` says what it is (the dimension's name, ``summary`` or
+``metadata``), and puts
 an HDF5 *hard link* to it into every run group that uses it. A hard link is
 the object itself, not a path to it: h5py, h5netcdf/xarray and netCDF-C see
 every run group whole (``xarray.open_dataset(path, engine="h5netcdf",
@@ -16,15 +18,15 @@ kB each). Arrays are shared too, when a run's array has the same name,
 values, labels and dimensions as one an earlier run of the same writer wrote
 (the theory curves of every seed of a scan point): the later run links it.
 
-Three kinds (the ``kind`` attribute of ``/shared/<key>``):
+Three kinds (the ``kind`` attribute of each ``/shared/<label>_<key>``):
 
-- ``dimension``: ``/shared/<key>/<dim>``, one HDF5 dimension scale: a
+- ``dimension``: ``/shared/<dim>_<key>/<dim>``, one HDF5 dimension scale: a
   coordinate with its values and CF ``long_name``/``units``, or netCDF-4's
   dimension without a variable (its size only);
-- ``summary``: ``/shared/<key>/`` holds ``summary`` (the dimension scale whose
+- ``summary``: ``/shared/summary_<key>/`` holds ``summary`` (the dimension scale whose
   values are the scalar summaries' names), ``summary_long_name`` and
   ``summary_units`` (their CF labels), as in schema 5;
-- ``metadata``: the group ``/shared/<key>`` itself, whose attributes are the
+- ``metadata``: the group ``/shared/metadata_<key>`` itself, whose attributes are the
   run's ``layout_json``, ``provenance_json`` and ``attrs_json``; each run links
   it as its subgroup ``metadata``.
 
@@ -37,7 +39,7 @@ h5netcdf, netCDF-C), which every run's variables carry.
 A writer checks each shared object against its key the first time it links
 it (:class:`SharedObjects` remembers what it checked): a damaged copy is
 never linked to a new run, a sound one is written beside it as
-``<key>-1`` (``-2``, ...). Every run's ``checksum_data`` covers the shared
+``<label>_<key>-1`` (``-2``, ...). Every run's ``checksum_data`` covers the shared
 datasets it links and its ``checksum_meta`` the shared metadata, so damage
 to a shared object marks every run that links it as damaged.
 """
@@ -111,17 +113,17 @@ class SharedObjects:
         """Note arrays a run wrote (``{key: path}``), once the run is complete."""
         self._arrays.update(written)
 
-    def _find_or_write(self, root, key: str, stored_key: Callable, write: Callable) -> str:
-        """The name (under ``/shared``) of a sound copy of object ``key``, written if there is none."""
+    def _find_or_write(self, root, label: str, key: str, stored_key: Callable, write: Callable) -> str:
+        """The name under ``/shared`` (``<label>_<key>``) of a sound copy of object ``key``, written if
+        there is none."""
         name = self._sound.get(key)
         if name is not None:
             return name
-        enc = encoder()
         if SHARED_GROUP not in root:
             root.create_group(SHARED_GROUP, track_order=False)
         shared = root[SHARED_GROUP]
         for k in itertools.count():
-            name = key if k == 0 else f"{key}-{k}"
+            name = f"{label}_{key}" if k == 0 else f"{label}_{key}-{k}"
             if name not in shared:
                 write(shared.id, name)
                 break
@@ -166,7 +168,7 @@ class SharedObjects:
             return _dimension_key(dim, load_dataset(ds), 0, decode(ds.attrs.get("long_name", "")),
                                   decode(ds.attrs.get("units", "")))
 
-        name = self._find_or_write(root, key, stored_key, write)
+        name = self._find_or_write(root, dim, key, stored_key, write)
         return enc.h5o.open(root[SHARED_GROUP].id, f"{name}/{dim}".encode()), name
 
     def summary(self, root, names: np.ndarray, long_names: np.ndarray, units: np.ndarray,
@@ -198,7 +200,7 @@ class SharedObjects:
         def stored_key(group):
             return _summary_key([load_dataset(group[var]) for var in columns])
 
-        name = self._find_or_write(root, key, stored_key, write)
+        name = self._find_or_write(root, _SUMMARY, key, stored_key, write)
         shared_id = root[SHARED_GROUP].id
         return {var: enc.h5o.open(shared_id, f"{name}/{var}".encode()) for var in columns}
 
@@ -216,5 +218,5 @@ class SharedObjects:
         def stored_key(group):
             return _metadata_key([decode(group.attrs[attr]) for attr in METADATA_ATTRS])
 
-        name = self._find_or_write(root, key, stored_key, write)
+        name = self._find_or_write(root, _METADATA, key, stored_key, write)
         return enc.h5o.open(root[SHARED_GROUP].id, name.encode())
