@@ -292,6 +292,21 @@ def test_runs_that_share_objects_stay_whole_when_another_is_deleted(tmp_path):
         _assert_same_result(arc.load(b.run_id), b.result)
 
 
+def test_a_writer_remembers_a_bounded_number_of_arrays_to_share(tmp_path, monkeypatch):
+    from statmech.runs.shared import SharedObjects
+
+    monkeypatch.setattr(SharedObjects, "REMEMBERED_ARRAYS", 2)
+    records = [_record(seed=1, delay=0.1 * k) for k in range(4)]  # the same draws four times
+    with ArchiveWriter(tmp_path / "a.h5") as w:
+        for r in records:
+            w.add(r)
+            assert len(w._shared._arrays) <= 2
+    with open_archive(tmp_path / "a.h5") as arc:
+        assert arc.verify() == {r.run_id: "" for r in records}
+        for r in records:
+            _assert_same_result(arc.load(r.run_id), r.result)
+
+
 def test_failed_runs_are_recorded_and_replaced_by_a_later_success(tmp_path):
     bad = _record(status="failed", n=9)
     path = _write(tmp_path / "a.h5", [bad])

@@ -116,9 +116,9 @@ import numpy as np
 from statmech.runs.checksums import META_ATTRS, checksum_data, checksum_meta
 from statmech.runs.errors import DamagedRunError
 from statmech.runs.hdf5_encoding import FILE_LIBVER, decode, encoder, load_dataset
-from statmech.runs.shared import METADATA_ATTRS, METADATA_GROUP, SHARED_GROUP, SharedObjects
 from statmech.runs.quantities import Quantity, cf_units, unit_from_cf
 from statmech.runs.result import ExperimentResult
+from statmech.runs.shared import METADATA_ATTRS, METADATA_GROUP, SharedObjects
 
 __all__ = [
     "FORMAT",

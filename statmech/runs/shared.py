@@ -88,6 +88,9 @@ class SharedObjects:
     makes a throwaway one when given none.
     """
 
+    #: How many arrays a writer remembers to link later identical ones to (~150 bytes each).
+    REMEMBERED_ARRAYS = 1 << 16
+
     def __init__(self):
         self._sound: dict[str, str] = {}
         self._arrays: dict[str, str] = {}
@@ -110,8 +113,11 @@ class SharedObjects:
             return None
 
     def remember_arrays(self, written: Mapping[str, str]) -> None:
-        """Note arrays a run wrote (``{key: path}``), once the run is complete."""
+        """Note arrays a run wrote (``{key: path}``), once the run is complete; the oldest are
+        forgotten beyond :attr:`REMEMBERED_ARRAYS` (repeats come from nearby runs: a scan point's seeds)."""
         self._arrays.update(written)
+        while len(self._arrays) > self.REMEMBERED_ARRAYS:
+            del self._arrays[next(iter(self._arrays))]
 
     def _find_or_write(self, root, label: str, key: str, stored_key: Callable, write: Callable) -> str:
         """The name under ``/shared`` (``<label>_<key>``) of a sound copy of object ``key``, written if
