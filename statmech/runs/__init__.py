@@ -7,7 +7,11 @@ One module per job:
 - :mod:`~statmech.runs.registry`   typed parameters, the ``@experiment`` decorator, the registry;
 - :mod:`~statmech.runs.resources`  an experiment's memory/time estimate, checked before it runs;
 - :mod:`~statmech.runs.provenance` versions, host and commit recorded with every run;
-- :mod:`~statmech.runs.schema`     the archive's layout and codec (run <-> HDF5 group, checksums);
+- :mod:`~statmech.runs.schema`     the archive's layout and codec (run <-> HDF5 group);
+- :mod:`~statmech.runs.shared`     what runs share, stored once per archive and hard-linked into runs;
+- :mod:`~statmech.runs.checksums`  the runs' checksums and the content keys of shared objects;
+- :mod:`~statmech.runs.hdf5_encoding` the HDF5 writes (objects made once, storage rules);
+- :mod:`~statmech.runs.hdf5_links` compact link storage of run groups (HDF5 settings h5py lacks);
 - :mod:`~statmech.runs.errors`     the archive's errors;
 - :mod:`~statmech.runs.reader`     :func:`open_archive`, the read-only :class:`Archive`;
 - :mod:`~statmech.runs.summaries`  run tables, scalar summaries across runs, their figure;

@@ -318,7 +318,7 @@ def json_default(obj):
 
 
 def _json(value) -> str:
-    """Compact JSON (schema 5; insertion order: the experiment's order)."""
+    """Compact JSON (schemas 5 and 6; insertion order: the experiment's order)."""
     return json.dumps(value, default=json_default, separators=(",", ":"))
 
 
