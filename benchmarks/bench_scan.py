@@ -11,8 +11,11 @@ Parts:
   points, staging them in the log, encoding them into the archive's working
   copy, periodic publishing, the final merge) and the bytes per run, next to
   two references timed in the same run: the points computed alone, and a bare
-  in-memory h5py write of the same arrays. Targets: publishing (periodic and
-  final) <= 10 % of the wall time, the whole archive <= 5 ms per point.
+  in-memory h5py write of the same arrays; then the bytes per run as an
+  archive of these runs grows, with and without sharing identical arrays
+  (:mod:`statmech.runs.shared`). Targets: publishing (periodic and final) <=
+  10 % of the wall time, the whole archive <= 5 ms per point, a few kB per
+  run beyond its data.
 - ``large``: 60 runs of ``pitchfork`` with ``n_grid=400`` (5.1 MB of arrays
   per run), same breakdown. Target: publishing <= 10 % of the wall time.
 - ``threads``: a small ``hopfield-capacity`` scan with ``statmech scan --jobs
@@ -132,6 +135,40 @@ def _bare_write(results) -> float:
     return (time.perf_counter() - start) / len(results)
 
 
+def _sharing_breakdown(path: Path, n_runs: int = 300) -> None:
+    """Bytes per run as the archive grows (no fixed costs), re-encoding ``n_runs`` of the scan's runs:
+    as written (schema 6), without sharing identical arrays, and with nothing shared (schema 5)."""
+    import h5py
+
+    from statmech.runs.reader import open_archive
+    from statmech.runs.schema import FILE_LIBVER, init_root, read_record, write_run
+    from statmech.runs.shared import SharedObjects
+
+    class NoArrays(SharedObjects):
+        def same_array(self, root, key):
+            return None
+
+    with open_archive(path) as arc:
+        group = arc.file["runs"]
+        records = [read_record(group[rid]) for rid in arc.run_ids[:n_runs]]
+
+    def growth(shared_type) -> float:
+        sizes = []
+        for count in (n_runs // 3, n_runs):
+            with h5py.File(io.BytesIO(), "w", libver=FILE_LIBVER) as f:
+                init_root(f)
+                shared = shared_type()
+                for record in records[:count]:
+                    write_run(f["runs"], record, shared)
+                f.flush()
+                sizes.append(f.id.get_filesize())
+        return (sizes[1] - sizes[0]) / (n_runs - n_runs // 3)
+
+    print(f"  bytes per run as the archive grows ({n_runs // 3} -> {n_runs} of these runs, re-encoded): "
+          f"{growth(SharedObjects) / 1e3:.2f} kB as written; {growth(NoArrays) / 1e3:.2f} kB without sharing "
+          "identical arrays (the theory curves every seed repeats)")
+
+
 def bench_cheap(n: int, folder: Path) -> dict:
     from statmech.runs.registry import get_experiment
     from statmech.runs.scanner import run_scan
@@ -148,8 +185,10 @@ def bench_cheap(n: int, folder: Path) -> dict:
     report = run_scan(_scan(f'experiment = "rem"\nseeds = {list(range(n))}\n[fixed]\n'
                             + "\n".join(f"{k} = {v}" for k, v in CHEAP.items())),
                       path, jobs=1, progress=False)
-    return _breakdown(f"cheap points (rem {CHEAP}, --jobs 1)", report, alone, n, path,
-                      _data_bytes(results[0]), bare)
+    row = _breakdown(f"cheap points (rem {CHEAP}, --jobs 1)", report, alone, n, path,
+                     _data_bytes(results[0]), bare)
+    _sharing_breakdown(path, min(n, 300))
+    return row
 
 
 def bench_large(n: int, folder: Path) -> dict:
