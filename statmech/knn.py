@@ -57,8 +57,9 @@ Threads: the queries are cut into equal tasks (:func:`query_tasks`), as many
 per thread. Each of the search's threads multiplies a task's rows by the
 training blocks on one BLAS thread (BLAS is held at one thread while searches
 run, by the run system's :func:`statmech.runs.threads.single_threaded_blas`)
-and scans each product right after it, while it is in cache. No product is handed between threads and no BLAS thread spins next to
-a scan; the threads meet only once per chunk of training rows.
+and scans each product right after it, while it is in cache. No product is
+handed between threads and no BLAS thread spins next to a scan; the threads
+meet only once per chunk of training rows.
 """
 
 from __future__ import annotations

@@ -146,6 +146,12 @@ class Encoder:
         attr = self.h5a.create(gid, name, tid, self.scalar)
         attr.write(np.frombuffer(data, dtype=dtype).reshape(()), mtype=tid)
 
+    def cf_attrs(self, dsid, long_name: str, units: str) -> None:
+        """A variable's CF attributes: ``long_name``, and ``units`` unless ``units`` is "" (unknown)."""
+        self.fixed_text_attr(dsid, b"long_name", long_name)
+        if units:
+            self.fixed_text_attr(dsid, b"units", units)
+
     def dataset(self, gid, name: str, data: np.ndarray):
         """Create and fill a dataset: compact if small, else chunked, compressed and fletcher32-checked."""
         space = self.space(data.shape)

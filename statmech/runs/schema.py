@@ -347,7 +347,7 @@ def _quantities(result: ExperimentResult) -> dict[str, Quantity]:
 
 
 def encode_layout(result: ExperimentResult | None, quantities: Mapping[str, Quantity]) -> dict:
-    """``layout_json`` of a result (schema 5): arrays with dims, coordinates, bool arrays (schema 4 also
+    """``layout_json`` of a result (schemas 5 and 6): arrays with dims, coordinates, bool arrays (schema 4 also
     the dimension sizes, which the datasets' shapes give),
     and what the CF attributes do not hold of the labels: the symbols, and the units that
     :func:`~statmech.runs.quantities.cf_units` does not give back exactly (a unit spelled ``"1"``)."""
@@ -366,15 +366,6 @@ def encode_layout(result: ExperimentResult | None, quantities: Mapping[str, Quan
     if units:
         layout["units"] = units
     return layout
-
-
-def _write_cf(dsid, name: str, quantity: Quantity, cf: list) -> None:
-    """Write a dataset's CF attributes (and note them for the checksum)."""
-    long_name, units = _cf_values(quantity)
-    encoder().fixed_text_attr(dsid, b"long_name", long_name)
-    if units:
-        encoder().fixed_text_attr(dsid, b"units", units)
-    cf.append((name, long_name, units))
 
 
 def _summary_data(scalars: Mapping[str, Any], quantities: Mapping[str, Quantity]) -> dict[str, np.ndarray]:
@@ -465,29 +456,30 @@ def write_run(parent, record: RunRecord, shared: SharedObjects | None = None):
                 same = shared.same_array(root, key)
                 if same is not None:  # the same values as an array of an earlier run: link it
                     enc.link(same, gid, name)
-                    cf.append((name, *labels))
                 else:
                     dsid = enc.dataset(gid, name, data)
                     if dims:  # the shared scales do not list the runs' variables (REFERENCE_LIST)
                         enc.attach_scales(dsid, [scales[dim] for dim in dims])
-                    _write_cf(dsid, name, quantities[name], cf)
+                    enc.cf_attrs(dsid, *labels)
                     written[key] = f"{parent.name}/{record.run_id}/{name}"
                 datasets.append((name, data))
+                cf.append((name, *labels))
             if scalars:
                 columns = _summary_data(scalars, quantities)
                 labels = {name: _cf_values(SUMMARY_QUANTITIES[name])
                           for name in (SUMMARY_DIM, SUMMARY_LONG_NAME, SUMMARY_UNITS)}
                 summary = shared.summary(root, columns[SUMMARY_DIM], columns[SUMMARY_LONG_NAME],
                                          columns[SUMMARY_UNITS], labels)
+                labels[SUMMARY_VALUE] = _cf_values(SUMMARY_QUANTITIES[SUMMARY_VALUE])
                 for name, data in columns.items():
-                    if name == SUMMARY_VALUE:
+                    if name == SUMMARY_VALUE:  # the run's own
                         dsid = enc.dataset(gid, name, data)
                         enc.attach_scales(dsid, [summary[SUMMARY_DIM]])
-                        _write_cf(dsid, name, SUMMARY_QUANTITIES[name], cf)
+                        enc.cf_attrs(dsid, *labels[name])
                     else:
                         enc.link(summary[name], gid, name)
-                        cf.append((name, *labels[name]))
                     datasets.append((name, data))
+                    cf.append((name, *labels[name]))
         enc.link(metadata, gid, METADATA_GROUP)
         for name in ("experiment", "status", "error", "params_json", "seed", "seed_spawn_key", "started",
                      "finished"):
@@ -672,7 +664,7 @@ def read_result(group, *, verify: bool = True, cache: dict | None = None) -> Exp
             scalar_names = list(SUMMARY_VARIABLES) if info.scalars else []
         else:
             scalar_names = list(layout["scalars"] if schema == 3 else info.scalars) if schema >= 3 else []
-        shared = set(layout["coords"]) | set(SUMMARY_VARIABLES) - {SUMMARY_VALUE} if schema >= 6 else set()
+        shared = {*layout["coords"], SUMMARY_DIM, SUMMARY_LONG_NAME, SUMMARY_UNITS} if schema >= 6 else set()
         read = {name: _copy(_shared(group, name, _variable, cache)) if name in shared else _variable(group[name])
                 for name in (*layout["coords"], *layout["arrays"], *scalar_names)}
         cf = {name: labels for name, (_, labels) in read.items()} if schema >= 3 else {}

@@ -162,9 +162,7 @@ class SharedObjects:
                 return
             dsid = enc.dataset(gid, dim, values)
             enc.h5ds.set_scale(dsid, dim.encode())
-            enc.fixed_text_attr(dsid, b"long_name", long_name)
-            if units:
-                enc.fixed_text_attr(dsid, b"units", units)
+            enc.cf_attrs(dsid, long_name, units)
 
         def stored_key(group):
             ds = group[dim]
@@ -175,7 +173,7 @@ class SharedObjects:
                                   decode(ds.attrs.get("units", "")))
 
         name = self._find_or_write(root, dim, key, stored_key, write)
-        return enc.h5o.open(root[SHARED_GROUP].id, f"{name}/{dim}".encode()), name
+        return enc.h5o.open(root.id, f"{SHARED_GROUP}/{name}/{dim}".encode()), name
 
     def summary(self, root, names: np.ndarray, long_names: np.ndarray, units: np.ndarray,
                 labels: Mapping[str, tuple[str, str]]) -> dict:
@@ -197,18 +195,14 @@ class SharedObjects:
                     scale = dsid
                 else:
                     attached += enc.attach_scales(dsid, [scale])
-                long_name, unit = labels[var]
-                enc.fixed_text_attr(dsid, b"long_name", long_name)
-                if unit:
-                    enc.fixed_text_attr(dsid, b"units", unit)
+                enc.cf_attrs(dsid, *labels[var])
             enc.write_reference_lists(attached)
 
         def stored_key(group):
             return _summary_key([load_dataset(group[var]) for var in columns])
 
         name = self._find_or_write(root, _SUMMARY, key, stored_key, write)
-        shared_id = root[SHARED_GROUP].id
-        return {var: enc.h5o.open(shared_id, f"{name}/{var}".encode()) for var in columns}
+        return {var: enc.h5o.open(root.id, f"{SHARED_GROUP}/{name}/{var}".encode()) for var in columns}
 
     def metadata(self, root, texts: Mapping[str, str]):
         """The metadata group holding ``texts`` (:data:`METADATA_ATTRS`) as attributes."""
@@ -225,4 +219,4 @@ class SharedObjects:
             return _metadata_key([decode(group.attrs[attr]) for attr in METADATA_ATTRS])
 
         name = self._find_or_write(root, _METADATA, key, stored_key, write)
-        return enc.h5o.open(root[SHARED_GROUP].id, name.encode())
+        return enc.h5o.open(root.id, f"{SHARED_GROUP}/{name}".encode())
