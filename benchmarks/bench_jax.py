@@ -452,7 +452,7 @@ def run_w3(cmp, n_samples, n_levels, n_betas, repeats):
     peer = np.asarray(timed_peer()[0])
     se = np.sqrt(peer.var(axis=0, ddof=1) / n_samples + res.log_z.var(axis=0, ddof=1) / n_samples)
     z_scores = np.abs(peer.mean(axis=0) - res.log_z.mean(axis=0)) / np.maximum(se, 1e-300)
-    cmp.check(f"W3 own levels: median over betas of |d log Z|/se", float(np.median(z_scores)), 3.0)
+    cmp.check("W3 own levels: median over betas of |d log Z|/se", float(np.median(z_scores)), 3.0)
     cmp.timing(f"W3 sampled REM {n_samples}x2^{int(math.log2(n_levels))} x {n_betas} betas",
                med["ours"], med["jax"])
 
@@ -647,14 +647,12 @@ def run_posterior(cmp, n, d, B, repeats, torch=None):
         def peer():
             return _ready(posterior(xj, s_t, delta_t))
 
-        timed = {"ours": ours, "jax": peer}
+        peers = {"jax": peer}
         if torch is not None:
-            timed["torch"] = lambda: torch_posterior(x, s_t, delta_t)
+            peers["torch"] = lambda: torch_posterior(x, s_t, delta_t)
         res = ours()
         name = f"empirical_posterior t={t:g}"
-        for peer_name, call in timed.items():
-            if peer_name == "ours":
-                continue
+        for peer_name, call in peers.items():
             out = {key: np.asarray(v) for key, v in call().items()}
             for key in ("score", "denoiser", "log_density", "free_energy", "free_energy_reg",
                         "participation"):
@@ -665,7 +663,7 @@ def run_posterior(cmp, n, d, B, repeats, torch=None):
                           64 * _eps(np.float64) * scale)
             cmp.check(f"{name} ({peer_name}): nearest differs (count)",
                       float(np.sum(out["nearest"] != res.nearest)), 0.0)
-        med = interleaved_medians(timed, repeats=repeats, warmup=1)
+        med = interleaved_medians({"ours": ours, **peers}, repeats=repeats, warmup=1)
         cmp.timing(f"{name} n={n} d={d} B={B}", med["ours"], med["jax"])
         if torch is not None:
             cmp.timing(f"{name} n={n} d={d} B={B}", med["ours"], med["torch"], "PyTorch")
